@@ -1,0 +1,236 @@
+package io.sparkattention.kernel;
+
+import io.sparkattention.kernel.impl.HardAttentionKernel;
+import io.sparkattention.kernel.impl.OnlineSoftmaxKernel;
+import org.ejml.data.DMatrixRMaj;
+
+/**
+ * Scaled dot-product attention, whole or by blocks of keys, soft or hard, with masks on absolute
+ * positions: {@code out = softmax(Q·Kᵀ / sqrt(d) + mask) · V}, {@code d} the width of {@code Q}.
+ *
+ * <p>Shapes: {@code Q} m×d queries, {@code K} n×d keys, {@code V} n×dv values. Positions are
+ * absolute: a block starting at {@code qPos0} holds queries {@code qPos0 … qPos0+m-1}, so masks
+ * apply correctly to any block of a longer sequence. Self-attention passes the same positions for
+ * queries and keys; cross-attention (queries from one sequence, keys and values from another of a
+ * different length) uses {@link Mask#none()}.
+ *
+ * <p>The softmax is stable (the running max is subtracted); a query with no allowed key outputs
+ * zeros. Inputs must be finite ({@link IllegalArgumentException} names the first bad element).
+ * Matrix products go through {@link MatrixEngine#defaultEngine()}.
+ */
+public final class AttentionOps {
+  private AttentionOps() {}
+
+  /** Unmasked attention, {@code softmax(Q·Kᵀ/sqrt(d))·V}: m×dv. */
+  public static DMatrixRMaj attention(DMatrixRMaj Q, DMatrixRMaj K, DMatrixRMaj V) {
+    return attention(Q, K, V, Mask.none());
+  }
+
+  /** Attention with queries and keys both at positions {@code 0, 1, …}: m×dv. */
+  public static DMatrixRMaj attention(DMatrixRMaj Q, DMatrixRMaj K, DMatrixRMaj V, Mask mask) {
+    return partial(Q, 0, K, V, 0, mask).output();
+  }
+
+  /**
+   * The mergeable state of queries {@code Q} (positions {@code qPos0 …}) over one block of keys
+   * {@code K}, values {@code V} (positions {@code kPos0 …}).
+   */
+  public static PartialAttention partial(
+      DMatrixRMaj Q, long qPos0, DMatrixRMaj K, DMatrixRMaj V, long kPos0, Mask mask) {
+    PartialAttention state = PartialAttention.empty(Q.numRows, V.numCols);
+    accumulate(state, Q, qPos0, K, V, kPos0, mask, new AttentionWorkspace());
+    return state;
+  }
+
+  /**
+   * Folds one block of keys and values into {@code state} (the online-softmax update): equal to
+   * {@code state.mergeFrom(partial(Q, qPos0, K, V, kPos0, mask))} without the temporary state.
+   *
+   * @param state the queries' running state, m×dv (modified)
+   * @param ws scratch buffers, reused across calls (modified)
+   */
+  public static void accumulate(
+      PartialAttention state,
+      DMatrixRMaj Q,
+      long qPos0,
+      DMatrixRMaj K,
+      DMatrixRMaj V,
+      long kPos0,
+      Mask mask,
+      AttentionWorkspace ws) {
+    checkBlock(state.rows(), state.valueDim(), Q, K, V);
+    ws.ensureRows(Q.numRows);
+    for (int i = 0; i < Q.numRows; i++) {
+      ws.lo[i] = mask.firstKey(qPos0 + i);
+      ws.hi[i] = mask.lastKey(qPos0 + i);
+    }
+    OnlineSoftmaxKernel.accumulate(
+        Q,
+        K,
+        V,
+        kPos0,
+        ws.lo,
+        ws.hi,
+        null,
+        0.0,
+        scale(Q),
+        state.max,
+        state.sum,
+        state.acc,
+        ws.scores,
+        MatrixEngine.defaultEngine());
+  }
+
+  /**
+   * Luong's local-p attention: query {@code i} attends to keys {@code s} with {@code |s - c_i| <=
+   * D}, its softmax alignment over that window multiplied by {@code exp(-(s - c_i)²/(2σ²))}, σ =
+   * D/2. The Gaussian weights the values only, not the normaliser, so the result stays mergeable.
+   * Centres come from {@link LocalPOps#centres}; with {@code c_i = i} this is local-m with a
+   * Gaussian.
+   *
+   * @param centres per query row its predicted centre {@code p_t} (absolute key position)
+   * @param halfWidth the window half-width D, ≥ 1
+   */
+  public static DMatrixRMaj localP(
+      DMatrixRMaj Q, DMatrixRMaj K, DMatrixRMaj V, double[] centres, int halfWidth) {
+    PartialAttention state = PartialAttention.empty(Q.numRows, V.numCols);
+    accumulateLocalP(state, Q, centres, K, V, 0, halfWidth, new AttentionWorkspace());
+    return state.output();
+  }
+
+  /**
+   * Folds one block of keys into a local-p state (see {@link #localP}).
+   *
+   * @param centres per query row its centre, length ≥ m
+   */
+  public static void accumulateLocalP(
+      PartialAttention state,
+      DMatrixRMaj Q,
+      double[] centres,
+      DMatrixRMaj K,
+      DMatrixRMaj V,
+      long kPos0,
+      int halfWidth,
+      AttentionWorkspace ws) {
+    checkBlock(state.rows(), state.valueDim(), Q, K, V);
+    if (halfWidth < 1) {
+      throw new IllegalArgumentException("local-p window D must be >= 1, got " + halfWidth);
+    }
+    if (centres.length < Q.numRows) {
+      throw new IllegalArgumentException(
+          centres.length + " centres for " + Q.numRows + " query rows");
+    }
+    Checks.requireFinite(centres, "centres");
+    ws.ensureRows(Q.numRows);
+    for (int i = 0; i < Q.numRows; i++) {
+      ws.lo[i] = (long) Math.ceil(centres[i] - halfWidth);
+      ws.hi[i] = (long) Math.floor(centres[i] + halfWidth);
+    }
+    OnlineSoftmaxKernel.accumulate(
+        Q,
+        K,
+        V,
+        kPos0,
+        ws.lo,
+        ws.hi,
+        centres,
+        halfWidth / 2.0,
+        scale(Q),
+        state.max,
+        state.sum,
+        state.acc,
+        ws.scores,
+        MatrixEngine.defaultEngine());
+  }
+
+  /** Hard attention: each query takes the value of its highest-scoring allowed key. */
+  public static DMatrixRMaj hard(DMatrixRMaj Q, DMatrixRMaj K, DMatrixRMaj V, Mask mask) {
+    HardAttention state = HardAttention.argmax(Q.numRows, V.numCols);
+    accumulateHard(state, Q, 0, K, V, 0, mask, new AttentionWorkspace());
+    return state.output();
+  }
+
+  /**
+   * Stochastic hard attention: each query takes the value of a key sampled from its softmax by the
+   * Gumbel-max trick, the noise a pure function of (seed, query position, key position).
+   */
+  public static DMatrixRMaj hardSampled(
+      DMatrixRMaj Q, DMatrixRMaj K, DMatrixRMaj V, Mask mask, long seed) {
+    HardAttention state = HardAttention.sampled(Q.numRows, V.numCols, seed);
+    accumulateHard(state, Q, 0, K, V, 0, mask, new AttentionWorkspace());
+    return state.output();
+  }
+
+  /** Folds one block of keys into a hard-attention state (argmax or sampled, as the state says). */
+  public static void accumulateHard(
+      HardAttention state,
+      DMatrixRMaj Q,
+      long qPos0,
+      DMatrixRMaj K,
+      DMatrixRMaj V,
+      long kPos0,
+      Mask mask,
+      AttentionWorkspace ws) {
+    checkBlock(state.rows(), state.valueDim(), Q, K, V);
+    ws.ensureRows(Q.numRows);
+    for (int i = 0; i < Q.numRows; i++) {
+      ws.lo[i] = mask.firstKey(qPos0 + i);
+      ws.hi[i] = mask.lastKey(qPos0 + i);
+    }
+    HardAttentionKernel.accumulate(
+        Q,
+        qPos0,
+        K,
+        V,
+        kPos0,
+        ws.lo,
+        ws.hi,
+        scale(Q),
+        state.sample,
+        state.seed,
+        state.bestScore,
+        state.bestKey,
+        state.bestValue,
+        ws.scores,
+        MatrixEngine.defaultEngine());
+  }
+
+  /**
+   * The attention weights {@code softmax(Q·Kᵀ/sqrt(d) + mask)}, m×n, for inspection (attention
+   * maps). Rows with no allowed key are zeros. Costs O(m·n) memory: for short sequences only.
+   */
+  public static DMatrixRMaj weights(
+      DMatrixRMaj Q, long qPos0, DMatrixRMaj K, long kPos0, Mask mask) {
+    // Attention over the identity values: row i of the output is row i of the weights.
+    int n = K.numRows;
+    DMatrixRMaj identity = new DMatrixRMaj(n, n);
+    for (int j = 0; j < n; j++) {
+      identity.set(j, j, 1.0);
+    }
+    return partial(Q, qPos0, K, identity, kPos0, mask).output();
+  }
+
+  /** {@code 1 / sqrt(d)} for queries of width d. */
+  static double scale(DMatrixRMaj Q) {
+    return 1.0 / Math.sqrt(Q.numCols);
+  }
+
+  private static void checkBlock(
+      int stateRows, int stateDim, DMatrixRMaj Q, DMatrixRMaj K, DMatrixRMaj V) {
+    Checks.requireAttentionShapes(Q, K, V);
+    if (stateRows != Q.numRows || stateDim != V.numCols) {
+      throw new IllegalArgumentException(
+          "state is "
+              + stateRows
+              + "×"
+              + stateDim
+              + " but Q is "
+              + Checks.shape(Q)
+              + " and V is "
+              + Checks.shape(V));
+    }
+    Checks.requireFinite(Q, "Q");
+    Checks.requireFinite(K, "K");
+    Checks.requireFinite(V, "V");
+  }
+}

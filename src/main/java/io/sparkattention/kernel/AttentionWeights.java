@@ -1,0 +1,241 @@
+package io.sparkattention.kernel;
+
+import java.io.Serializable;
+import org.ejml.data.DMatrixRMaj;
+
+/**
+ * The learned projections around attention, each {@code y = x·W + b} with {@code W} d_in×d_out:
+ * queries ({@code wq, bq}), keys ({@code wk, bk}), values ({@code wv, bv}) and the output ({@code
+ * wo, bo}). Every part is optional: a missing matrix is the identity (so {@link #none()} gives the
+ * plain self-attention {@code Q = K = V = X} without output projection), a missing bias is zero.
+ *
+ * <p>Immutable (matrices are copied in and out) and serializable, so a driver can broadcast it.
+ */
+public final class AttentionWeights implements Serializable {
+  private static final long serialVersionUID = 1L;
+  private static final AttentionWeights NONE = new Builder().build();
+
+  private final DMatrixRMaj wq;
+  private final double[] bq;
+  private final DMatrixRMaj wk;
+  private final double[] bk;
+  private final DMatrixRMaj wv;
+  private final double[] bv;
+  private final DMatrixRMaj wo;
+  private final double[] bo;
+
+  private AttentionWeights(Builder b) {
+    wq = copy(b.wq);
+    bq = copy(b.bq);
+    wk = copy(b.wk);
+    bk = copy(b.bk);
+    wv = copy(b.wv);
+    bv = copy(b.bv);
+    wo = copy(b.wo);
+    bo = copy(b.bo);
+    checkBias(wq, bq, "bq", "wq");
+    checkBias(wk, bk, "bk", "wk");
+    checkBias(wv, bv, "bv", "wv");
+    checkBias(wo, bo, "bo", "wo");
+    for (Object[] part : new Object[][] {{wq, "wq"}, {wk, "wk"}, {wv, "wv"}, {wo, "wo"}}) {
+      if (part[0] != null) {
+        Checks.requireFinite((DMatrixRMaj) part[0], (String) part[1]);
+      }
+    }
+    for (Object[] part : new Object[][] {{bq, "bq"}, {bk, "bk"}, {bv, "bv"}, {bo, "bo"}}) {
+      if (part[0] != null) {
+        Checks.requireFinite((double[]) part[0], (String) part[1]);
+      }
+    }
+  }
+
+  /** No projections: {@code Q = K = V = X}, output = attention. */
+  public static AttentionWeights none() {
+    return NONE;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Whether every part is absent. */
+  public boolean isNone() {
+    return wq == null && wk == null && wv == null && wo == null;
+  }
+
+  /** Width of queries and keys for inputs of width {@code dIn}. */
+  public int queryWidth(int dIn) {
+    return wq == null ? dIn : wq.numCols;
+  }
+
+  /** Width of the values (and of the concatenated heads) for inputs of width {@code dIn}. */
+  public int valueWidth(int dIn) {
+    return wv == null ? dIn : wv.numCols;
+  }
+
+  /** Width of the final output for inputs of width {@code dIn}. */
+  public int outputWidth(int dIn) {
+    return wo == null ? valueWidth(dIn) : wo.numCols;
+  }
+
+  /**
+   * Checks that these weights fit inputs of width {@code dIn} (queries) and {@code dContext} (keys
+   * and values; equal to dIn for self-attention) split into {@code numHeads} heads.
+   *
+   * @throws IllegalArgumentException naming the matrix and both shapes when they do not fit
+   */
+  public void validate(int dIn, int dContext, int numHeads) {
+    requireRows(wq, dIn, "wq", "query input");
+    requireRows(wk, dContext, "wk", "key input");
+    requireRows(wv, dContext, "wv", "value input");
+    int dq = queryWidth(dIn);
+    int dk = wk == null ? dContext : wk.numCols;
+    if (dq != dk) {
+      throw new IllegalArgumentException(
+          "queries are "
+              + dq
+              + " wide but keys "
+              + dk
+              + " wide (wq and wk must have equal columns)");
+    }
+    MultiHeadOps.checkHeads(dq, numHeads, "query/key width");
+    int dv = valueWidth(dContext);
+    MultiHeadOps.checkHeads(dv, numHeads, "value width");
+    requireRows(wo, dv, "wo", "concatenated heads");
+  }
+
+  private static void requireRows(DMatrixRMaj w, int rows, String name, String what) {
+    if (w != null && w.numRows != rows) {
+      throw new IllegalArgumentException(
+          name
+              + " is "
+              + Checks.shape(w)
+              + " but the "
+              + what
+              + " is "
+              + rows
+              + " wide (need "
+              + rows
+              + " rows)");
+    }
+  }
+
+  private static void checkBias(DMatrixRMaj w, double[] b, String bName, String wName) {
+    if (b == null) {
+      return;
+    }
+    if (w == null) {
+      throw new IllegalArgumentException(bName + " is given without " + wName);
+    }
+    if (b.length != w.numCols) {
+      throw new IllegalArgumentException(
+          bName
+              + " has "
+              + b.length
+              + " entries but "
+              + wName
+              + " is "
+              + Checks.shape(w)
+              + " (need "
+              + w.numCols
+              + ")");
+    }
+  }
+
+  /** {@code X·W_Q + b_Q} (a copy of X without wq). */
+  public DMatrixRMaj projectQuery(DMatrixRMaj X) {
+    return project(X, wq, bq, "wq");
+  }
+
+  /** {@code X·W_K + b_K} (a copy of X without wk). */
+  public DMatrixRMaj projectKey(DMatrixRMaj X) {
+    return project(X, wk, bk, "wk");
+  }
+
+  /** {@code X·W_V + b_V} (a copy of X without wv). */
+  public DMatrixRMaj projectValue(DMatrixRMaj X) {
+    return project(X, wv, bv, "wv");
+  }
+
+  /** {@code O·W_O + b_O} (a copy of O without wo). */
+  public DMatrixRMaj projectOutput(DMatrixRMaj O) {
+    return project(O, wo, bo, "wo");
+  }
+
+  private static DMatrixRMaj project(DMatrixRMaj X, DMatrixRMaj W, double[] b, String name) {
+    if (W == null) {
+      return X.copy();
+    }
+    if (X.numCols != W.numRows) {
+      throw new IllegalArgumentException(
+          "input is " + Checks.shape(X) + " but " + name + " is " + Checks.shape(W));
+    }
+    DMatrixRMaj Y = new DMatrixRMaj(X.numRows, W.numCols);
+    MatrixEngine.defaultEngine().mult(X, W, Y);
+    if (b != null) {
+      // y_ij += b_j
+      final int n = W.numCols;
+      for (int i = 0; i < X.numRows; i++) {
+        final int off = i * n;
+        for (int j = 0; j < n; j++) {
+          Y.data[off + j] += b[j];
+        }
+      }
+    }
+    return Y;
+  }
+
+  private static DMatrixRMaj copy(DMatrixRMaj m) {
+    return m == null ? null : m.copy();
+  }
+
+  private static double[] copy(double[] v) {
+    return v == null ? null : v.clone();
+  }
+
+  /** Collects the optional parts; {@link #build()} checks biases against their matrices. */
+  public static final class Builder {
+    private DMatrixRMaj wq;
+    private double[] bq;
+    private DMatrixRMaj wk;
+    private double[] bk;
+    private DMatrixRMaj wv;
+    private double[] bv;
+    private DMatrixRMaj wo;
+    private double[] bo;
+
+    private Builder() {}
+
+    public Builder query(DMatrixRMaj w, double[] b) {
+      wq = w;
+      bq = b;
+      return this;
+    }
+
+    public Builder key(DMatrixRMaj w, double[] b) {
+      wk = w;
+      bk = b;
+      return this;
+    }
+
+    public Builder value(DMatrixRMaj w, double[] b) {
+      wv = w;
+      bv = b;
+      return this;
+    }
+
+    public Builder output(DMatrixRMaj w, double[] b) {
+      wo = w;
+      bo = b;
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException if a bias has no matrix or the wrong length, or any entry is
+     *     not finite
+     */
+    public AttentionWeights build() {
+      return new AttentionWeights(this);
+    }
+  }
+}

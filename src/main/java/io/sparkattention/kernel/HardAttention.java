@@ -1,0 +1,135 @@
+package io.sparkattention.kernel;
+
+import java.io.Serializable;
+import java.util.Arrays;
+import org.ejml.data.DMatrixRMaj;
+
+/**
+ * Hard attention of a block of query rows over some subset of the keys, mergeable like {@link
+ * PartialAttention}: per row the best scaled score seen, the absolute position of its key and a
+ * copy of that key's value. The best score wins; equal scores go to the lowest key position, so the
+ * choice is the same however the keys were split. In sampling mode each score carries Gumbel noise
+ * drawn from (seed, query position, key position): the choice is then a sample from the softmax
+ * (the Gumbel-max trick), again independent of the split.
+ *
+ * <p>A row that saw no allowed key has key −1 and outputs zeros.
+ */
+public final class HardAttention implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  final boolean sample;
+  final long seed;
+  final double[] bestScore;
+  final long[] bestKey;
+  final DMatrixRMaj bestValue;
+
+  private HardAttention(
+      boolean sample, long seed, double[] bestScore, long[] bestKey, DMatrixRMaj bestValue) {
+    this.sample = sample;
+    this.seed = seed;
+    this.bestScore = bestScore;
+    this.bestKey = bestKey;
+    this.bestValue = bestValue;
+  }
+
+  /** Identity for deterministic hard attention (argmax of the scores). */
+  public static HardAttention argmax(int rows, int valueDim) {
+    return empty(false, 0L, rows, valueDim);
+  }
+
+  /** Identity for sampled hard attention (argmax of scores plus Gumbel noise from {@code seed}). */
+  public static HardAttention sampled(int rows, int valueDim, long seed) {
+    return empty(true, seed, rows, valueDim);
+  }
+
+  private static HardAttention empty(boolean sample, long seed, int rows, int valueDim) {
+    if (rows < 0 || valueDim < 0) {
+      throw new IllegalArgumentException(
+          "rows and valueDim must be >= 0, got " + rows + " and " + valueDim);
+    }
+    double[] score = new double[rows];
+    Arrays.fill(score, Double.NEGATIVE_INFINITY);
+    long[] key = new long[rows];
+    Arrays.fill(key, -1L);
+    return new HardAttention(sample, seed, score, key, new DMatrixRMaj(rows, valueDim));
+  }
+
+  public int rows() {
+    return bestKey.length;
+  }
+
+  public int valueDim() {
+    return bestValue.numCols;
+  }
+
+  /** Whether this state samples (Gumbel-max) rather than taking the plain argmax. */
+  public boolean isSampled() {
+    return sample;
+  }
+
+  /** The sampling seed (0 for argmax). */
+  public long seed() {
+    return seed;
+  }
+
+  /** Row {@code i}'s chosen key position, −1 if it saw no allowed key. */
+  public long chosenKey(int i) {
+    return bestKey[i];
+  }
+
+  /** Row {@code i}'s best (noisy, when sampling) scaled score; −∞ if none. */
+  public double bestScore(int i) {
+    return bestScore[i];
+  }
+
+  public HardAttention copy() {
+    return new HardAttention(sample, seed, bestScore.clone(), bestKey.clone(), bestValue.copy());
+  }
+
+  /** {@code this ⊕ other} as a new state. */
+  public HardAttention merge(HardAttention other) {
+    return copy().mergeFrom(other);
+  }
+
+  /**
+   * Folds {@code other} into this state: per row the higher score wins, ties to the lower key.
+   *
+   * @return this
+   * @throws IllegalArgumentException if shapes or modes differ
+   */
+  public HardAttention mergeFrom(HardAttention other) {
+    if (other.rows() != rows() || other.valueDim() != valueDim()) {
+      throw new IllegalArgumentException(
+          "cannot merge hard states of "
+              + rows()
+              + "×"
+              + valueDim()
+              + " and "
+              + other.rows()
+              + "×"
+              + other.valueDim());
+    }
+    if (other.sample != sample || other.seed != seed) {
+      throw new IllegalArgumentException("cannot merge hard states of different modes or seeds");
+    }
+    final int dv = valueDim();
+    for (int i = 0; i < rows(); i++) {
+      long k = other.bestKey[i];
+      if (k < 0) {
+        continue;
+      }
+      double s = other.bestScore[i];
+      if (bestKey[i] < 0 || s > bestScore[i] || (s == bestScore[i] && k < bestKey[i])) {
+        bestScore[i] = s;
+        bestKey[i] = k;
+        System.arraycopy(other.bestValue.data, i * dv, bestValue.data, i * dv, dv);
+      }
+    }
+    return this;
+  }
+
+  /** The chosen values, rows×dv; zeros for rows with no allowed key. */
+  public DMatrixRMaj output() {
+    return bestValue.copy();
+  }
+}

@@ -1,0 +1,154 @@
+package io.sparkattention.kernel.impl;
+
+import io.sparkattention.kernel.MatrixEngine;
+import org.ejml.data.DMatrixRMaj;
+
+/**
+ * The online-softmax (log-sum-exp) block update behind every soft attention: folds one block of
+ * keys and values into a running state of per-row max {@code m}, normaliser {@code l} and
+ * unnormalised weighted value sum {@code A} (Milakov and Gimelshein 2018; FlashAttention).
+ *
+ * <p>For each query row i and allowed key j: {@code p_ij = exp(s_ij - m_i) · g_ij}, {@code l_i +=
+ * exp(s_ij - m_i)}, {@code A_i += p_ij · v_j}, with the old {@code l_i, A_i} rescaled by {@code
+ * exp(m_old - m_new)} first. {@code g_ij} is 1, or the local-p Gaussian {@code exp(-(k_j -
+ * c_i)²/(2σ²))}, which weights the values but stays out of the normaliser (Luong et al. 2015).
+ */
+public final class OnlineSoftmaxKernel {
+  private OnlineSoftmaxKernel() {}
+
+  /**
+   * Folds keys {@code K}, values {@code V} (positions {@code kPos0 …}) into the state of queries
+   * {@code Q}.
+   *
+   * @param Q m×d queries
+   * @param K nk×d keys
+   * @param V nk×dv values
+   * @param kPos0 absolute position of the first key
+   * @param lo per query row, the first allowed absolute key position (inclusive)
+   * @param hi per query row, the last allowed absolute key position (inclusive)
+   * @param centres per query row the local-p centre, or null for no Gaussian weighting
+   * @param sigma the Gaussian's standard deviation (ignored without centres)
+   * @param scale score scale, {@code 1/sqrt(d)}
+   * @param max running row maxima, length ≥ m (modified)
+   * @param sum running normalisers, length ≥ m (modified)
+   * @param acc m×dv running weighted value sums (modified)
+   * @param S workspace for the m×nk scores (reshaped, overwritten)
+   * @param engine where the two matrix products run
+   */
+  public static void accumulate(
+      DMatrixRMaj Q,
+      DMatrixRMaj K,
+      DMatrixRMaj V,
+      long kPos0,
+      long[] lo,
+      long[] hi,
+      double[] centres,
+      double sigma,
+      double scale,
+      double[] max,
+      double[] sum,
+      DMatrixRMaj acc,
+      DMatrixRMaj S,
+      MatrixEngine engine) {
+    final int m = Q.numRows;
+    final int nk = K.numRows;
+    final int dv = V.numCols;
+    if (Q.numCols != K.numCols || K.numRows != V.numRows) {
+      throw new IllegalArgumentException(
+          "shapes do not fit: Q "
+              + Q.numRows
+              + "×"
+              + Q.numCols
+              + ", K "
+              + K.numRows
+              + "×"
+              + K.numCols
+              + ", V "
+              + V.numRows
+              + "×"
+              + V.numCols
+              + " (need Q and K of equal width, K and V of equal length)");
+    }
+    if (acc.numRows != m || acc.numCols != dv) {
+      throw new IllegalArgumentException(
+          "state is "
+              + acc.numRows
+              + "×"
+              + acc.numCols
+              + " but queries × values are "
+              + m
+              + "×"
+              + dv);
+    }
+    if (m == 0 || nk == 0 || !anyRowSeesBlock(m, lo, hi, kPos0, kPos0 + nk - 1)) {
+      return;
+    }
+    S.reshape(m, nk);
+    // s_ij = q_i·k_j (scaled below)
+    engine.multTransB(Q, K, S);
+    final double[] s = S.data;
+    final double[] a = acc.data;
+    final double twoSigmaSq = 2 * sigma * sigma;
+    for (int i = 0; i < m; i++) {
+      final int rowOff = i * nk;
+      final int first = (int) Math.max(0, Math.min(nk, lo[i] - kPos0));
+      final int last = (int) Math.min(nk - 1, Math.max(-1, hi[i] - kPos0));
+      if (first > last) {
+        java.util.Arrays.fill(s, rowOff, rowOff + nk, 0.0);
+        continue;
+      }
+      // m_new = max(m_old, max_j s_ij · scale)
+      double blockMax = Double.NEGATIVE_INFINITY;
+      for (int j = first; j <= last; j++) {
+        double v = s[rowOff + j] * scale;
+        s[rowOff + j] = v;
+        if (v > blockMax) {
+          blockMax = v;
+        }
+      }
+      final double oldMax = max[i];
+      final double newMax = Math.max(oldMax, blockMax);
+      if (newMax != oldMax && oldMax != Double.NEGATIVE_INFINITY) {
+        // l_i, A_i *= exp(m_old - m_new)
+        double correction = Math.exp(oldMax - newMax);
+        sum[i] *= correction;
+        for (int c = i * dv, end = c + dv; c < end; c++) {
+          a[c] *= correction;
+        }
+      }
+      max[i] = newMax;
+      // p_ij = exp(s_ij - m_new) (· Gaussian for local-p); masked p_ij = 0
+      double rowSum = 0;
+      java.util.Arrays.fill(s, rowOff, rowOff + first, 0.0);
+      if (centres == null) {
+        for (int j = first; j <= last; j++) {
+          double p = Math.exp(s[rowOff + j] - newMax);
+          rowSum += p;
+          s[rowOff + j] = p;
+        }
+      } else {
+        final double centre = centres[i];
+        for (int j = first; j <= last; j++) {
+          double p = Math.exp(s[rowOff + j] - newMax);
+          rowSum += p;
+          double dist = kPos0 + j - centre;
+          s[rowOff + j] = p * Math.exp(-dist * dist / twoSigmaSq);
+        }
+      }
+      java.util.Arrays.fill(s, rowOff + last + 1, rowOff + nk, 0.0);
+      sum[i] += rowSum;
+    }
+    // A += P · V
+    engine.multAdd(S, V, acc);
+  }
+
+  /** Whether any of the m rows' key interval meets [k0, k1]. */
+  static boolean anyRowSeesBlock(int m, long[] lo, long[] hi, long k0, long k1) {
+    for (int i = 0; i < m; i++) {
+      if (lo[i] <= k1 && hi[i] >= k0 && lo[i] <= hi[i]) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
