@@ -1,0 +1,23 @@
+package io.sparkattention.job;
+
+import io.sparkattention.spark.AttentionSpec;
+import io.sparkattention.spark.TableFormat;
+
+/**
+ * The attention job's validated configuration.
+ *
+ * @param input token table path
+ * @param output result path (must not exist unless {@code overwrite})
+ * @param format table format of input and output
+ * @param overwrite replace an existing output
+ * @param weightsPath weights JSON, or null
+ * @param spec what to compute and how to split it (weights not yet loaded: see {@link
+ *     AttentionJob#run})
+ */
+public record AttentionJobConfig(
+    String input,
+    String output,
+    TableFormat format,
+    boolean overwrite,
+    String weightsPath,
+    AttentionSpec spec) {}

@@ -1,0 +1,191 @@
+package io.sparkattention.plan;
+
+import io.sparkattention.kernel.Mask;
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/** One sequence's cut: tile sizes, the task id of every (head group, tile, key group), routing. */
+final class SequenceLayout implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  final long queryLength;
+  final long keyLength;
+  final long queryTile;
+  final long keyGroup;
+  final int numTiles;
+  final int numKeyGroups;
+  final int headGroups;
+
+  /** Task id per (head group, tile, key group), -1 where the mask leaves nothing to do. */
+  private final int[] taskIds;
+
+  /** Per tile, the first and last key position any of its queries may see (clipped). */
+  private final long[] reachLo;
+
+  private final long[] reachHi;
+
+  /** Per tile, the number of tasks (over head groups and key groups) covering its queries. */
+  private final int[] partsPerTile;
+
+  private SequenceLayout(
+      long queryLength, long keyLength, long queryTile, long keyGroup, int headGroups) {
+    this.queryLength = queryLength;
+    this.keyLength = keyLength;
+    this.queryTile = queryTile;
+    this.keyGroup = keyGroup;
+    this.numTiles = (int) ((queryLength + queryTile - 1) / queryTile);
+    this.numKeyGroups = (int) ((keyLength + keyGroup - 1) / keyGroup);
+    this.headGroups = headGroups;
+    this.taskIds = new int[headGroups * numTiles * numKeyGroups];
+    Arrays.fill(taskIds, -1);
+    this.reachLo = new long[numTiles];
+    this.reachHi = new long[numTiles];
+    this.partsPerTile = new int[numTiles];
+  }
+
+  /** Cuts sequence {@code s} and appends its tasks to {@code tasks} (ids continue from there). */
+  static SequenceLayout plan(
+      int s, long queryLength, long keyLength, PlanOptions options, List<TileTask> tasks) {
+    long b = options.blockSize();
+    long queryTile;
+    long keyGroup;
+    switch (options.strategy()) {
+      case SINGLE:
+        queryTile = queryLength;
+        keyGroup = keyLength;
+        break;
+      case WINDOW:
+        queryTile = Math.min(queryLength, b * options.queryTileBlocks());
+        keyGroup = keyLength;
+        break;
+      default:
+        queryTile = Math.min(queryLength, b * options.queryTileBlocks());
+        keyGroup = Math.min(keyLength, b * options.keyTileBlocks());
+    }
+    int headGroups = options.strategy() == Strategy.HEADS ? options.numHeads() : 1;
+    SequenceLayout layout =
+        new SequenceLayout(queryLength, keyLength, queryTile, keyGroup, headGroups);
+    layout.addTasks(s, options.mask(), options.numHeads(), tasks);
+    return layout;
+  }
+
+  private void addTasks(int s, Mask mask, int numHeads, List<TileTask> tasks) {
+    int headsPerGroup = numHeads / headGroups;
+    for (int i = 0; i < numTiles; i++) {
+      long qs = i * queryTile;
+      long qe = Math.min(queryLength, qs + queryTile);
+      reachLo[i] = Math.max(0, mask.firstKey(qs));
+      reachHi[i] = Math.min(keyLength - 1, mask.lastKey(qe - 1));
+    }
+    for (int hg = 0; hg < headGroups; hg++) {
+      for (int i = 0; i < numTiles; i++) {
+        long qs = i * queryTile;
+        long qe = Math.min(queryLength, qs + queryTile);
+        int made = 0;
+        for (int j = 0; j < numKeyGroups; j++) {
+          long ks = Math.max(j * keyGroup, reachLo[i]);
+          long ke = Math.min(Math.min(keyLength, (j + 1) * keyGroup), reachHi[i] + 1);
+          long pairs = ks < ke ? attendedPairs(mask, qs, qe, ks, ke) : 0;
+          boolean lastChance = j == numKeyGroups - 1 && made == 0;
+          if (pairs == 0 && !lastChance) {
+            continue;
+          }
+          if (pairs == 0) {
+            // No query of this tile sees any key: keep one keyless task so that every query
+            // still yields its (zero) output row.
+            ks = ke = 0;
+          }
+          int id = tasks.size();
+          tasks.add(
+              new TileTask(
+                  id,
+                  s,
+                  hg,
+                  hg * headsPerGroup,
+                  (hg + 1) * headsPerGroup,
+                  qs,
+                  qe,
+                  ks,
+                  ke,
+                  j,
+                  pairs));
+          taskIds[(hg * numTiles + i) * numKeyGroups + j] = id;
+          made++;
+        }
+        partsPerTile[i] += made;
+      }
+    }
+  }
+
+  /** Number of (q, k) with q in [qs, qe), k in [ks, ke) that the mask allows. */
+  private static long attendedPairs(Mask mask, long qs, long qe, long ks, long ke) {
+    long pairs = 0;
+    for (long q = qs; q < qe; q++) {
+      long lo = Math.max(ks, mask.firstKey(q));
+      long hi = Math.min(ke - 1, mask.lastKey(q));
+      if (hi >= lo) {
+        pairs += hi - lo + 1;
+      }
+    }
+    return pairs;
+  }
+
+  int partsPerQuery(long qPos) {
+    return partsPerTile[(int) (qPos / queryTile)];
+  }
+
+  void forEachQueryTask(long pos, IntConsumer sink) {
+    checkPos(pos, queryLength, "query");
+    int i = (int) (pos / queryTile);
+    for (int hg = 0; hg < headGroups; hg++) {
+      int base = (hg * numTiles + i) * numKeyGroups;
+      for (int j = 0; j < numKeyGroups; j++) {
+        int id = taskIds[base + j];
+        if (id >= 0) {
+          sink.accept(id);
+        }
+      }
+    }
+  }
+
+  void forEachKeyTask(long pos, IntConsumer sink, List<TileTask> tasks) {
+    checkPos(pos, keyLength, "key");
+    int j = (int) (pos / keyGroup);
+    // reachLo and reachHi grow with the tile index: the tiles that reach pos are a contiguous run.
+    int first = firstTileWithReachHiAtLeast(pos);
+    for (int i = first; i < numTiles && reachLo[i] <= pos; i++) {
+      for (int hg = 0; hg < headGroups; hg++) {
+        int id = taskIds[(hg * numTiles + i) * numKeyGroups + j];
+        if (id >= 0) {
+          TileTask t = tasks.get(id);
+          if (pos >= t.kStart() && pos < t.kEnd()) {
+            sink.accept(id);
+          }
+        }
+      }
+    }
+  }
+
+  private int firstTileWithReachHiAtLeast(long pos) {
+    int lo = 0;
+    int hi = numTiles;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (reachHi[mid] >= pos) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return lo;
+  }
+
+  private static void checkPos(long pos, long length, String what) {
+    if (pos < 0 || pos >= length) {
+      throw new IllegalArgumentException(
+          what + " position " + pos + " is outside 0.." + (length - 1));
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package io.sparkattention.spark;
+
+import io.sparkattention.kernel.AttentionWeights;
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.plan.PlanOptions;
+import io.sparkattention.plan.Strategy;
+import java.io.Serializable;
+
+/**
+ * What to compute and how to split it.
+ *
+ * @param mask the attention mask (global: none; local: window; causal: causal or causal window)
+ * @param numHeads heads, ≥ 1
+ * @param weights projections ({@link AttentionWeights#none()} for Q = K = V = x)
+ * @param strategy the split, or {@link Strategy#AUTO}
+ * @param blockSize kernel block rows, ≥ 1
+ * @param queryTileBlocks query blocks per task
+ * @param keyTileBlocks key blocks per task
+ * @param partitions partitions of the attention stage; 0 picks one from Spark's parallelism
+ */
+public record AttentionSpec(
+    Mask mask,
+    int numHeads,
+    AttentionWeights weights,
+    Strategy strategy,
+    int blockSize,
+    int queryTileBlocks,
+    int keyTileBlocks,
+    int partitions)
+    implements Serializable {
+
+  public AttentionSpec {
+    if (numHeads < 1) {
+      throw new InputException("--heads must be >= 1, got " + numHeads);
+    }
+    if (blockSize < 1) {
+      throw new InputException("--block-size must be >= 1, got " + blockSize);
+    }
+    if (queryTileBlocks < 1 || keyTileBlocks < 1) {
+      throw new InputException("tile sizes must be >= 1 block");
+    }
+    if (partitions < 0) {
+      throw new InputException("--partitions must be >= 0, got " + partitions);
+    }
+  }
+
+  /** A spec with default tiles and partitions. */
+  public static AttentionSpec of(
+      Mask mask, int numHeads, AttentionWeights weights, Strategy strategy, int blockSize) {
+    return new AttentionSpec(
+        mask,
+        numHeads,
+        weights,
+        strategy,
+        blockSize,
+        PlanOptions.DEFAULT_QUERY_TILE_BLOCKS,
+        PlanOptions.DEFAULT_KEY_TILE_BLOCKS,
+        0);
+  }
+
+  PlanOptions planOptions(Strategy resolved) {
+    return new PlanOptions(resolved, mask, blockSize, numHeads, queryTileBlocks, keyTileBlocks);
+  }
+}

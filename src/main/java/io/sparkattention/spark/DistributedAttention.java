@@ -1,0 +1,139 @@
+package io.sparkattention.spark;
+
+import io.sparkattention.kernel.AttentionWeights;
+import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.Strategy;
+import io.sparkattention.plan.StrategyChooser;
+import io.sparkattention.plan.TaskBalancer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Exact attention over every sequence of a validated token table, carried out as its {@link
+ * AttentionPlan} says: route tokens to tile tasks, run each task's kernel, merge partial states per
+ * token in canonical order.
+ */
+public final class DistributedAttention {
+  private static final Logger LOG = LoggerFactory.getLogger(DistributedAttention.class);
+
+  private DistributedAttention() {}
+
+  /** The lazily computed results, and the plan behind them. */
+  public record Result(
+      JavaRDD<FinishedToken> tokens, AttentionPlan plan, String strategyReason, int partitions) {}
+
+  /**
+   * Plans and builds the computation (lazy: nothing runs until the result is consumed).
+   *
+   * @throws InputException if the weights or heads do not fit the table's vector width
+   */
+  public static Result compute(
+      SparkSession spark,
+      Dataset<Row> table,
+      TokenColumns cols,
+      InputValidator.ValidTable valid,
+      AttentionSpec spec) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    AttentionWeights weights = spec.weights();
+    try {
+      weights.validate(valid.width(), valid.width(), spec.numHeads());
+    } catch (IllegalArgumentException e) {
+      throw new InputException(
+          "weights/heads do not fit the input's vectors of width "
+              + valid.width()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    int parallelism = jsc.defaultParallelism();
+    Strategy strategy = spec.strategy();
+    String reason = "chosen with --strategy";
+    if (strategy == Strategy.AUTO) {
+      StrategyChooser.Choice c =
+          StrategyChooser.choose(
+              valid.maxLength(),
+              valid.seqIds().size(),
+              spec.mask(),
+              spec.numHeads(),
+              spec.blockSize(),
+              parallelism);
+      strategy = c.strategy();
+      reason = c.reason();
+    }
+    AttentionPlan plan;
+    try {
+      plan = AttentionPlan.create(valid.lengths(), spec.planOptions(strategy));
+    } catch (IllegalArgumentException e) {
+      throw new InputException(e.getMessage(), e);
+    }
+    int partitions =
+        spec.partitions() > 0
+            ? spec.partitions()
+            : Math.max(1, Math.min(plan.tasks().size(), 2 * parallelism));
+    int[] placement = TaskBalancer.assign(plan.tasks(), partitions);
+    LOG.info(
+        "strategy {} ({}); {} tile tasks on {} partitions, largest partition {} of mean load",
+        strategy,
+        reason,
+        plan.tasks().size(),
+        partitions,
+        String.format("%.2f×", imbalance(plan, placement, partitions)));
+
+    Map<Object, Integer> index = new HashMap<>();
+    for (int i = 0; i < valid.seqIds().size(); i++) {
+      index.put(valid.seqIds().get(i), i);
+    }
+    Broadcast<AttentionPlan> planB = jsc.broadcast(plan);
+    Broadcast<Map<Object, Integer>> indexB = jsc.broadcast(index);
+    Broadcast<AttentionWeights> weightsB = jsc.broadcast(weights);
+
+    // Stage 1 shuffles raw token vectors: each to every tile task needing it as query or key,
+    // sorted so a task reads its queries, then its keys in position order.
+    JavaRDD<TokenPart> parts =
+        table
+            .javaRDD()
+            .mapPartitionsToPair(new RouteTokensFn(cols, planB, indexB, true, true))
+            .repartitionAndSortWithinPartitions(new TaskPartitioner(placement, partitions))
+            .mapPartitions(new TileTaskFn(planB, weightsB));
+
+    JavaRDD<FinishedToken> finished;
+    if (plan.needsMerge()) {
+      // Stage 2 shuffles partial states (max, normaliser, weighted values) by token, merged in
+      // canonical (head group, key group) order.
+      finished =
+          parts
+              .mapToPair(p -> new scala.Tuple2<>(p.tokenKey(), p))
+              .groupByKey(partitions)
+              .map(
+                  kv -> {
+                    List<TokenPart> list = new ArrayList<>();
+                    kv._2().forEach(list::add);
+                    return TokenFinisher.finish(list, weightsB.value());
+                  });
+    } else {
+      finished = parts.map(p -> TokenFinisher.finish(List.of(p), weightsB.value()));
+    }
+    return new Result(finished, plan, reason, partitions);
+  }
+
+  private static double imbalance(AttentionPlan plan, int[] placement, int partitions) {
+    long[] loads = TaskBalancer.loads(plan.tasks(), placement, partitions);
+    long max = 0;
+    long sum = 0;
+    for (long l : loads) {
+      max = Math.max(max, l);
+      sum += l;
+    }
+    return sum == 0 ? 1.0 : max / (sum / (double) partitions);
+  }
+}

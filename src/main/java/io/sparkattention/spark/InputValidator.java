@@ -1,0 +1,173 @@
+package io.sparkattention.spark;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Checks a token table before anything is computed or written: null, non-finite or zero-length
+ * vectors, mixed widths, null or negative positions, duplicate or missing positions within a
+ * sequence, an empty table. One pass, no shuffle; errors name the column and the first few
+ * offending {@code seq_id}/{@code pos}.
+ */
+public final class InputValidator {
+  private InputValidator() {}
+
+  /** A table that passed: its sequences in a canonical order, their lengths, the vector width. */
+  public record ValidTable(List<Object> seqIds, long[] lengths, int width, long tokens) {
+    public long maxLength() {
+      long m = 0;
+      for (long n : lengths) {
+        m = Math.max(m, n);
+      }
+      return m;
+    }
+  }
+
+  /**
+   * Validates {@code table} (columns located by {@code cols}).
+   *
+   * @param what "input" or "context", for messages
+   * @throws InputException describing every kind of problem found, with examples
+   */
+  public static ValidTable validate(Dataset<Row> table, TokenColumns cols, String what) {
+    JavaRDD<Row> rows = table.javaRDD();
+    ValidationSummary summary =
+        rows.mapPartitions(new SummarizeFn(cols)).treeReduce(ValidationSummary::merge);
+    return check(summary, cols, what);
+  }
+
+  static ValidTable check(ValidationSummary s, TokenColumns cols, String what) {
+    if (s.rows == 0) {
+      throw new InputException("the " + what + " has no rows (an empty table or no data files)");
+    }
+    List<String> errors = new ArrayList<>();
+    if (s.badRows > 0) {
+      errors.add(s.badRows + " bad row(s), e.g. " + String.join("; ", s.problems));
+    }
+    if (s.widths.size() > 1) {
+      StringBuilder b = new StringBuilder();
+      s.widths.forEach(
+          (w, row) -> b.append(b.length() == 0 ? "" : "; ").append(w).append(" at ").append(row));
+      errors.add("column " + cols.vectorName() + " has mixed vector lengths: " + b);
+    }
+    Map<Object, String> positions = s.positionProblems();
+    if (!positions.isEmpty()) {
+      StringBuilder b = new StringBuilder();
+      int shown = 0;
+      for (Map.Entry<Object, String> e : positions.entrySet()) {
+        if (shown++ == ValidationSummary.EXAMPLES) {
+          b.append("; …");
+          break;
+        }
+        b.append(b.length() == 0 ? "" : "; ")
+            .append("seq_id=")
+            .append(e.getKey())
+            .append(": ")
+            .append(e.getValue());
+      }
+      errors.add(
+          "column pos must hold 0 … n-1 once each within a sequence; "
+              + positions.size()
+              + " sequence(s) do not: "
+              + b);
+    }
+    if (!errors.isEmpty()) {
+      throw new InputException("invalid " + what + ": " + String.join(". ", errors));
+    }
+    List<Object> ids = new ArrayList<>(s.sequences.keySet());
+    // Canonical order, whatever the partitioning: by seq_id (numbers numerically).
+    ids.sort(seqIdOrder());
+    long[] lengths = new long[ids.size()];
+    for (int i = 0; i < lengths.length; i++) {
+      lengths[i] = s.sequences.get(ids.get(i)).count;
+    }
+    return new ValidTable(Collections.unmodifiableList(ids), lengths, s.widths.firstKey(), s.rows);
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  static Comparator<Object> seqIdOrder() {
+    return (a, b) -> ((Comparable) a).compareTo(b);
+  }
+
+  /** Summarises one partition. */
+  static final class SummarizeFn implements FlatMapFunction<Iterator<Row>, ValidationSummary> {
+    private static final long serialVersionUID = 1L;
+    private final TokenColumns cols;
+
+    SummarizeFn(TokenColumns cols) {
+      this.cols = cols;
+    }
+
+    @Override
+    public Iterator<ValidationSummary> call(Iterator<Row> it) {
+      ValidationSummary s = new ValidationSummary();
+      while (it.hasNext()) {
+        Row row = it.next();
+        s.rows++;
+        String problem = problem(row, s);
+        if (problem != null) {
+          s.problem(problem);
+        }
+      }
+      return Collections.singletonList(s).iterator();
+    }
+
+    private String problem(Row row, ValidationSummary s) {
+      Object seq = cols.seqId(row);
+      if (seq == null) {
+        return "null seq_id (pos=" + (cols.posIsNull(row) ? "null" : cols.pos(row)) + ")";
+      }
+      if (cols.posIsNull(row)) {
+        return "null pos (seq_id=" + seq + ")";
+      }
+      long pos = cols.pos(row);
+      String at = "seq_id=" + seq + ", pos=" + pos;
+      if (pos < 0) {
+        return "negative pos at " + at;
+      }
+      if (pos >= ValidationSummary.MAX_POSITION) {
+        return "pos "
+            + pos
+            + " is too large (limit "
+            + ValidationSummary.MAX_POSITION
+            + ") at "
+            + at;
+      }
+      String vectorProblem = vectorProblem(row, s, at);
+      s.sequences.computeIfAbsent(seq, k -> new ValidationSummary.SeqStats()).add(pos);
+      return vectorProblem;
+    }
+
+    private String vectorProblem(Row row, ValidationSummary s, String at) {
+      String name = cols.vectorName();
+      if (cols.vectorIsNull(row)) {
+        return "null " + name + " at " + at;
+      }
+      double[] x = cols.vector(row);
+      if (x.length == 0) {
+        return "zero-length " + name + " at " + at;
+      }
+      s.widths.putIfAbsent(x.length, at);
+      for (int i = 0; i < x.length; i++) {
+        if (!Double.isFinite(x[i])) {
+          return name
+              + "["
+              + i
+              + "] is "
+              + (Double.isNaN(x[i]) ? "NaN or null" : x[i])
+              + " at "
+              + at;
+        }
+      }
+      return null;
+    }
+  }
+}

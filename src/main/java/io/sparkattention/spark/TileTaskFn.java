@@ -1,0 +1,240 @@
+package io.sparkattention.spark;
+
+import io.sparkattention.kernel.AttentionOps;
+import io.sparkattention.kernel.AttentionWeights;
+import io.sparkattention.kernel.AttentionWorkspace;
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.kernel.MultiHeadOps;
+import io.sparkattention.kernel.PartialAttention;
+import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.TileTask;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import scala.Tuple2;
+
+/**
+ * Runs the tile tasks of one partition. Its input is sorted by (task, role, pos): for each task it
+ * first holds the task's queries (projected, cut into blocks of {@code blockSize} rows and into
+ * heads), then lets the keys stream past one block at a time, folding each key block into every
+ * query block's partial state that the mask lets it reach (online softmax, in key order). Memory
+ * per task: the query tile and its state, one key block, one score block.
+ */
+public final class TileTaskFn
+    implements FlatMapFunction<Iterator<Tuple2<RouteKey, double[]>>, TokenPart> {
+  private static final long serialVersionUID = 1L;
+
+  private final Broadcast<AttentionPlan> plan;
+  private final Broadcast<AttentionWeights> weights;
+
+  public TileTaskFn(Broadcast<AttentionPlan> plan, Broadcast<AttentionWeights> weights) {
+    this.plan = plan;
+    this.weights = weights;
+  }
+
+  @Override
+  public Iterator<TokenPart> call(Iterator<Tuple2<RouteKey, double[]>> input) {
+    return new TaskRunner(plan.value(), weights.value(), input);
+  }
+
+  /** Lazily runs one task after another, yielding each task's token results. */
+  static final class TaskRunner implements Iterator<TokenPart> {
+    private final AttentionPlan plan;
+    private final AttentionWeights weights;
+    private final Iterator<Tuple2<RouteKey, double[]>> input;
+    private final ArrayDeque<TokenPart> ready = new ArrayDeque<>();
+    private final AttentionWorkspace ws = new AttentionWorkspace();
+    private Tuple2<RouteKey, double[]> pending;
+
+    TaskRunner(
+        AttentionPlan plan, AttentionWeights weights, Iterator<Tuple2<RouteKey, double[]>> input) {
+      this.plan = plan;
+      this.weights = weights;
+      this.input = input;
+      this.pending = input.hasNext() ? input.next() : null;
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (ready.isEmpty() && pending != null) {
+        runTask(plan.task(pending._1().task));
+      }
+      return !ready.isEmpty();
+    }
+
+    @Override
+    public TokenPart next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      return ready.poll();
+    }
+
+    private Tuple2<RouteKey, double[]> advance() {
+      Tuple2<RouteKey, double[]> current = pending;
+      pending = input.hasNext() ? input.next() : null;
+      return current;
+    }
+
+    private boolean pendingIs(TileTask t, byte role) {
+      return pending != null && pending._1().task == t.id() && pending._1().role == role;
+    }
+
+    private void runTask(TileTask t) {
+      final int B = plan.blockSize();
+      final Mask mask = plan.mask();
+      final int tq = (int) t.queryCount();
+      final int numQBlocks = (tq + B - 1) / B;
+      final int groupHeads = t.headCount();
+
+      // 1. The task's queries, in position order: project, then cut into blocks × heads.
+      DMatrixRMaj Xq = null;
+      int seen = 0;
+      while (pendingIs(t, RouteKey.QUERY)) {
+        Tuple2<RouteKey, double[]> rec = advance();
+        double[] x = rec._2();
+        if (Xq == null) {
+          Xq = new DMatrixRMaj(tq, x.length);
+        }
+        int row = (int) (rec._1().pos - t.qStart());
+        if (row != seen) {
+          throw new IllegalStateException(
+              "task " + t.id() + ": query rows out of order at " + rec._1());
+        }
+        System.arraycopy(x, 0, Xq.data, row * x.length, x.length);
+        seen++;
+      }
+      if (seen != tq) {
+        throw new IllegalStateException(
+            "task " + t.id() + " received " + seen + " of " + tq + " queries");
+      }
+      DMatrixRMaj Q = groupColumns(weights.projectQuery(Xq), t);
+      DMatrixRMaj[][] qBlocks = new DMatrixRMaj[numQBlocks][groupHeads];
+      PartialAttention[][] states = new PartialAttention[numQBlocks][groupHeads];
+      int valueWidth = -1;
+      for (int b = 0; b < numQBlocks; b++) {
+        int r0 = b * B;
+        int r1 = Math.min(tq, r0 + B);
+        DMatrixRMaj rows = CommonOps_DDRM.extract(Q, r0, r1, 0, Q.numCols);
+        for (int h = 0; h < groupHeads; h++) {
+          qBlocks[b][h] = groupHeads == 1 ? rows : MultiHeadOps.head(rows, h, groupHeads);
+        }
+      }
+
+      // 2. Keys stream past in position order, one block of B at a time.
+      long expectedKeys = t.keyCount();
+      long keysSeen = 0;
+      DMatrixRMaj Xk = null;
+      int inBlock = 0;
+      long blockStart = t.kStart();
+      while (pendingIs(t, RouteKey.KEY)) {
+        Tuple2<RouteKey, double[]> rec = advance();
+        double[] x = rec._2();
+        if (Xk == null) {
+          Xk = new DMatrixRMaj(B, x.length);
+        }
+        if (rec._1().pos != blockStart + inBlock) {
+          throw new IllegalStateException(
+              "task " + t.id() + ": key rows out of order at " + rec._1());
+        }
+        System.arraycopy(x, 0, Xk.data, inBlock * x.length, x.length);
+        inBlock++;
+        keysSeen++;
+        if (inBlock == B || keysSeen == expectedKeys) {
+          Xk.reshape(inBlock, Xk.numCols, true);
+          valueWidth = foldKeyBlock(t, mask, Xk, blockStart, qBlocks, states);
+          blockStart += inBlock;
+          inBlock = 0;
+          Xk.reshape(B, Xk.numCols, true);
+        }
+      }
+      if (keysSeen != expectedKeys) {
+        throw new IllegalStateException(
+            "task " + t.id() + " received " + keysSeen + " of " + expectedKeys + " keys");
+      }
+      if (valueWidth < 0) {
+        // No key block at all (a keyless task): the value width comes from the weights.
+        int dIn = Xq.numCols;
+        valueWidth = weights.valueWidth(dIn) / plan.numHeads();
+      }
+      emit(t, qBlocks, states, valueWidth);
+    }
+
+    /** Folds one key block into every query block's state it can reach; returns the head width. */
+    private int foldKeyBlock(
+        TileTask t,
+        Mask mask,
+        DMatrixRMaj Xk,
+        long kPos0,
+        DMatrixRMaj[][] qBlocks,
+        PartialAttention[][] states) {
+      final int B = plan.blockSize();
+      DMatrixRMaj K = groupColumns(weights.projectKey(Xk), t);
+      DMatrixRMaj V = groupColumns(weights.projectValue(Xk), t);
+      final int groupHeads = t.headCount();
+      DMatrixRMaj[] kh = new DMatrixRMaj[groupHeads];
+      DMatrixRMaj[] vh = new DMatrixRMaj[groupHeads];
+      for (int h = 0; h < groupHeads; h++) {
+        kh[h] = groupHeads == 1 ? K : MultiHeadOps.head(K, h, groupHeads);
+        vh[h] = groupHeads == 1 ? V : MultiHeadOps.head(V, h, groupHeads);
+      }
+      long kEnd = kPos0 + Xk.numRows - 1;
+      for (int b = 0; b < qBlocks.length; b++) {
+        long q0 = t.qStart() + (long) b * B;
+        long q1 = q0 + qBlocks[b][0].numRows - 1;
+        for (int h = 0; h < groupHeads; h++) {
+          if (states[b][h] == null) {
+            states[b][h] = PartialAttention.empty(qBlocks[b][h].numRows, vh[h].numCols);
+          }
+        }
+        if (!mask.anyAllowed(q0, q1, kPos0, kEnd)) {
+          continue; // wholly masked block pair (e.g. above the causal diagonal)
+        }
+        for (int h = 0; h < groupHeads; h++) {
+          AttentionOps.accumulate(states[b][h], qBlocks[b][h], q0, kh[h], vh[h], kPos0, mask, ws);
+        }
+      }
+      return vh[0].numCols;
+    }
+
+    /** The columns of the task's head group of a projected matrix (all of it for one group). */
+    private DMatrixRMaj groupColumns(DMatrixRMaj M, TileTask t) {
+      int groups = plan.headGroups();
+      return groups == 1 ? M : MultiHeadOps.head(M, t.headGroup(), groups);
+    }
+
+    private void emit(
+        TileTask t, DMatrixRMaj[][] qBlocks, PartialAttention[][] states, int valueWidth) {
+      final int B = plan.blockSize();
+      final int groupHeads = t.headCount();
+      final int parts = plan.partsPerQuery(t);
+      for (int b = 0; b < qBlocks.length; b++) {
+        for (int h = 0; h < groupHeads; h++) {
+          if (states[b][h] == null) {
+            states[b][h] = PartialAttention.empty(qBlocks[b][h].numRows, valueWidth);
+          }
+        }
+        for (int i = 0; i < qBlocks[b][0].numRows; i++) {
+          double[] max = new double[groupHeads];
+          double[] sum = new double[groupHeads];
+          double[] acc = new double[groupHeads * valueWidth];
+          for (int h = 0; h < groupHeads; h++) {
+            PartialAttention s = states[b][h];
+            max[h] = s.max(i);
+            sum[h] = s.sum(i);
+            for (int c = 0; c < valueWidth; c++) {
+              acc[h * valueWidth + c] = s.weightedValue(i, c);
+            }
+          }
+          long pos = t.qStart() + (long) b * B + i;
+          ready.add(
+              new TokenPart(t.seqIndex(), pos, t.headGroup(), t.keyGroup(), parts, max, sum, acc));
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,150 @@
+package io.sparkattention.spark;
+
+import java.io.Serializable;
+import java.util.List;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Where {@code seq_id}, {@code pos} and the vector column sit in a token table's rows, and how to
+ * read them. Built once on the driver from the schema (which it checks), used on executors.
+ */
+public final class TokenColumns implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  public static final String SEQ_ID = "seq_id";
+  public static final String POS = "pos";
+
+  private final int seqIdIndex;
+  private final int posIndex;
+  private final int vectorIndex;
+  private final String vectorName;
+  private final boolean vectorIsUdt;
+  private final DataType seqIdType;
+  private final DataType posType;
+
+  private TokenColumns(StructType schema, String vectorName) {
+    this.vectorName = vectorName;
+    this.seqIdIndex = indexOf(schema, SEQ_ID);
+    this.posIndex = indexOf(schema, POS);
+    this.vectorIndex = indexOf(schema, vectorName);
+    this.seqIdType = schema.fields()[seqIdIndex].dataType();
+    this.posType = schema.fields()[posIndex].dataType();
+    DataType vt = schema.fields()[vectorIndex].dataType();
+    if (!(seqIdType == DataTypes.StringType
+        || seqIdType == DataTypes.IntegerType
+        || seqIdType == DataTypes.LongType
+        || seqIdType == DataTypes.ShortType)) {
+      throw new InputException(
+          "column seq_id has type " + seqIdType.simpleString() + "; expected string or integer");
+    }
+    if (!(posType == DataTypes.IntegerType
+        || posType == DataTypes.LongType
+        || posType == DataTypes.ShortType)) {
+      throw new InputException(
+          "column pos has type " + posType.simpleString() + "; expected an integer type");
+    }
+    if (vt.equals(SQLDataTypes.VectorType())) {
+      vectorIsUdt = true;
+    } else if (vt instanceof ArrayType && ((ArrayType) vt).elementType() instanceof NumericType) {
+      vectorIsUdt = false;
+    } else {
+      throw new InputException(
+          "column "
+              + vectorName
+              + " has type "
+              + vt.simpleString()
+              + "; expected a vector or an array of numbers"
+              + (vt instanceof ArrayType ? " (strings where numbers belong?)" : ""));
+    }
+  }
+
+  /**
+   * Checks {@code schema} and locates the columns.
+   *
+   * @throws InputException naming a missing column or one of the wrong type
+   */
+  public static TokenColumns of(StructType schema, String vectorName) {
+    return new TokenColumns(schema, vectorName);
+  }
+
+  private static int indexOf(StructType schema, String name) {
+    for (int i = 0; i < schema.fields().length; i++) {
+      if (schema.fields()[i].name().equals(name)) {
+        return i;
+      }
+    }
+    StringBuilder have = new StringBuilder();
+    for (StructField f : schema.fields()) {
+      if (!f.name().equals("_corrupt_record")) {
+        have.append(have.length() == 0 ? "" : ", ").append(f.name());
+      }
+    }
+    throw new InputException(
+        "input has no column '"
+            + name
+            + "' (columns: "
+            + (have.length() == 0 ? "none" : have)
+            + "); expected seq_id, pos, "
+            + "x");
+  }
+
+  public String vectorName() {
+    return vectorName;
+  }
+
+  public DataType seqIdType() {
+    return seqIdType;
+  }
+
+  public DataType posType() {
+    return posType;
+  }
+
+  /** The row's seq_id (String or Long), or null. */
+  public Object seqId(Row row) {
+    if (row.isNullAt(seqIdIndex)) {
+      return null;
+    }
+    Object v = row.get(seqIdIndex);
+    return v instanceof Number ? (Object) ((Number) v).longValue() : v;
+  }
+
+  public boolean posIsNull(Row row) {
+    return row.isNullAt(posIndex);
+  }
+
+  public long pos(Row row) {
+    return ((Number) row.get(posIndex)).longValue();
+  }
+
+  public boolean vectorIsNull(Row row) {
+    return row.isNullAt(vectorIndex);
+  }
+
+  /** The row's vector as doubles (a fresh array); null entries become NaN. */
+  public double[] vector(Row row) {
+    if (vectorIsUdt) {
+      return ((Vector) row.get(vectorIndex)).toArray();
+    }
+    List<Object> list = row.getList(vectorIndex);
+    double[] x = new double[list.size()];
+    for (int i = 0; i < x.length; i++) {
+      Object o = list.get(i);
+      x[i] = o == null ? Double.NaN : ((Number) o).doubleValue();
+    }
+    return x;
+  }
+
+  /** Describes a row for messages: {@code seq_id=…, pos=…}. */
+  public String describe(Row row) {
+    return "seq_id=" + seqId(row) + ", pos=" + (posIsNull(row) ? "null" : String.valueOf(pos(row)));
+  }
+}

@@ -1,0 +1,46 @@
+package io.sparkattention.spark;
+
+import com.holdenkarau.spark.testing.JavaDataFrameSuiteBase;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * One local[2] Spark session shared by all Spark tests of the JVM (surefire reuses one fork), set
+ * up through spark-testing-base with the UI off and the driver on loopback.
+ */
+public final class SparkTestSession {
+  private static Stb stb;
+
+  private SparkTestSession() {}
+
+  /** spark-testing-base's suite, configured for these machines. */
+  public static final class Stb extends JavaDataFrameSuiteBase {
+    @Override
+    public SparkConf conf() {
+      return super.conf()
+          .setMaster("local[2]")
+          .set("spark.ui.enabled", "false")
+          .set("spark.driver.host", "127.0.0.1")
+          .set("spark.driver.bindAddress", "127.0.0.1")
+          .set("spark.sql.shuffle.partitions", "4");
+    }
+
+    @Override
+    public boolean enableHiveSupport() {
+      return false;
+    }
+  }
+
+  /** The shared suite (started on first use). */
+  public static synchronized Stb suite() {
+    if (stb == null) {
+      stb = new Stb();
+      stb.runBefore();
+    }
+    return stb;
+  }
+
+  public static SparkSession spark() {
+    return suite().spark();
+  }
+}
