@@ -134,6 +134,14 @@ class BadArgumentsTest {
             () -> PartialAttention.of(new double[] {0}, new double[] {-1}, new DMatrixRMaj(1, 1)),
             "row 0",
             "sum is -1.0"),
+        bad(
+            "state weighted value NaN",
+            () -> {
+              DMatrixRMaj wv = new DMatrixRMaj(2, 3);
+              wv.set(1, 2, Double.NaN);
+              PartialAttention.of(new double[] {0, 0}, new double[] {1, 1}, wv);
+            },
+            "weightedValues has NaN at row 1, column 2"),
         bad("negative rows", () -> PartialAttention.empty(-1, 2), "-1"),
         bad(
             "output too small",
