@@ -195,6 +195,22 @@ class PartialAttentionMergeTest {
     assertEquals(a.max(0), back.max(0), 0.0);
   }
 
+  /** States travel through Spark's Java serialization (shuffles, broadcasts) unchanged. */
+  @Test
+  void statesSurviveJavaSerialization() throws Exception {
+    PartialAttention a = threeStates(1)[0];
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+      out.writeObject(a);
+      out.writeObject(Mask.causalWindow(4));
+    }
+    try (java.io.ObjectInputStream in =
+        new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+      assertBitwiseEqual(a, (PartialAttention) in.readObject(), "deserialized");
+      assertEquals(Mask.causalWindow(4), in.readObject());
+    }
+  }
+
   // ---------------------------------------------------------------- fully masked rows
 
   static Stream<Arguments> fullyMaskedBlocks() {
