@@ -51,8 +51,8 @@ public final class PartialAttention implements Serializable {
    * @param max per row the running max (−∞ for a row with no key)
    * @param sum per row the normaliser {@code Σ exp(s_j - max)}
    * @param weightedValues rows×dv unnormalised value sums
-   * @throws IllegalArgumentException if the lengths disagree, a value is NaN, or a row has −∞ max
-   *     with a non-zero sum
+   * @throws IllegalArgumentException if the lengths disagree, a value is NaN (or infinite, except a
+   *     −∞ max), or a row has −∞ max with a non-zero sum
    */
   public static PartialAttention of(double[] max, double[] sum, DMatrixRMaj weightedValues) {
     int rows = max.length;
@@ -77,6 +77,8 @@ public final class PartialAttention implements Serializable {
         throw new IllegalArgumentException("row " + i + ": max is -Infinity but sum is " + sum[i]);
       }
     }
+    // a NaN here would otherwise pass silently into every later merge and output
+    Checks.requireFinite(weightedValues, "weightedValues");
     return new PartialAttention(max.clone(), sum.clone(), weightedValues.copy());
   }
 
