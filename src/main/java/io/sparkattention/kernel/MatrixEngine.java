@@ -1,6 +1,7 @@
 package io.sparkattention.kernel;
 
 import io.sparkattention.kernel.impl.EjmlEngine;
+import io.sparkattention.kernel.impl.NetlibBlasEngine;
 import org.ejml.data.DMatrixRMaj;
 
 /**
@@ -39,12 +40,20 @@ public interface MatrixEngine {
     if ("ejml".equalsIgnoreCase(name)) {
       return ejml();
     }
-    throw new IllegalArgumentException("unknown matrix engine '" + name + "' (known: ejml)");
+    if ("blas".equalsIgnoreCase(name)) {
+      try {
+        return new NetlibBlasEngine();
+      } catch (LinkageError e) {
+        throw new IllegalArgumentException(
+            "matrix engine 'blas' needs dev.ludovic.netlib:blas on the classpath: " + e);
+      }
+    }
+    throw new IllegalArgumentException("unknown matrix engine '" + name + "' (known: ejml, blas)");
   }
 
   /**
-   * The engine the kernels use when none is given: the system property {@code
-   * sparkattention.engine} if set, else EJML.
+   * The engine the kernels use: the system property {@code sparkattention.engine} ({@code ejml} or
+   * {@code blas}) if set, else netlib BLAS when it loads, else EJML. Chosen once per JVM.
    */
   static MatrixEngine defaultEngine() {
     return DefaultEngineHolder.ENGINE;
@@ -52,7 +61,30 @@ public interface MatrixEngine {
 
   /** Lazily reads the system property once per JVM. */
   final class DefaultEngineHolder {
-    static final MatrixEngine ENGINE = named(System.getProperty("sparkattention.engine", "ejml"));
+    static final MatrixEngine ENGINE = choose();
+
+    private static MatrixEngine choose() {
+      String asked = System.getProperty("sparkattention.engine");
+      MatrixEngine engine;
+      if (asked != null) {
+        engine = named(asked);
+      } else {
+        try {
+          engine = named("blas");
+        } catch (IllegalArgumentException e) {
+          engine = ejml();
+        }
+      }
+      System.getLogger(MatrixEngine.class.getName())
+          .log(
+              System.Logger.Level.INFO,
+              "matrix engine: "
+                  + engine.name()
+                  + (engine instanceof NetlibBlasEngine
+                      ? " (" + ((NetlibBlasEngine) engine).implementation() + ")"
+                      : ""));
+      return engine;
+    }
 
     private DefaultEngineHolder() {}
   }

@@ -53,8 +53,7 @@ public final class ResultWriter {
     Path out = new Path(output);
     Path staging =
         new Path(
-            out.getParent(),
-            "." + out.getName() + ".staging-" + spark.sparkContext().applicationId());
+            out.getParent(), out.getName() + ".staging-" + spark.sparkContext().applicationId());
     FileSystem fs;
     try {
       fs = out.getFileSystem(conf(spark));
