@@ -6,6 +6,7 @@ import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.DistributedAttention;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.InputValidator;
+import io.sparkattention.spark.ProgressListener;
 import io.sparkattention.spark.ResultWriter;
 import io.sparkattention.spark.TableFormat;
 import io.sparkattention.spark.TokenColumns;
@@ -167,6 +168,16 @@ public final class AttentionJob implements Callable<Integer> {
    * @return the number of rows written
    */
   public static long run(SparkSession spark, AttentionJobConfig config) {
+    ProgressListener progress = new ProgressListener();
+    spark.sparkContext().addSparkListener(progress);
+    try {
+      return runStages(spark, config);
+    } finally {
+      spark.sparkContext().removeSparkListener(progress);
+    }
+  }
+
+  private static long runStages(SparkSession spark, AttentionJobConfig config) {
     long start = System.nanoTime();
     ResultWriter.checkOutput(spark, config.output(), config.overwrite());
     AttentionSpec spec = config.spec();

@@ -103,12 +103,7 @@ public final class AttentionPlan implements Serializable {
       layouts[s] = SequenceLayout.plan(s, queryLengths[s], keyLengths[s], options, tasks);
     }
     return new AttentionPlan(
-        strategy,
-        mask,
-        options.blockSize(),
-        options.numHeads(),
-        layouts,
-        Collections.unmodifiableList(tasks));
+        strategy, mask, options.blockSize(), options.numHeads(), layouts, tasks);
   }
 
   public Strategy strategy() {
@@ -133,7 +128,7 @@ public final class AttentionPlan implements Serializable {
 
   /** All tasks, ordered by id. */
   public List<TileTask> tasks() {
-    return tasks;
+    return Collections.unmodifiableList(tasks);
   }
 
   public TileTask task(int id) {

@@ -89,7 +89,7 @@ public final class InputValidator {
     for (int i = 0; i < lengths.length; i++) {
       lengths[i] = s.sequences.get(ids.get(i)).count;
     }
-    return new ValidTable(Collections.unmodifiableList(ids), lengths, s.widths.firstKey(), s.rows);
+    return new ValidTable(ids, lengths, s.widths.firstKey(), s.rows);
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})

@@ -22,7 +22,9 @@ public final class SparkTestSession {
           .set("spark.ui.enabled", "false")
           .set("spark.driver.host", "127.0.0.1")
           .set("spark.driver.bindAddress", "127.0.0.1")
-          .set("spark.sql.shuffle.partitions", "4");
+          .set("spark.sql.shuffle.partitions", "4")
+          // As conf/spark-defaults.conf: what is shipped must survive Kryo too.
+          .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
     }
 
     @Override

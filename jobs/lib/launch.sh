@@ -1,0 +1,82 @@
+# Shared launcher for the jobs/ scripts: sourced, never run. A job script sets nothing but its
+# main class and calls `launch_job MAIN_CLASS "$@"`.
+#
+# Argument convention: arguments before `--` go to spark-submit (--master, --conf,
+# --driver-memory, ...), arguments after it go to the job. Without `--`, all go to the job.
+#
+# With SPARK_HOME set: $SPARK_HOME/bin/spark-submit with the shaded jar. Without it: Spark's own
+# SparkSubmit main class on java, with the Maven dependency classpath (built on first use), so no
+# Spark download is needed.
+
+SA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SA_JAR="$SA_ROOT/target/spark-attention-0.1.0-SNAPSHOT.jar"
+SA_CLASSPATH_FILE="$SA_ROOT/target/classpath.txt"
+
+# What Spark 3.5's launcher passes on Java 17 (org.apache.spark.launcher.JavaModuleOptions).
+SA_JAVA17_FLAGS=(
+  -XX:+IgnoreUnrecognizedVMOptions
+  --add-opens=java.base/java.lang=ALL-UNNAMED
+  --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
+  --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED
+  --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
+  --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
+  --add-opens=java.base/sun.security.action=ALL-UNNAMED
+  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
+  --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED
+  -Djdk.reflect.useDirectMethodHandle=false
+  -Dio.netty.tryReflectionSetAccessible=true
+)
+
+# Builds the shaded jar and the run classpath when missing or older than the sources.
+sa_build() {
+  local stale=0
+  [ -f "$SA_JAR" ] || stale=1
+  if [ $stale -eq 0 ] && [ -n "$(find "$SA_ROOT/src/main" "$SA_ROOT/pom.xml" -newer "$SA_JAR" -print -quit 2>/dev/null)" ]; then
+    stale=1
+  fi
+  if [ $stale -eq 1 ]; then
+    echo "spark-attention: building the application jar (mvn package)..." >&2
+    (cd "$SA_ROOT" && mvn -B -q -DskipTests package) >&2 || { echo "error: build failed" >&2; exit 1; }
+  fi
+  if [ ! -f "$SA_CLASSPATH_FILE" ] || [ "$SA_ROOT/pom.xml" -nt "$SA_CLASSPATH_FILE" ]; then
+    # includeScope=compile covers provided-scope Spark too, and leaves test jars out.
+    (cd "$SA_ROOT" && mvn -B -q dependency:build-classpath -DincludeScope=compile \
+      -Dmdep.outputFile="$SA_CLASSPATH_FILE") >&2 || { echo "error: classpath build failed" >&2; exit 1; }
+  fi
+}
+
+# launch_job MAIN_CLASS [spark-submit args --] [job args]
+launch_job() {
+  local main="$1"; shift
+  local spark_args=() job_args=() seen_sep=0 a
+  for a in "$@"; do
+    if [ $seen_sep -eq 0 ] && [ "$a" = "--" ]; then seen_sep=1; continue; fi
+    if [ $seen_sep -eq 1 ]; then job_args+=("$a"); else spark_args+=("$a"); fi
+  done
+  if [ $seen_sep -eq 0 ]; then job_args=("${spark_args[@]}"); spark_args=(); fi
+  local has_master=0
+  for a in "${spark_args[@]}"; do
+    case "$a" in --master|--master=*) has_master=1 ;; esac
+  done
+  [ $has_master -eq 1 ] || spark_args=(--master 'local[*]' "${spark_args[@]}")
+  export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+  export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+  sa_build
+  if [ -n "${SPARK_HOME:-}" ]; then
+    exec "$SPARK_HOME/bin/spark-submit" --properties-file "$SA_ROOT/conf/spark-defaults.conf" \
+      --driver-java-options "-Dlog4j2.configurationFile=$SA_ROOT/conf/log4j2.properties" \
+      "${spark_args[@]}" --class "$main" "$SA_JAR" "${job_args[@]}"
+  fi
+  exec java "${SA_JAVA17_FLAGS[@]}" ${SA_DRIVER_JAVA_OPTS:-} \
+    -Dlog4j2.configurationFile="$SA_ROOT/conf/log4j2.properties" \
+    -cp "$(cat "$SA_CLASSPATH_FILE")" org.apache.spark.deploy.SparkSubmit \
+    --properties-file "$SA_ROOT/conf/spark-defaults.conf" \
+    "${spark_args[@]}" --class "$main" "$SA_JAR" "${job_args[@]}"
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Builds sample-data/tokens.jsonl and sample-data/weights.json from a real public text.
+
+Source: the Apache License 2.0 text that Debian's base-files package installs at
+/usr/share/common-licenses/Apache-2.0 (present on every Debian machine). Each section of the
+license (the preamble, sections 1-9, the appendix) is one sequence; each word is one token.
+
+A token's vector x has d_model = 16 entries:
+  - 12 from signed feature hashing of the word's character trigrams (with ^ and $ marking the
+    word's ends; MD5 of the trigram picks the slot and the sign), scaled to unit length;
+  - 4 sinusoidal position features: sin/cos(pos / 10000^(2i/16)) for i = 0, 1.
+Values are rounded to 6 decimals so the files are small and reproducible.
+
+weights.json holds seeded random projections (numpy, seed 20261124, N(0, 1/16)) for
+wq, bq, wk, bk, wv, bv, wo, bo, each 16 x 16 (biases 16).
+
+Rebuild: python3 sample-data/make_sample.py  (rewrites both files byte for byte).
+"""
+import hashlib
+import json
+import math
+import os
+import random
+import re
+
+import numpy as np
+
+SOURCE = "/usr/share/common-licenses/Apache-2.0"
+HERE = os.path.dirname(os.path.abspath(__file__))
+D_MODEL = 16
+HASHED = 12
+
+
+def sections(text):
+    """Splits the license into its preamble, numbered sections and appendix."""
+    parts = re.split(r"\n(?=\s*(?:\d+\.\s+[A-Z]|END OF TERMS|APPENDIX))", text)
+    return [p for p in (s.strip() for s in parts) if p]
+
+
+def word_features(word):
+    v = [0.0] * HASHED
+    w = "^" + word.lower() + "$"
+    for i in range(len(w) - 2):
+        h = hashlib.md5(w[i : i + 3].encode("utf-8")).digest()
+        v[h[0] % HASHED] += 1.0 if h[1] & 1 else -1.0
+    norm = math.sqrt(sum(a * a for a in v)) or 1.0
+    return [a / norm for a in v]
+
+
+def position_features(pos):
+    out = []
+    for i in range(2):
+        angle = pos / (10000 ** (2 * i / D_MODEL))
+        out += [math.sin(angle), math.cos(angle)]
+    return out
+
+
+def main():
+    with open(SOURCE, encoding="utf-8") as f:
+        text = f.read()
+    rows = []
+    counts = []
+    for s, section in enumerate(sections(text)):
+        words = re.findall(r"[A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*", section)
+        if not words:
+            continue
+        seq_id = "apache2-%02d" % s
+        counts.append((seq_id, len(words)))
+        for pos, word in enumerate(words):
+            x = [round(a, 6) for a in word_features(word) + position_features(pos)]
+            rows.append({"seq_id": seq_id, "pos": pos, "word": word, "x": x})
+    random.Random(7).shuffle(rows)  # any row order is valid input
+    with open(os.path.join(HERE, "tokens.jsonl"), "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, separators=(",", ":")) + "\n")
+
+    rng = np.random.default_rng(20261124)
+    weights = {}
+    for name in ("q", "k", "v", "o"):
+        weights["w" + name] = np.round(rng.normal(0, 0.25, (D_MODEL, D_MODEL)), 6).tolist()
+        weights["b" + name] = np.round(rng.normal(0, 0.25, D_MODEL), 6).tolist()
+    with open(os.path.join(HERE, "weights.json"), "w", encoding="utf-8") as f:
+        json.dump(weights, f, separators=(",", ":"))
+        f.write("\n")
+    print("%d tokens in %d sequences, lengths %s" % (len(rows), len(counts), [n for _, n in counts]))
+
+
+if __name__ == "__main__":
+    main()
