@@ -61,9 +61,14 @@ launch_job() {
     if [ $seen_sep -eq 1 ]; then job_args+=("$a"); else spark_args+=("$a"); fi
   done
   if [ $seen_sep -eq 0 ]; then job_args=("${spark_args[@]}"); spark_args=(); fi
-  local has_master=0
+  local has_master=0 driver_memory=1g prev=""
   for a in "${spark_args[@]}"; do
-    case "$a" in --master|--master=*) has_master=1 ;; esac
+    case "$a" in
+      --master|--master=*) has_master=1 ;;
+      --driver-memory=*) driver_memory="${a#--driver-memory=}" ;;
+    esac
+    [ "$prev" = "--driver-memory" ] && driver_memory="$a"
+    prev="$a"
   done
   [ $has_master -eq 1 ] || spark_args=(--master 'local[*]' "${spark_args[@]}")
   export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
@@ -74,7 +79,9 @@ launch_job() {
       --driver-java-options "-Dlog4j2.configurationFile=$SA_ROOT/conf/log4j2.properties" \
       "${spark_args[@]}" --class "$main" "$SA_JAR" "${job_args[@]}"
   fi
-  exec java "${SA_JAVA17_FLAGS[@]}" ${SA_DRIVER_JAVA_OPTS:-} \
+  # Without spark-submit's shell launcher the driver is this JVM: size it as --driver-memory
+  # would (Spark's default is 1g).
+  exec java "${SA_JAVA17_FLAGS[@]}" -Xmx"$driver_memory" ${SA_DRIVER_JAVA_OPTS:-} \
     -Dlog4j2.configurationFile="$SA_ROOT/conf/log4j2.properties" \
     -cp "$(cat "$SA_CLASSPATH_FILE")" org.apache.spark.deploy.SparkSubmit \
     --properties-file "$SA_ROOT/conf/spark-defaults.conf" \
