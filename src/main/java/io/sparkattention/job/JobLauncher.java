@@ -65,7 +65,11 @@ public final class JobLauncher {
             }
             return USAGE_ERROR;
           }
-          err.println("error: " + ex);
+          // Only the first line: a Spark task failure's message carries the executor's stack
+          // trace and the driver's ("Driver stacktrace: ..."), for --verbose only.
+          String message = String.valueOf(ex);
+          int nl = message.indexOf('\n');
+          err.println("error: " + (nl < 0 ? message : message.substring(0, nl)).strip());
           if (verbose.getAsBoolean()) {
             ex.printStackTrace(err);
           } else {
