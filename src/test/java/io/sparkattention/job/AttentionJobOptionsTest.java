@@ -231,6 +231,65 @@ class AttentionJobOptionsTest {
     assertEquals("", l.err());
   }
 
+  /** Fails as a task failure reaches the driver: a message carrying the executor's stack trace. */
+  @CommandLine.Command(name = "failing")
+  static final class Failing implements java.util.concurrent.Callable<Integer> {
+    @CommandLine.Option(names = "--verbose")
+    boolean verbose;
+
+    @CommandLine.Option(names = "--bad-input")
+    boolean badInput;
+
+    @Override
+    public Integer call() {
+      IllegalArgumentException cause =
+          badInput
+              ? new InputException("column pos must hold 0 … n-1")
+              : new IllegalArgumentException("row 0: max is Infinity");
+      throw new IllegalStateException(
+          "Job aborted due to stage failure: Lost task 1.0: "
+              + cause
+              + "\n\tat io.sparkattention.Kernel.run(Kernel.java:1)"
+              + "\n\nDriver stacktrace:\n\tat org.apache.spark.Dag.abort(Dag.scala:2)",
+          cause);
+    }
+  }
+
+  private static Launch launchFailing(String... args) {
+    Failing job = new Failing();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code =
+        JobLauncher.execute(
+            job, args, () -> job.verbose, new PrintWriter(out), new PrintWriter(err));
+    return new Launch(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void runFailureIsOneLinePlusHintWithoutVerbose() {
+    Launch l = launchFailing();
+    assertEquals(JobLauncher.RUN_ERROR, l.code());
+    String[] lines = l.err().strip().split("\\R");
+    assertEquals(2, lines.length, "no stack trace without --verbose:\n" + l.err());
+    assertEquals(
+        "error: java.lang.IllegalStateException: Job aborted due to stage failure: Lost task 1.0:"
+            + " java.lang.IllegalArgumentException: row 0: max is Infinity",
+        lines[0]);
+    assertEquals("(run with --verbose for the stack trace)", lines[1]);
+
+    Launch verbose = launchFailing("--verbose");
+    assertEquals(JobLauncher.RUN_ERROR, verbose.code());
+    assertTrue(verbose.err().contains("Driver stacktrace:"), verbose.err());
+    assertTrue(verbose.err().contains("\tat "), verbose.err());
+  }
+
+  @Test
+  void wrappedInputExceptionIsAUsageError() {
+    Launch l = launchFailing("--bad-input");
+    assertEquals(JobLauncher.USAGE_ERROR, l.code());
+    assertEquals("error: column pos must hold 0 … n-1", l.err().strip());
+  }
+
   @Test
   void versionOption() {
     Launch l = launch("--version");
