@@ -26,7 +26,27 @@ public final class JobLauncher {
    * @param verbose read after parsing: whether to print stack traces
    */
   public static int execute(Object command, String[] args, BooleanSupplier verbose) {
+    return execute(command, args, verbose, null, null);
+  }
+
+  /**
+   * As {@link #execute(Object, String[], BooleanSupplier)}, with help/usage written to {@code
+   * stdout} and errors to {@code stderr} (null: standard output / standard error), so tests can
+   * read them.
+   */
+  public static int execute(
+      Object command,
+      String[] args,
+      BooleanSupplier verbose,
+      PrintWriter stdout,
+      PrintWriter stderr) {
     CommandLine cli = new CommandLine(command);
+    if (stdout != null) {
+      cli.setOut(stdout);
+    }
+    if (stderr != null) {
+      cli.setErr(stderr);
+    }
     cli.setParameterExceptionHandler(
         (ex, a) -> {
           PrintWriter err = ex.getCommandLine().getErr();
@@ -45,7 +65,11 @@ public final class JobLauncher {
             }
             return USAGE_ERROR;
           }
-          err.println("error: " + ex);
+          // Only the first line: a Spark task failure's message carries the executor's stack
+          // trace and the driver's ("Driver stacktrace: ..."), for --verbose only.
+          String message = String.valueOf(ex);
+          int nl = message.indexOf('\n');
+          err.println("error: " + (nl < 0 ? message : message.substring(0, nl)).strip());
           if (verbose.getAsBoolean()) {
             ex.printStackTrace(err);
           } else {

@@ -1,0 +1,299 @@
+package io.sparkattention.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.plan.Strategy;
+import io.sparkattention.spark.InputException;
+import io.sparkattention.spark.TableFormat;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * The attention job's options, without Spark: parsing and {@code config()}, and {@link JobLauncher}
+ * exit codes and messages for errors found before a SparkSession would be created.
+ */
+class AttentionJobOptionsTest {
+  private static final String[] BASE = {"--input", "in.parquet", "--output", "out"};
+
+  private static String[] args(String... extra) {
+    String[] all = new String[BASE.length + extra.length];
+    System.arraycopy(BASE, 0, all, 0, BASE.length);
+    System.arraycopy(extra, 0, all, BASE.length, extra.length);
+    return all;
+  }
+
+  private static AttentionJobConfig config(String... args) {
+    AttentionJob job = new AttentionJob();
+    new CommandLine(job).parseArgs(args);
+    return job.config();
+  }
+
+  /** Exit code, stdout and stderr of {@link JobLauncher#execute}. */
+  private record Launch(int code, String out, String err) {}
+
+  /** Only for arguments that fail before {@code call()} would create a SparkSession. */
+  private static Launch launch(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code =
+        JobLauncher.execute(
+            new AttentionJob(), args, () -> false, new PrintWriter(out), new PrintWriter(err));
+    return new Launch(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void defaults() {
+    AttentionJobConfig c = config(args("--attention", "global"));
+    assertEquals("in.parquet", c.input());
+    assertEquals("out", c.output());
+    assertEquals(TableFormat.PARQUET, c.format());
+    assertFalse(c.overwrite());
+    assertNull(c.weightsPath());
+    assertEquals(Mask.none(), c.spec().mask());
+    assertEquals(1, c.spec().numHeads());
+    assertEquals(Strategy.AUTO, c.spec().strategy());
+    assertEquals(1024, c.spec().blockSize());
+    assertEquals(16, c.spec().queryTileBlocks());
+    assertEquals(32, c.spec().keyTileBlocks());
+    assertEquals(0, c.spec().partitions());
+    assertTrue(c.spec().weights().isNone());
+  }
+
+  @Test
+  void everyOptionReachesTheConfig() {
+    AttentionJobConfig c =
+        config(
+            "--input=data/in.jsonl",
+            "--output",
+            "res",
+            "--overwrite",
+            "--attention",
+            "CAUSAL",
+            "--window",
+            "5",
+            "--heads",
+            "4",
+            "--weights",
+            "w.json",
+            "--strategy",
+            "Blocks",
+            "--block-size",
+            "64",
+            "--query-tile-blocks",
+            "3",
+            "--key-tile-blocks",
+            "7",
+            "--partitions",
+            "9",
+            "--verbose");
+    assertEquals(TableFormat.JSON, c.format(), "format from the .jsonl extension");
+    assertTrue(c.overwrite());
+    assertEquals("w.json", c.weightsPath());
+    assertEquals(Mask.causalWindow(5), c.spec().mask());
+    assertEquals(4, c.spec().numHeads());
+    assertEquals(Strategy.BLOCKS, c.spec().strategy());
+    assertEquals(64, c.spec().blockSize());
+    assertEquals(3, c.spec().queryTileBlocks());
+    assertEquals(7, c.spec().keyTileBlocks());
+    assertEquals(9, c.spec().partitions());
+  }
+
+  @ParameterizedTest(name = "{0} + --format {1} -> {2}")
+  @CsvSource({
+    "in.parquet, , PARQUET",
+    "in.json, , JSON",
+    "in.ndjson/, , JSON",
+    "tokens, , PARQUET",
+    "in.parquet, json, JSON",
+    "in.json, Parquet, PARQUET",
+    "in, jsonl, JSON"
+  })
+  void formatFromOptionOrExtension(String input, String format, TableFormat expected) {
+    List<String> a = new ArrayList<>(List.of("--input", input, "--output", "o"));
+    a.addAll(List.of("--attention", "global"));
+    if (format != null) {
+      a.addAll(List.of("--format", format));
+    }
+    assertEquals(expected, config(a.toArray(new String[0])).format());
+  }
+
+  @Test
+  void attentionKinds() {
+    assertEquals(
+        Mask.window(3), config(args("--attention", "local", "--window", "3")).spec().mask());
+    assertEquals(Mask.causal(), config(args("--attention", " causal ")).spec().mask());
+    assertEquals(
+        Mask.window(0), config(args("--attention", "local", "--window", "0")).spec().mask());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "--attention sideways | unknown --attention 'sideways' (valid: global, local, causal)",
+        "--attention global --strategy fastest | --strategy: unknown strategy 'fastest'"
+            + " (valid: single, blocks, window, heads, auto)",
+        "--attention global --format csv | unknown format 'csv' (valid: parquet, json)",
+        "--attention local | --attention local needs --window W",
+        "--attention global --window 3 | --window applies to local and causal attention, not global",
+        "--attention causal --window -1 | --window must be >= 0, got -1",
+        "--attention global --block-size 0 | --block-size must be >= 1, got 0",
+        "--attention global --heads 0 | --heads must be >= 1, got 0",
+        "--attention global --partitions -2 | --partitions must be >= 0, got -2",
+        "--attention global --query-tile-blocks 0 | tile sizes must be >= 1 block"
+      })
+  void badValuesFailInConfig(String extra, String message) {
+    String[] a = args(extra.split(" "));
+    InputException e = assertThrows(InputException.class, () -> config(a));
+    assertTrue(e.getMessage().contains(message), e.getMessage());
+    // Through the launcher: exit 2 and exactly one line, "error: <message>", before any Spark.
+    Launch l = launch(a);
+    assertEquals(JobLauncher.USAGE_ERROR, l.code());
+    assertEquals("error: " + e.getMessage(), l.err().strip());
+    assertEquals("", l.out());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "--input in --output o --attention global --colour red | Unknown options: '--colour', 'red'",
+        "--output o --attention global | Missing required option: '--input=PATH'",
+        "--input in --attention global | Missing required option: '--output=PATH'",
+        "--input in --output o | Missing required option: '--attention=KIND'",
+        "--input in --output o --attention global --heads two | Invalid value for option '--heads'",
+        "--input in --output o --attention global --window 1.5 | Invalid value for option '--window'",
+        "--input in --output o --attention global --heads | Missing required parameter for option"
+            + " '--heads'"
+      })
+  void badOptionsFailInParsing(String argLine, String message) {
+    String[] a = argLine.split(" ");
+    CommandLine.ParameterException e =
+        assertThrows(
+            CommandLine.ParameterException.class,
+            () -> new CommandLine(new AttentionJob()).parseArgs(a));
+    assertTrue(e.getMessage().contains(message), e.getMessage());
+    Launch l = launch(a);
+    assertEquals(JobLauncher.USAGE_ERROR, l.code());
+    String[] lines = l.err().strip().split("\\R");
+    assertEquals(2, lines.length, l.err());
+    assertEquals("error: " + e.getMessage(), lines[0]);
+    assertEquals("Try 'attention --help' for the options.", lines[1]);
+  }
+
+  @Test
+  void helpListsEveryOption() {
+    CommandLine cli = new CommandLine(new AttentionJob());
+    String usage = cli.getUsageMessage();
+    List<String> expected =
+        List.of(
+            "--input",
+            "--output",
+            "--format",
+            "--overwrite",
+            "--attention",
+            "--window",
+            "--heads",
+            "--weights",
+            "--strategy",
+            "--block-size",
+            "--query-tile-blocks",
+            "--key-tile-blocks",
+            "--partitions",
+            "--verbose",
+            "--help",
+            "--version");
+    for (String o : expected) {
+      assertTrue(usage.contains(o), o + " missing from\n" + usage);
+    }
+    for (OptionSpec o : cli.getCommandSpec().options()) {
+      assertTrue(expected.contains(o.longestName()), "untested option " + o.longestName());
+      assertTrue(usage.contains(o.longestName()), o.longestName() + " missing from\n" + usage);
+    }
+    assertTrue(usage.contains("default: 1024"), "defaults are shown:\n" + usage);
+    assertTrue(usage.contains("single | blocks | window | heads | auto"), usage);
+
+    Launch l = launch("--help");
+    assertEquals(0, l.code());
+    assertEquals(usage.strip(), l.out().strip());
+    assertEquals("", l.err());
+  }
+
+  /** Fails as a task failure reaches the driver: a message carrying the executor's stack trace. */
+  @CommandLine.Command(name = "failing")
+  static final class Failing implements java.util.concurrent.Callable<Integer> {
+    @CommandLine.Option(names = "--verbose")
+    boolean verbose;
+
+    @CommandLine.Option(names = "--bad-input")
+    boolean badInput;
+
+    @Override
+    public Integer call() {
+      IllegalArgumentException cause =
+          badInput
+              ? new InputException("column pos must hold 0 … n-1")
+              : new IllegalArgumentException("row 0: max is Infinity");
+      throw new IllegalStateException(
+          "Job aborted due to stage failure: Lost task 1.0: "
+              + cause
+              + "\n\tat io.sparkattention.Kernel.run(Kernel.java:1)"
+              + "\n\nDriver stacktrace:\n\tat org.apache.spark.Dag.abort(Dag.scala:2)",
+          cause);
+    }
+  }
+
+  private static Launch launchFailing(String... args) {
+    Failing job = new Failing();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code =
+        JobLauncher.execute(
+            job, args, () -> job.verbose, new PrintWriter(out), new PrintWriter(err));
+    return new Launch(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void runFailureIsOneLinePlusHintWithoutVerbose() {
+    Launch l = launchFailing();
+    assertEquals(JobLauncher.RUN_ERROR, l.code());
+    String[] lines = l.err().strip().split("\\R");
+    assertEquals(2, lines.length, "no stack trace without --verbose:\n" + l.err());
+    assertEquals(
+        "error: java.lang.IllegalStateException: Job aborted due to stage failure: Lost task 1.0:"
+            + " java.lang.IllegalArgumentException: row 0: max is Infinity",
+        lines[0]);
+    assertEquals("(run with --verbose for the stack trace)", lines[1]);
+
+    Launch verbose = launchFailing("--verbose");
+    assertEquals(JobLauncher.RUN_ERROR, verbose.code());
+    assertTrue(verbose.err().contains("Driver stacktrace:"), verbose.err());
+    assertTrue(verbose.err().contains("\tat "), verbose.err());
+  }
+
+  @Test
+  void wrappedInputExceptionIsAUsageError() {
+    Launch l = launchFailing("--bad-input");
+    assertEquals(JobLauncher.USAGE_ERROR, l.code());
+    assertEquals("error: column pos must hold 0 … n-1", l.err().strip());
+  }
+
+  @Test
+  void versionOption() {
+    Launch l = launch("--version");
+    assertEquals(0, l.code());
+    assertEquals("spark-attention 0.1.0", l.out().strip());
+  }
+}
