@@ -66,6 +66,7 @@ public final class TokenTables {
                   .limit(3)
                   .collectAsList();
           if (!bad.isEmpty()) {
+            df.unpersist();
             List<String> lines = new ArrayList<>();
             for (Row r : bad) {
               String line = r.getString(0);
