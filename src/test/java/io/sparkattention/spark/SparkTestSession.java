@@ -24,7 +24,11 @@ public final class SparkTestSession {
           .set("spark.driver.bindAddress", "127.0.0.1")
           .set("spark.sql.shuffle.partitions", "4")
           // As conf/spark-defaults.conf: what is shipped must survive Kryo too.
-          .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
+          .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+          .set(
+              "spark.kryo.classesToRegister",
+              "io.sparkattention.spark.RouteKey,io.sparkattention.spark.TokenPart,"
+                  + "io.sparkattention.spark.FinishedToken");
     }
 
     @Override

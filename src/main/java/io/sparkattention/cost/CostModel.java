@@ -1,0 +1,103 @@
+package io.sparkattention.cost;
+
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.TileTask;
+
+/**
+ * The analytic model of a plan's cost, derived from its actual cut (the same {@link TileTask}s the
+ * job runs), not from closed forms.
+ *
+ * <p>Shuffle bytes: stage 1 sends every routed token as one record of {@code width} doubles, stage
+ * 2 one partial state per (task, query) when a query has several parts: {@code 2·heads} doubles
+ * (max and normaliser per head) plus the weighted values. Each record also carries framing: the
+ * shuffle key and the serializer's headers, {@link Framing}.
+ */
+public final class CostModel {
+  private CostModel() {}
+
+  /**
+   * Per-record framing bytes of the serializer, beside the doubles.
+   *
+   * @param routedRecordBytes stage 1 (task, role, position key and array header)
+   * @param partialRecordBytes stage 2 (token key, indices, three array headers)
+   */
+  public record Framing(int routedRecordBytes, int partialRecordBytes) {
+    /**
+     * Kryo with our classes registered (conf/spark-defaults.conf), shuffle compression off:
+     * measured 530 bytes per routed record and 569 per partial record at d = 64, one head (512 and
+     * 528 of them doubles).
+     */
+    public static final Framing KRYO_REGISTERED = new Framing(18, 41);
+  }
+
+  /**
+   * Estimates a plan's cost.
+   *
+   * @param plan the plan
+   * @param inputWidth width of the input vectors (what stage 1 ships)
+   * @param queryWidth width of the projected queries and keys (all heads)
+   * @param valueWidth width of the projected values (all heads)
+   * @param framing serializer framing per record
+   */
+  public static CostEstimate estimate(
+      AttentionPlan plan, int inputWidth, int queryWidth, int valueWidth, Framing framing) {
+    final int heads = plan.numHeads();
+    final int groups = plan.headGroups();
+    final int b = plan.blockSize();
+    final Mask mask = plan.mask();
+    double useful = 0;
+    double executed = 0;
+    long routed = 0;
+    long partials = 0;
+    long partialBytes = 0;
+    long peak = 0;
+    for (TileTask t : plan.tasks()) {
+      // Per pair and head: q·k costs 2·dHead, p·v costs 2·dValueHead.
+      double flopsPerPair =
+          2.0 * queryWidth / heads * t.headCount() + 2.0 * valueWidth / heads * t.headCount();
+      useful += flopsPerPair * t.attendedPairs();
+      executed += flopsPerPair * computedPairs(t, mask, b);
+      routed += t.queryCount() + t.keyCount();
+      int partialDoubles = 2 * t.headCount() + valueWidth / groups;
+      if (plan.needsMerge()) {
+        partials += t.queryCount();
+        partialBytes += t.queryCount() * (8L * partialDoubles + framing.partialRecordBytes());
+      }
+      peak = Math.max(peak, taskBytes(t, b, inputWidth, queryWidth / groups, valueWidth / groups));
+    }
+    long routedBytes = routed * (8L * inputWidth + framing.routedRecordBytes());
+    return new CostEstimate(
+        plan.tasks().size(), useful, executed, routed, routedBytes, partials, partialBytes, peak);
+  }
+
+  /** (query, key) entries of every block pair the task's kernel computes (not skipped). */
+  static long computedPairs(TileTask t, Mask mask, int b) {
+    long pairs = 0;
+    for (long q0 = t.qStart(); q0 < t.qEnd(); q0 += b) {
+      long q1 = Math.min(t.qEnd(), q0 + b) - 1;
+      for (long k0 = t.kStart(); k0 < t.kEnd(); k0 += b) {
+        long k1 = Math.min(t.kEnd(), k0 + b) - 1;
+        if (mask.anyAllowed(q0, q1, k0, k1)) {
+          pairs += (q1 - q0 + 1) * (k1 - k0 + 1);
+        }
+      }
+    }
+    return pairs;
+  }
+
+  /**
+   * A task's working set: its raw and projected query tile, the partial states (values, max and
+   * normaliser per head), one raw and projected key/value block, and one score block.
+   */
+  static long taskBytes(TileTask t, int b, int inputWidth, int queryWidth, int valueWidth) {
+    long tq = t.queryCount();
+    long kb = Math.min(b, Math.max(1, t.keyCount()));
+    long qb = Math.min(b, tq);
+    long doubles =
+        tq * (inputWidth + queryWidth + valueWidth + 2L * t.headCount())
+            + kb * (inputWidth + queryWidth + valueWidth)
+            + qb * kb;
+    return 8 * doubles;
+  }
+}

@@ -1,0 +1,174 @@
+package io.sparkattention.cost;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/** Writes a cost report's {@code results.csv} and {@code report.md}. */
+public final class ReportFiles {
+  private ReportFiles() {}
+
+  /** The local-is-this-many-times-cheaper threshold the report's crossover looks for. */
+  static final double CROSSOVER_RATIO = 10.0;
+
+  /** Writes {@code results.csv} with {@link CostRow#HEADER}. */
+  public static void writeCsv(List<CostRow> rows, Path file) throws IOException {
+    StringBuilder b = new StringBuilder(String.join(",", CostRow.HEADER)).append('\n');
+    for (CostRow r : rows) {
+      List<String> cells = new ArrayList<>();
+      for (Object v : r.values()) {
+        cells.add(
+            v instanceof Double
+                ? String.format(Locale.ROOT, "%.6g", (Double) v)
+                : String.valueOf(v));
+      }
+      b.append(String.join(",", cells)).append('\n');
+    }
+    Files.writeString(file, b.toString(), StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Writes {@code report.md}: per-length table, global/local and causal/global ratios, the
+   * crossover length, the model's errors, and the settings it ran on.
+   *
+   * @param settings name → value lines describing the machine and Spark settings
+   * @param charts chart file names to embed
+   */
+  public static void writeMarkdown(
+      List<CostRow> rows, Map<String, String> settings, List<String> charts, Path file)
+      throws IOException {
+    StringBuilder b = new StringBuilder("# Cost report: global against local attention\n\n");
+    b.append("Medians over the repeats. Time is wall time of the whole job (read, validate, ")
+        .append("attend, write); FLOPs are the useful ones (pairs the mask allows, 4·d each); ")
+        .append("shuffle bytes are Spark's `bytesWritten`.\n\n");
+    b.append(
+        "| config | n | wall s | GFLOP/s | tasks | longest task s | shuffle MiB | spilled MiB | model shuffle MiB | model s |\n");
+    b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (CostRow r : rows) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %d | %.2f | %.2f | %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+              r.config(),
+              r.seqLen(),
+              r.wallMillis() / 1000.0,
+              r.effectiveGflops(),
+              r.sparkTasks(),
+              r.longestTaskMillis() / 1000.0,
+              mib(r.shuffleBytesWritten()),
+              mib(r.bytesSpilled()),
+              mib(r.modelShuffleBytes()),
+              r.modelWallMillis() / 1000.0));
+    }
+    b.append("\n## Ratios per length\n\n");
+    b.append(
+        "| n | global / local time | causal / global time | global / local FLOPs | global / local shuffle |\n|---:|---:|---:|---:|---:|\n");
+    Map<Long, Map<String, CostRow>> byLength = byLength(rows);
+    Long crossover = null;
+    for (Map.Entry<Long, Map<String, CostRow>> e : byLength.entrySet()) {
+      CostRow g = e.getValue().get("global-blocks");
+      CostRow l = e.getValue().get("local-window");
+      CostRow c = e.getValue().get("causal-blocks");
+      double gl = g != null && l != null ? g.wallMillis() / (double) l.wallMillis() : Double.NaN;
+      if (crossover == null && gl >= CROSSOVER_RATIO) {
+        crossover = e.getKey();
+      }
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "| %d | %s | %s | %s | %s |\n",
+              e.getKey(),
+              ratio(gl),
+              ratio(c != null && g != null ? c.wallMillis() / (double) g.wallMillis() : Double.NaN),
+              ratio(
+                  g != null && l != null
+                      ? g.modelUsefulFlops() / l.modelUsefulFlops()
+                      : Double.NaN),
+              ratio(
+                  g != null && l != null && l.shuffleBytesWritten() > 0
+                      ? g.shuffleBytesWritten() / (double) l.shuffleBytesWritten()
+                      : Double.NaN)));
+    }
+    b.append("\n");
+    if (crossover != null) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "**Crossover:** from n = %d on, local attention is at least %.0f× cheaper than global in measured time.\n\n",
+              crossover,
+              CROSSOVER_RATIO));
+    } else {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "**Crossover:** local attention was not %.0f× cheaper than global in measured time at any length run "
+                  + "(fixed job overhead dominates short runs); extrapolate from the FLOP ratio above, which grows as n/(2w+1).\n\n",
+              CROSSOVER_RATIO));
+    }
+    b.append("## The model against the measurement\n\n");
+    b.append("| config | n | shuffle error | time error |\n|---|---:|---:|---:|\n");
+    double worstShuffle = 0;
+    List<Double> timeErrors = new ArrayList<>();
+    for (CostRow r : rows) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %d | %s | %+.1f %% |\n",
+              r.config(),
+              r.seqLen(),
+              r.shuffleBytesWritten() == 0 && r.modelShuffleBytes() == 0
+                  ? "no shuffle (both 0)"
+                  : String.format(Locale.ROOT, "%+.2f %%", 100 * r.shuffleModelError()),
+              100 * r.timeModelError()));
+      if (Double.isFinite(r.shuffleModelError())) {
+        worstShuffle = Math.max(worstShuffle, Math.abs(r.shuffleModelError()));
+      }
+      timeErrors.add(Math.abs(r.timeModelError()));
+    }
+    timeErrors.sort(null);
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "\nModelled shuffle bytes are within %.2f %% of measured for every configuration. "
+                + "The time model's median absolute error is %.0f %% (worst %.0f %%): it counts kernel FLOPs, "
+                + "shuffle bytes and a fixed overhead, and misses scheduling, JIT warm-up and garbage collection.\n\n",
+            100 * worstShuffle,
+            100 * timeErrors.get(timeErrors.size() / 2),
+            100 * timeErrors.get(timeErrors.size() - 1)));
+    for (String chart : charts) {
+      b.append("![").append(chart).append("](").append(chart).append(")\n\n");
+    }
+    b.append("## Where it ran\n\n");
+    settings.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append('\n'));
+    Files.writeString(file, b.toString(), StandardCharsets.UTF_8);
+  }
+
+  static Map<Long, Map<String, CostRow>> byLength(List<CostRow> rows) {
+    Map<Long, Map<String, CostRow>> m = new TreeMap<>();
+    for (CostRow r : rows) {
+      m.computeIfAbsent(r.seqLen(), k -> new TreeMap<>()).put(r.config(), r);
+    }
+    return m;
+  }
+
+  static TreeSet<String> configs(List<CostRow> rows) {
+    TreeSet<String> s = new TreeSet<>();
+    rows.forEach(r -> s.add(r.config()));
+    return s;
+  }
+
+  private static String ratio(double v) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, "%.2f", v) : "–";
+  }
+
+  private static double mib(long bytes) {
+    return bytes / (1024.0 * 1024.0);
+  }
+}
