@@ -2,25 +2,13 @@ package io.sparkattention.job;
 
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.plan.Strategy;
+import io.sparkattention.spark.AttentionPipeline;
 import io.sparkattention.spark.AttentionSpec;
-import io.sparkattention.spark.DistributedAttention;
 import io.sparkattention.spark.InputException;
-import io.sparkattention.spark.InputValidator;
-import io.sparkattention.spark.ProgressListener;
-import io.sparkattention.spark.ResultWriter;
 import io.sparkattention.spark.TableFormat;
-import io.sparkattention.spark.TokenColumns;
-import io.sparkattention.spark.TokenTables;
 import io.sparkattention.spark.WeightsFile;
-import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -42,7 +30,6 @@ import picocli.CommandLine.Option;
       "Writes one row (seq_id, pos, out) per input token."
     })
 public final class AttentionJob implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger(AttentionJob.class);
 
   @Option(
       names = "--input",
@@ -168,18 +155,6 @@ public final class AttentionJob implements Callable<Integer> {
    * @return the number of rows written
    */
   public static long run(SparkSession spark, AttentionJobConfig config) {
-    ProgressListener progress = new ProgressListener();
-    spark.sparkContext().addSparkListener(progress);
-    try {
-      return runStages(spark, config);
-    } finally {
-      spark.sparkContext().removeSparkListener(progress);
-    }
-  }
-
-  private static long runStages(SparkSession spark, AttentionJobConfig config) {
-    long start = System.nanoTime();
-    ResultWriter.checkOutput(spark, config.output(), config.overwrite());
     AttentionSpec spec = config.spec();
     if (config.weightsPath() != null) {
       AttentionWeights w =
@@ -195,32 +170,9 @@ public final class AttentionJob implements Callable<Integer> {
               spec.keyTileBlocks(),
               spec.partitions());
     }
-    Dataset<Row> table = TokenTables.read(spark, config.input(), config.format(), "input");
-    TokenColumns cols = TokenColumns.of(table.schema(), "x");
-    InputValidator.ValidTable valid = InputValidator.validate(table, cols, "input");
-    LOG.info(
-        "validated {}: {} sequences, {} tokens, longest {}, width {} ({})",
-        config.input(),
-        valid.seqIds().size(),
-        valid.tokens(),
-        valid.maxLength(),
-        valid.width(),
-        elapsed(start));
-    DistributedAttention.Result result =
-        DistributedAttention.compute(spark, table, cols, valid, spec);
-    Broadcast<List<Object>> seqIds =
-        JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(valid.seqIds());
-    Dataset<Row> out =
-        TokenTables.toTable(spark, result.tokens(), seqIds, cols, config.format(), "out");
-    long written =
-        ResultWriter.write(
-            spark, out, config.output(), config.format(), config.overwrite(), valid.tokens());
-    LOG.info("wrote {} rows to {} ({})", written, config.output(), elapsed(start));
-    return written;
-  }
-
-  static String elapsed(long startNanos) {
-    return String.format("%.1f s", (System.nanoTime() - startNanos) / 1e9);
+    return AttentionPipeline.run(
+            spark, config.input(), config.output(), config.format(), config.overwrite(), spec)
+        .rowsWritten();
   }
 
   @Override
