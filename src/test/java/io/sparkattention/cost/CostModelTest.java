@@ -1,0 +1,117 @@
+package io.sparkattention.cost;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.PlanOptions;
+import io.sparkattention.plan.Strategy;
+import org.junit.jupiter.api.Test;
+
+/** The model's formulas on small cases worked out by hand. */
+class CostModelTest {
+  private static final CostModel.Framing NO_FRAMING = new CostModel.Framing(0, 0);
+
+  private static CostEstimate estimate(
+      long n, Strategy s, Mask m, int b, int heads, int qTiles, int kTiles, int d) {
+    AttentionPlan plan =
+        AttentionPlan.create(new long[] {n}, new PlanOptions(s, m, b, heads, qTiles, kTiles));
+    return CostModel.estimate(plan, d, d, d, NO_FRAMING);
+  }
+
+  @Test
+  void globalFlopsAreFourNSquaredD() {
+    // n = 8, d = 2: 64 pairs × (2·2 for q·k + 2·2 for p·v) = 512 = 4·n²·d.
+    CostEstimate e = estimate(8, Strategy.SINGLE, Mask.none(), 4, 1, 1, 1, 2);
+    assertEquals(4.0 * 8 * 8 * 2, e.usefulFlops());
+    assertEquals(e.usefulFlops(), e.executedFlops());
+  }
+
+  @Test
+  void causalFlopsCountTheLowerTriangleAndExecutedCountsComputedBlocks() {
+    // n = 8: causal pairs = 8·9/2 = 36 → 36·4·d. With blocks of 4, three of the four 4×4 block
+    // pairs are computed (the one above the diagonal is skipped): 48 entries.
+    CostEstimate e = estimate(8, Strategy.BLOCKS, Mask.causal(), 4, 1, 1, 1, 2);
+    assertEquals(36 * 4.0 * 2, e.usefulFlops());
+    assertEquals(48 * 4.0 * 2, e.executedFlops());
+  }
+
+  @Test
+  void localFlopsAreAboutFourNTimesTwoWPlusOneD() {
+    // n = 10, w = 1: pairs = 10·3 − 2 (edges) = 28.
+    CostEstimate e = estimate(10, Strategy.WINDOW, Mask.window(1), 4, 1, 1, 1, 2);
+    assertEquals(28 * 4.0 * 2, e.usefulFlops());
+  }
+
+  @Test
+  void headsSplitTheFlopsButNotTheirSum() {
+    CostEstimate one = estimate(16, Strategy.SINGLE, Mask.none(), 4, 1, 1, 1, 8);
+    CostEstimate four = estimate(16, Strategy.HEADS, Mask.none(), 4, 4, 1, 1, 8);
+    assertEquals(one.usefulFlops(), four.usefulFlops());
+  }
+
+  @Test
+  void shuffleBytesFollowTheCut() {
+    // n = 8, block 2, tiles of 1 block × 2 blocks: 4 query tiles × 2 key groups = 8 tasks, each
+    // with 2 queries and 4 keys: 48 routed records of d = 3 doubles (24 bytes) = 1152 bytes;
+    // partials: 8 tasks × 2 queries, each 2 + 3 doubles (40 bytes) = 640 bytes.
+    CostEstimate e = estimate(8, Strategy.BLOCKS, Mask.none(), 2, 1, 1, 2, 3);
+    assertEquals(8, e.tasks());
+    assertEquals(48, e.routedRecords());
+    assertEquals(48 * 24, e.routedBytes());
+    assertEquals(16, e.partialRecords());
+    assertEquals(16 * 40, e.partialBytes());
+    assertEquals(48 * 24 + 16 * 40, e.shuffleBytes());
+  }
+
+  @Test
+  void framingIsAddedPerRecord() {
+    AttentionPlan plan =
+        AttentionPlan.create(
+            new long[] {8}, new PlanOptions(Strategy.BLOCKS, Mask.none(), 2, 1, 1, 2));
+    CostEstimate bare = CostModel.estimate(plan, 3, 3, 3, NO_FRAMING);
+    CostEstimate framed = CostModel.estimate(plan, 3, 3, 3, new CostModel.Framing(10, 20));
+    assertEquals(bare.routedBytes() + 48 * 10, framed.routedBytes());
+    assertEquals(bare.partialBytes() + 16 * 20, framed.partialBytes());
+  }
+
+  @Test
+  void singleTaskWithoutMergeShufflesOnlyRoutedTokens() {
+    // One task: each token once as a query and once as a key; nothing merges.
+    CostEstimate e = estimate(5, Strategy.SINGLE, Mask.none(), 4, 1, 1, 1, 2);
+    assertEquals(10, e.routedRecords());
+    assertEquals(0, e.partialRecords());
+  }
+
+  @Test
+  void peakTaskMemoryHoldsTileStateKeyBlockAndScores() {
+    // One task, n = 4, block 2, d = 1: tile 4 × (1 + 1 + 1 + 2) = 20 doubles, key block
+    // 2 × 3 = 6, score block 2 × 2 = 4: 30 doubles = 240 bytes.
+    CostEstimate e = estimate(4, Strategy.SINGLE, Mask.none(), 2, 1, 1, 1, 1);
+    assertEquals(240, e.peakTaskBytes());
+  }
+
+  @Test
+  void timeModelAddsOverheadComputeAndShuffle() {
+    TimeModel t = new TimeModel(1.0, 1e9, 1e6, 2);
+    CostEstimate e = new CostEstimate(4, 4e9, 4e9, 0, 2_000_000, 0, 0, 0);
+    // 1 s + 4e9 / (1e9 · 2) + 2e6 / (1e6 · 2) = 1 + 2 + 1
+    assertEquals(4.0, t.seconds(e), 1e-12);
+    CostEstimate oneTask = new CostEstimate(1, 4e9, 4e9, 0, 0, 0, 0, 0);
+    assertEquals(5.0, t.seconds(oneTask), 1e-12, "one task uses one slot");
+  }
+
+  @Test
+  void costRowErrorsAreSigned() {
+    CostRow r =
+        new CostRow(
+            "c", "global", "blocks", 8, 2, 1, 0, 4, 1, 1, 1000, 0, 0, 1, 100, 100, 0, 0, 2e9, 2e9,
+            105, 0, 1500);
+    assertEquals(0.05, r.shuffleModelError(), 1e-12);
+    assertEquals(0.5, r.timeModelError(), 1e-12);
+    assertEquals(2.0, r.effectiveGflops(), 1e-12);
+    assertEquals(CostRow.HEADER.size(), r.values().size());
+    assertTrue(CostRow.HEADER.contains("shuffle_write_bytes"));
+  }
+}
