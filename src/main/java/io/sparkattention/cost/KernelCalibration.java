@@ -10,11 +10,15 @@ import org.ejml.data.DMatrixRMaj;
 
 /** Measures this machine's block-kernel speed on one thread, for the {@link TimeModel}. */
 public final class KernelCalibration {
+  /** Warm-up rounds: with fewer than ~8 the first cost report's model ran 20-50 % slow. */
+  static final int WARMUP = 10;
+
   private KernelCalibration() {}
 
   /**
    * Median FLOP/s of {@code repeats} online-softmax block updates of {@code blockSize} queries by
-   * {@code blockSize} keys of width {@code d} (4·B²·d FLOPs each), after two warm-up rounds.
+   * {@code blockSize} keys of width {@code d} (4·B²·d FLOPs each), after warm-up rounds (the JIT
+   * compiles the kernel's loops in the first few).
    */
   public static double flopsPerSecond(int blockSize, int d, int repeats) {
     Random rnd = new Random(1);
@@ -24,7 +28,7 @@ public final class KernelCalibration {
     AttentionWorkspace ws = new AttentionWorkspace();
     PartialAttention state = PartialAttention.empty(blockSize, d);
     double[] seconds = new double[repeats];
-    for (int r = -2; r < repeats; r++) {
+    for (int r = -WARMUP; r < repeats; r++) {
       long t0 = System.nanoTime();
       AttentionOps.accumulate(state, Q, 0, K, V, 0, Mask.none(), ws);
       long t1 = System.nanoTime();

@@ -158,6 +158,15 @@ public final class CostSweep {
                 PlanOptions.DEFAULT_QUERY_TILE_BLOCKS,
                 PlanOptions.DEFAULT_KEY_TILE_BLOCKS,
                 0);
+        if (c.strategy() == Strategy.SINGLE && s.input() == null && !fitsOneTask(s, n)) {
+          LOG.info(
+              "[{}/{}] {} n={}: skipped, one task would not fit in memory",
+              done,
+              total,
+              c.name(),
+              n);
+          continue;
+        }
         List<Measured> runs = new ArrayList<>();
         for (int r = 0; r < s.repeats(); r++) {
           runs.add(run(spark, s, c, input, spec));
@@ -177,6 +186,21 @@ public final class CostSweep {
       }
     }
     return rows;
+  }
+
+  /**
+   * Whether one task per sequence fits: the model's working set of the single plan within a quarter
+   * of this JVM's heap (Spark's execution share, less headroom for the shuffle).
+   */
+  static boolean fitsOneTask(Settings s, int n) {
+    AttentionPlan plan =
+        AttentionPlan.create(
+            new long[] {n},
+            PlanOptions.of(Strategy.SINGLE, Mask.none(), s.blockSize(), s.numHeads()));
+    CostEstimate e =
+        CostModel.estimate(
+            plan, s.dModel(), s.dModel(), s.dModel(), CostModel.Framing.KRYO_REGISTERED);
+    return e.peakTaskBytes() <= Runtime.getRuntime().maxMemory() / 4;
   }
 
   /** One measured run. */
