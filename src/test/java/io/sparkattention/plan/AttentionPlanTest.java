@@ -1,0 +1,253 @@
+package io.sparkattention.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkattention.kernel.Mask;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The plan against brute force: every allowed (query, key, head) is covered by exactly one task,
+ * every query by at least one, tasks hold no unreachable keys, routing finds exactly the tasks
+ * whose ranges hold a position, and the work estimate counts the allowed pairs.
+ */
+class AttentionPlanTest {
+
+  /** The mask's rule written out independently of {@link Mask}. */
+  static boolean allowed(Mask m, long q, long k) {
+    int w = m.window();
+    switch (m.kind()) {
+      case NONE:
+        return true;
+      case CAUSAL:
+        return k <= q;
+      case WINDOW:
+        return Math.abs(q - k) <= w;
+      default:
+        return k <= q && k >= q - w;
+    }
+  }
+
+  static Stream<Arguments> configs() {
+    List<Arguments> out = new ArrayList<>();
+    Random rnd = new Random(3);
+    Mask[] masks = {
+      Mask.none(),
+      Mask.causal(),
+      Mask.window(0),
+      Mask.window(1),
+      Mask.window(5),
+      Mask.window(40),
+      Mask.causalWindow(0),
+      Mask.causalWindow(3),
+      Mask.causalWindow(40)
+    };
+    int[] blocks = {1, 3, 7, 64};
+    long[][] lengthSets = {{1}, {2}, {7}, {63}, {64}, {65}, {150}, {1, 7, 65, 150}};
+    for (Strategy s :
+        new Strategy[] {Strategy.SINGLE, Strategy.BLOCKS, Strategy.WINDOW, Strategy.HEADS}) {
+      for (Mask m : masks) {
+        boolean windowed = m.kind() == Mask.Kind.WINDOW || m.kind() == Mask.Kind.CAUSAL_WINDOW;
+        if (s == Strategy.WINDOW && !windowed) {
+          continue;
+        }
+        for (int i = 0; i < 6; i++) {
+          int b = blocks[rnd.nextInt(blocks.length)];
+          int heads = new int[] {1, 2, 4}[rnd.nextInt(3)];
+          long[] lengths = lengthSets[rnd.nextInt(lengthSets.length)];
+          if (b == 1 && lengths.length == 1 && lengths[0] > 65) {
+            lengths = new long[] {33}; // one task per token pair: keep the brute force small
+          }
+          out.add(Arguments.of(s, m, b, heads, 1 + rnd.nextInt(5), 1 + rnd.nextInt(5), lengths));
+        }
+      }
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest(name = "{0} {1} B={2} H={3} tiles {4}x{5}")
+  @MethodSource("configs")
+  void coversEveryAllowedPairExactlyOnce(
+      Strategy s, Mask m, int b, int heads, int qTiles, int kTiles, long[] lengths) {
+    AttentionPlan plan =
+        AttentionPlan.create(lengths, new PlanOptions(s, m, b, heads, qTiles, kTiles));
+    List<TileTask> tasks = plan.tasks();
+    for (int id = 0; id < tasks.size(); id++) {
+      assertEquals(id, tasks.get(id).id(), "ids are dense and ordered");
+    }
+    for (int seq = 0; seq < lengths.length; seq++) {
+      long n = lengths[seq];
+      final int sq = seq;
+      List<TileTask> own = tasks.stream().filter(t -> t.seqIndex() == sq).toList();
+      for (long q = 0; q < n; q++) {
+        for (int h = 0; h < heads; h++) {
+          List<TileTask> rowTasks = new ArrayList<>();
+          for (TileTask t : own) {
+            if (h >= t.headStart() && h < t.headEnd() && q >= t.qStart() && q < t.qEnd()) {
+              rowTasks.add(t);
+            }
+          }
+          assertTrue(
+              !rowTasks.isEmpty(), "query " + q + " head " + h + " of seq " + seq + " has a task");
+          for (long k = 0; k < n; k++) {
+            int covering = 0;
+            for (TileTask t : rowTasks) {
+              if (k >= t.kStart() && k < t.kEnd()) {
+                covering++;
+              }
+            }
+            if (allowed(m, q, k)) {
+              assertEquals(1, covering, "allowed pair (" + q + ", " + k + ") covered once");
+            }
+          }
+        }
+      }
+    }
+    for (TileTask t : tasks) {
+      long pairs = 0;
+      for (long q = t.qStart(); q < t.qEnd(); q++) {
+        for (long k = t.kStart(); k < t.kEnd(); k++) {
+          if (allowed(m, q, k)) {
+            pairs++;
+          }
+        }
+      }
+      assertEquals(pairs, t.attendedPairs(), "attended pairs of " + t);
+      for (long k = t.kStart(); k < t.kEnd(); k++) {
+        boolean reachable = false;
+        for (long q = t.qStart(); q < t.qEnd() && !reachable; q++) {
+          reachable = allowed(m, q, k);
+        }
+        assertTrue(reachable, "key " + k + " of " + t + " is reachable by one of its queries");
+      }
+      int sharing = 0;
+      for (TileTask o : tasks) {
+        if (o.seqIndex() == t.seqIndex() && o.qStart() == t.qStart()) {
+          sharing++;
+        }
+      }
+      assertEquals(sharing, plan.partsPerQuery(t), "parts per query of " + t);
+    }
+  }
+
+  @ParameterizedTest(name = "{0} {1} B={2} H={3} tiles {4}x{5}")
+  @MethodSource("configs")
+  void routingFindsExactlyTheTasksHoldingAPosition(
+      Strategy s, Mask m, int b, int heads, int qTiles, int kTiles, long[] lengths) {
+    AttentionPlan plan =
+        AttentionPlan.create(lengths, new PlanOptions(s, m, b, heads, qTiles, kTiles));
+    for (int seq = 0; seq < lengths.length; seq++) {
+      for (long p = 0; p < lengths[seq]; p++) {
+        TreeSet<Integer> asQuery = new TreeSet<>();
+        TreeSet<Integer> asKey = new TreeSet<>();
+        for (TileTask t : plan.tasks()) {
+          if (t.seqIndex() == seq && p >= t.qStart() && p < t.qEnd()) {
+            asQuery.add(t.id());
+          }
+          if (t.seqIndex() == seq && p >= t.kStart() && p < t.kEnd()) {
+            asKey.add(t.id());
+          }
+        }
+        TreeSet<Integer> routedQ = new TreeSet<>();
+        TreeSet<Integer> routedK = new TreeSet<>();
+        List<Integer> all = new ArrayList<>();
+        plan.forEachQueryTask(
+            seq,
+            p,
+            id -> {
+              routedQ.add(id);
+              all.add(id);
+            });
+        plan.forEachKeyTask(seq, p, routedK::add);
+        assertEquals(asQuery, routedQ, "query routes of seq " + seq + " pos " + p);
+        assertEquals(asKey, routedK, "key routes of seq " + seq + " pos " + p);
+        assertEquals(routedQ.size(), all.size(), "no task named twice");
+      }
+    }
+  }
+
+  @Test
+  void planDependsOnlyOnLengthsAndOptions() {
+    PlanOptions o = new PlanOptions(Strategy.BLOCKS, Mask.causal(), 16, 2, 2, 3);
+    long[] lengths = {5, 300, 1000};
+    assertEquals(
+        AttentionPlan.create(lengths, o).tasks(), AttentionPlan.create(lengths, o).tasks());
+  }
+
+  @Test
+  void needsMergeOnlyWhenAQueryHasSeveralParts() {
+    long[] n = {1000};
+    assertFalse(
+        AttentionPlan.create(n, PlanOptions.of(Strategy.SINGLE, Mask.none(), 64, 1)).needsMerge());
+    assertTrue(
+        AttentionPlan.create(n, new PlanOptions(Strategy.BLOCKS, Mask.none(), 64, 1, 1, 2))
+            .needsMerge());
+    assertTrue(
+        AttentionPlan.create(n, PlanOptions.of(Strategy.HEADS, Mask.none(), 64, 4)).needsMerge());
+    assertFalse(
+        AttentionPlan.create(n, PlanOptions.of(Strategy.WINDOW, Mask.window(5), 64, 1))
+            .needsMerge());
+  }
+
+  @Test
+  void causalBlocksSkipTheUpperTriangle() {
+    // 8 blocks, tiles of 1 × 1 block: 8·9/2 = 36 of the 64 block pairs remain.
+    AttentionPlan plan =
+        AttentionPlan.create(
+            new long[] {8 * 16}, new PlanOptions(Strategy.BLOCKS, Mask.causal(), 16, 1, 1, 1));
+    assertEquals(36, plan.tasks().size());
+  }
+
+  @Test
+  void badPlansAreRefusedWithAReason() {
+    IllegalArgumentException window =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                AttentionPlan.create(
+                    new long[] {10}, PlanOptions.of(Strategy.WINDOW, Mask.none(), 4, 1)));
+    assertTrue(window.getMessage().contains("window"), window.getMessage());
+    IllegalArgumentException empty =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                AttentionPlan.create(
+                    new long[] {3, 0}, PlanOptions.of(Strategy.SINGLE, Mask.none(), 4, 1)));
+    assertTrue(empty.getMessage().contains("empty"), empty.getMessage());
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            AttentionPlan.create(new long[] {3}, PlanOptions.of(Strategy.AUTO, Mask.none(), 4, 1)));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            AttentionPlan.create(
+                new long[] {3},
+                new long[] {3, 4},
+                PlanOptions.of(Strategy.SINGLE, Mask.none(), 4, 1)));
+    IllegalArgumentException block =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> PlanOptions.of(Strategy.SINGLE, Mask.none(), 0, 1));
+    assertTrue(block.getMessage().contains("block size"), block.getMessage());
+    IllegalArgumentException heads =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> PlanOptions.of(Strategy.SINGLE, Mask.none(), 4, 0));
+    assertTrue(heads.getMessage().contains("heads"), heads.getMessage());
+    IllegalArgumentException strategy =
+        assertThrows(IllegalArgumentException.class, () -> Strategy.parse("ring"));
+    assertTrue(strategy.getMessage().contains("ring") && strategy.getMessage().contains("blocks"));
+    assertEquals(Strategy.BLOCKS, Strategy.parse(" Blocks "));
+  }
+}

@@ -1,0 +1,60 @@
+package io.sparkattention.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkattention.kernel.Mask;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Balance of tasks over partitions, especially under causal masks. */
+class TaskBalancerTest {
+
+  static double imbalance(List<TileTask> tasks, int partitions) {
+    int[] p = TaskBalancer.assign(tasks, partitions);
+    for (int x : p) {
+      assertTrue(x >= 0 && x < partitions, "partition in range");
+    }
+    assertTrue(Arrays.equals(p, TaskBalancer.assign(tasks, partitions)), "deterministic");
+    long[] loads = TaskBalancer.loads(tasks, p, partitions);
+    long max = Arrays.stream(loads).max().getAsLong();
+    double mean = Arrays.stream(loads).sum() / (double) partitions;
+    return max / mean;
+  }
+
+  @ParameterizedTest(name = "causal n=65536 tiles {0}x{1} on {2} partitions")
+  @CsvSource({"16,32,2", "1,1,2", "1,1,3", "1,1,7", "4,4,3"})
+  void causalWorkIsBalanced(int qTiles, int kTiles, int partitions) {
+    AttentionPlan plan =
+        AttentionPlan.create(
+            new long[] {65536},
+            new PlanOptions(Strategy.BLOCKS, Mask.causal(), 1024, 1, qTiles, kTiles));
+    double ratio = imbalance(plan.tasks(), partitions);
+    assertTrue(ratio <= 1.15, "longest partition / mean = " + ratio);
+  }
+
+  @ParameterizedTest(name = "{0} equal tasks on {1} partitions")
+  @CsvSource({"8,3", "7,7", "5,2", "1,4"})
+  void equalTasksDifferByAtMostOne(int count, int partitions) {
+    List<TileTask> tasks = new java.util.ArrayList<>();
+    for (int id = 0; id < count; id++) {
+      tasks.add(new TileTask(id, 0, 0, 0, 1, 0, 8, 0, 8, id, 64));
+    }
+    int[] counts = new int[partitions];
+    for (int x : TaskBalancer.assign(tasks, partitions)) {
+      counts[x]++;
+    }
+    int max = Arrays.stream(counts).max().getAsInt();
+    int min = Arrays.stream(counts).min().getAsInt();
+    assertTrue(max - min <= 1, Arrays.toString(counts));
+  }
+
+  @org.junit.jupiter.api.Test
+  void partitionsMustBePositive() {
+    assertThrows(IllegalArgumentException.class, () -> TaskBalancer.assign(List.of(), 0));
+    assertEquals(0, TaskBalancer.assign(List.of(), 3).length);
+  }
+}
