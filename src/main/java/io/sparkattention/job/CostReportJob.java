@@ -104,7 +104,8 @@ public final class CostReportJob implements Callable<Integer> {
   @Option(
       names = "--input",
       paramLabel = "PATH",
-      description = "Use this token table (Parquet) instead of synthetic inputs.")
+      description =
+          "Use this token table (Parquet, or JSON lines by extension) instead of synthetic inputs.")
   String input;
 
   @Option(names = "--verbose", description = "Show stack traces on errors.")

@@ -206,7 +206,7 @@ public final class CostSweep {
       String out = s.workDir().resolve("out-" + c.name()).toString();
       long t0 = System.nanoTime();
       AttentionPipeline.Outcome o =
-          AttentionPipeline.run(spark, input, out, TableFormat.PARQUET, true, spec);
+          AttentionPipeline.run(spark, input, out, TableFormat.fromPath(input), true, spec);
       m.wallMillis = (System.nanoTime() - t0) / 1_000_000;
       m.plan = o.plan();
       m.maxLength = o.maxLength();
