@@ -37,40 +37,30 @@ public final class AttentionPipeline {
     ProgressListener progress = new ProgressListener();
     spark.sparkContext().addSparkListener(progress);
     try {
-      return runStages(spark, input, output, format, overwrite, spec);
+      long start = System.nanoTime();
+      ResultWriter.checkOutput(spark, output, overwrite);
+      Dataset<Row> table = TokenTables.read(spark, input, format, "input");
+      TokenColumns cols = TokenColumns.of(table.schema(), "x");
+      InputValidator.ValidTable valid = InputValidator.validate(table, cols, "input");
+      LOG.info(
+          "validated {}: {} sequences, {} tokens, longest {}, width {} ({})",
+          input,
+          valid.seqIds().size(),
+          valid.tokens(),
+          valid.maxLength(),
+          valid.width(),
+          elapsed(start));
+      DistributedAttention.Result result =
+          DistributedAttention.compute(spark, table, cols, valid, spec);
+      Broadcast<List<Object>> seqIds =
+          JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(valid.seqIds());
+      Dataset<Row> out = TokenTables.toTable(spark, result.tokens(), seqIds, cols, format, "out");
+      long written = ResultWriter.write(spark, out, output, format, overwrite, valid.tokens());
+      LOG.info("wrote {} rows to {} ({})", written, output, elapsed(start));
+      return new Outcome(written, result.plan(), valid.width(), valid.maxLength());
     } finally {
       spark.sparkContext().removeSparkListener(progress);
     }
-  }
-
-  private static Outcome runStages(
-      SparkSession spark,
-      String input,
-      String output,
-      TableFormat format,
-      boolean overwrite,
-      AttentionSpec spec) {
-    long start = System.nanoTime();
-    ResultWriter.checkOutput(spark, output, overwrite);
-    Dataset<Row> table = TokenTables.read(spark, input, format, "input");
-    TokenColumns cols = TokenColumns.of(table.schema(), "x");
-    InputValidator.ValidTable valid = InputValidator.validate(table, cols, "input");
-    LOG.info(
-        "validated {}: {} sequences, {} tokens, longest {}, width {} ({})",
-        input,
-        valid.seqIds().size(),
-        valid.tokens(),
-        valid.maxLength(),
-        valid.width(),
-        elapsed(start));
-    DistributedAttention.Result result =
-        DistributedAttention.compute(spark, table, cols, valid, spec);
-    Broadcast<List<Object>> seqIds =
-        JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(valid.seqIds());
-    Dataset<Row> out = TokenTables.toTable(spark, result.tokens(), seqIds, cols, format, "out");
-    long written = ResultWriter.write(spark, out, output, format, overwrite, valid.tokens());
-    LOG.info("wrote {} rows to {} ({})", written, output, elapsed(start));
-    return new Outcome(written, result.plan(), valid.width(), valid.maxLength());
   }
 
   static String elapsed(long startNanos) {
