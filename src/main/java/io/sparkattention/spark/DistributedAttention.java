@@ -1,5 +1,7 @@
 package io.sparkattention.spark;
 
+import io.sparkattention.cost.CostEstimate;
+import io.sparkattention.cost.CostModel;
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.Strategy;
@@ -76,6 +78,19 @@ public final class DistributedAttention {
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage(), e);
     }
+    int width = valid.width();
+    CostEstimate estimate =
+        CostModel.estimate(
+            plan,
+            width,
+            weights.queryWidth(width),
+            weights.valueWidth(width),
+            CostModel.Framing.KRYO_REGISTERED);
+    MemoryBudget.check(
+        plan,
+        estimate,
+        MemoryBudget.perTaskBytes(
+            jsc.getConf(), jsc.isLocal(), parallelism, Runtime.getRuntime().maxMemory()));
     int partitions =
         spec.partitions() > 0
             ? spec.partitions()
