@@ -32,6 +32,8 @@ SA_JAVA17_FLAGS=(
   --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED
   -Djdk.reflect.useDirectMethodHandle=false
   -Dio.netty.tryReflectionSetAccessible=true
+  # Not Spark's: the kernels' vectorised exp (kernel/impl/SoftmaxRows) needs the Vector API.
+  --add-modules=jdk.incubator.vector
 )
 
 # Builds the shaded jar and the run classpath when missing or older than the sources.
@@ -76,7 +78,7 @@ launch_job() {
   sa_build
   if [ -n "${SPARK_HOME:-}" ]; then
     exec "$SPARK_HOME/bin/spark-submit" --properties-file "$SA_ROOT/conf/spark-defaults.conf" \
-      --driver-java-options "-Dlog4j2.configurationFile=$SA_ROOT/conf/log4j2.properties" \
+      --driver-java-options "-Dlog4j2.configurationFile=$SA_ROOT/conf/log4j2.properties --add-modules=jdk.incubator.vector" \
       "${spark_args[@]}" --class "$main" "$SA_JAR" "${job_args[@]}"
   fi
   # Without spark-submit's shell launcher the driver is this JVM: size it as --driver-memory

@@ -77,7 +77,7 @@ public final class AttentionOps {
         state.max,
         state.sum,
         state.acc,
-        ws.scores,
+        ws.block,
         MatrixEngine.defaultEngine());
   }
 
@@ -139,7 +139,7 @@ public final class AttentionOps {
         state.max,
         state.sum,
         state.acc,
-        ws.scores,
+        ws.block,
         MatrixEngine.defaultEngine());
   }
 

@@ -1,5 +1,6 @@
 package io.sparkattention.kernel;
 
+import io.sparkattention.kernel.impl.BlockScratch;
 import org.ejml.data.DMatrixRMaj;
 
 /**
@@ -9,6 +10,7 @@ import org.ejml.data.DMatrixRMaj;
  */
 public final class AttentionWorkspace {
   final DMatrixRMaj scores = new DMatrixRMaj(1, 1);
+  final BlockScratch block = new BlockScratch();
   long[] lo = new long[0];
   long[] hi = new long[0];
   double[] centres = new double[0];
