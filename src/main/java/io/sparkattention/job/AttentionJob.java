@@ -122,11 +122,19 @@ public final class AttentionJob implements Callable<Integer> {
           "Partitions of the attention stage (default 0: twice Spark's parallelism, at most one per task).")
   int partitions;
 
+  @Option(
+      names = "--engine",
+      paramLabel = "auto|blas|ejml",
+      defaultValue = "auto",
+      description = EngineChoice.DESCRIPTION)
+  String engine;
+
   @Option(names = "--verbose", description = "Show stack traces on errors.")
   boolean verbose;
 
   /** Parses and validates the options into a config (weights are read at run time). */
   AttentionJobConfig config() {
+    EngineChoice.validate(engine);
     TableFormat fmt = format == null ? TableFormat.fromPath(input) : TableFormat.parse(format);
     AttentionKind kind = AttentionKind.parse(attention);
     Strategy strat;
@@ -178,7 +186,8 @@ public final class AttentionJob implements Callable<Integer> {
   @Override
   public Integer call() {
     AttentionJobConfig config = config();
-    SparkSession spark = SparkSession.builder().appName("spark-attention").getOrCreate();
+    SparkSession spark =
+        EngineChoice.apply(engine, SparkSession.builder().appName("spark-attention")).getOrCreate();
     try {
       run(spark, config);
       return 0;

@@ -108,10 +108,18 @@ public final class CostReportJob implements Callable<Integer> {
           "Use this token table (Parquet, or JSON lines by extension) instead of synthetic inputs.")
   String input;
 
+  @Option(
+      names = "--engine",
+      paramLabel = "auto|blas|ejml",
+      defaultValue = "auto",
+      description = EngineChoice.DESCRIPTION)
+  String engine;
+
   @Option(names = "--verbose", description = "Show stack traces on errors.")
   boolean verbose;
 
   CostSweep.Settings settings(Path workDir) {
+    EngineChoice.validate(engine);
     if (lengths.isEmpty() || lengths.stream().anyMatch(n -> n < 1)) {
       throw new InputException("--lengths must be positive integers, got " + lengths);
     }
@@ -145,7 +153,7 @@ public final class CostReportJob implements Callable<Integer> {
     CostSweep.Settings settings = settings(work.toAbsolutePath());
     Files.createDirectories(work);
     SparkSession spark =
-        SparkSession.builder()
+        EngineChoice.apply(engine, SparkSession.builder())
             .appName("spark-attention cost report")
             // Raw bytes on the wire, as the model counts them (lz4 would fold repeated vectors).
             .config("spark.shuffle.compress", "false")
