@@ -30,15 +30,10 @@ final class VectorSoftmaxRows extends SoftmaxRows {
       v.intoArray(s, j);
       vmax = vmax.max(v);
     }
-    double max = vmax.reduceLanes(VectorOperators.MAX);
-    for (; j < to; j++) {
-      double v = s[j] * scale;
-      s[j] = v;
-      if (v > max) {
-        max = v;
-      }
-    }
-    return max;
+    // The tail, shorter than a vector, with plain loops.
+    return Math.max(
+        vmax.reduceLanes(VectorOperators.MAX),
+        ScalarSoftmaxRows.INSTANCE.scaleAndMax(s, j, to, scale));
   }
 
   @Override
@@ -54,12 +49,7 @@ final class VectorSoftmaxRows extends SoftmaxRows {
       p.intoArray(s, j);
       vsum = vsum.add(p);
     }
-    double sum = vsum.reduceLanes(VectorOperators.ADD);
-    for (; j < to; j++) {
-      double p = Math.exp(s[j] - shift);
-      s[j] = p;
-      sum += p;
-    }
-    return sum;
+    return vsum.reduceLanes(VectorOperators.ADD)
+        + ScalarSoftmaxRows.INSTANCE.expAndSum(s, j, to, shift);
   }
 }
