@@ -8,10 +8,11 @@ import io.sparkattention.plan.TileTask;
  * The analytic model of a plan's cost, derived from its actual cut (the same {@link TileTask}s the
  * job runs), not from closed forms.
  *
- * <p>Shuffle bytes: stage 1 sends every routed token as one record of {@code width} doubles, stage
- * 2 one partial state per (task, query) when a query has several parts: {@code 2·heads} doubles
- * (max and normaliser per head) plus the weighted values. Each record also carries framing: the
- * shuffle key and the serializer's headers, {@link Framing}.
+ * <p>Shuffle bytes: stage 1 sends every routed token as one record of its input width in doubles
+ * (queries and keys differ in cross-attention), stage 2 one partial state per (task, query) when a
+ * query has several parts: {@code 2·heads} doubles (max and normaliser per head; hard attention:
+ * best score and key) plus the weighted values. Each record also carries framing: the shuffle key
+ * and the serializer's headers, {@link Framing}.
  */
 public final class CostModel {
   private CostModel() {}
@@ -32,7 +33,7 @@ public final class CostModel {
   }
 
   /**
-   * Estimates a plan's cost.
+   * Estimates a self-attention plan's cost.
    *
    * @param plan the plan
    * @param inputWidth width of the input vectors (what stage 1 ships)
@@ -42,6 +43,24 @@ public final class CostModel {
    */
   public static CostEstimate estimate(
       AttentionPlan plan, int inputWidth, int queryWidth, int valueWidth, Framing framing) {
+    return estimate(plan, inputWidth, inputWidth, queryWidth, valueWidth, framing);
+  }
+
+  /**
+   * Estimates a plan's cost when queries and keys come from tables of different widths
+   * (cross-attention).
+   *
+   * @param queryInputWidth width of the query table's vectors
+   * @param keyInputWidth width of the key/value table's vectors
+   * @see #estimate(AttentionPlan, int, int, int, Framing)
+   */
+  public static CostEstimate estimate(
+      AttentionPlan plan,
+      int queryInputWidth,
+      int keyInputWidth,
+      int queryWidth,
+      int valueWidth,
+      Framing framing) {
     final int heads = plan.numHeads();
     final int groups = plan.headGroups();
     final int b = plan.blockSize();
@@ -49,6 +68,7 @@ public final class CostModel {
     double useful = 0;
     double executed = 0;
     long routed = 0;
+    long routedBytes = 0;
     long partials = 0;
     long partialBytes = 0;
     long peak = 0;
@@ -59,14 +79,20 @@ public final class CostModel {
       useful += flopsPerPair * t.attendedPairs();
       executed += flopsPerPair * computedPairs(t, mask, b);
       routed += t.queryCount() + t.keyCount();
+      routedBytes +=
+          t.queryCount() * (8L * queryInputWidth + framing.routedRecordBytes())
+              + t.keyCount() * (8L * keyInputWidth + framing.routedRecordBytes());
       int partialDoubles = 2 * t.headCount() + valueWidth / groups;
       if (plan.needsMerge()) {
         partials += t.queryCount();
         partialBytes += t.queryCount() * (8L * partialDoubles + framing.partialRecordBytes());
       }
-      peak = Math.max(peak, taskBytes(t, b, inputWidth, queryWidth / groups, valueWidth / groups));
+      peak =
+          Math.max(
+              peak,
+              taskBytes(
+                  t, b, queryInputWidth, keyInputWidth, queryWidth / groups, valueWidth / groups));
     }
-    long routedBytes = routed * (8L * inputWidth + framing.routedRecordBytes());
     return new CostEstimate(
         plan.tasks().size(), useful, executed, routed, routedBytes, partials, partialBytes, peak);
   }
@@ -90,13 +116,14 @@ public final class CostModel {
    * A task's working set: its raw and projected query tile, the partial states (values, max and
    * normaliser per head), one raw and projected key/value block, and one score block.
    */
-  static long taskBytes(TileTask t, int b, int inputWidth, int queryWidth, int valueWidth) {
+  static long taskBytes(
+      TileTask t, int b, int queryInputWidth, int keyInputWidth, int queryWidth, int valueWidth) {
     long tq = t.queryCount();
     long kb = Math.min(b, Math.max(1, t.keyCount()));
     long qb = Math.min(b, tq);
     long doubles =
-        tq * (inputWidth + queryWidth + valueWidth + 2L * t.headCount())
-            + kb * (inputWidth + queryWidth + valueWidth)
+        tq * (queryInputWidth + queryWidth + valueWidth + 2L * t.headCount())
+            + kb * (keyInputWidth + queryWidth + valueWidth)
             + qb * kb;
     return 8 * doubles;
   }

@@ -1,10 +1,13 @@
 package io.sparkattention.job;
 
 import io.sparkattention.kernel.AttentionWeights;
+import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.AttentionPipeline;
 import io.sparkattention.spark.AttentionSpec;
+import io.sparkattention.spark.ContextTable;
 import io.sparkattention.spark.InputException;
+import io.sparkattention.spark.Selection;
 import io.sparkattention.spark.TableFormat;
 import io.sparkattention.spark.WeightsFile;
 import java.util.concurrent.Callable;
@@ -17,8 +20,8 @@ import picocli.CommandLine.Option;
  * one output row ({@code seq_id}, {@code pos}, {@code out}) per input token.
  *
  * <p>Usage: {@code jobs/attention [spark-submit options] -- --input PATH --output PATH --attention
- * global|local|causal [options]}; or {@code spark-submit --class io.sparkattention.job.AttentionJob
- * spark-attention.jar [options]}.
+ * global|local|causal|cross|hard [options]}; or {@code spark-submit --class
+ * io.sparkattention.job.AttentionJob spark-attention.jar [options]}.
  */
 @Command(
     name = "attention",
@@ -27,7 +30,9 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = {
       "Exact attention over long sequences stored as a table of tokens (seq_id, pos, x).",
-      "Writes one row (seq_id, pos, out) per input token."
+      "Writes one row (seq_id, pos, out) per input token.",
+      "Cross attention: --attention cross --context PATH. Hard attention: --attention hard"
+          + " [--causal] [--window W] [--sample [--seed N]]."
     })
 public final class AttentionJob implements Callable<Integer> {
 
@@ -62,14 +67,44 @@ public final class AttentionJob implements Callable<Integer> {
       required = true,
       paramLabel = "KIND",
       description =
-          "global | local (|i-j| <= window) | causal (j <= i; with --window also j >= i-window).")
+          "global | local (|i-j| <= window) | causal (j <= i; with --window also j >= i-window)"
+              + " | cross (queries from --input, keys and values from --context)"
+              + " | hard (each query takes its best-scoring key's value; global, or with --window"
+              + " and/or --causal).")
   String attention;
 
   @Option(
       names = "--window",
       paramLabel = "W",
-      description = "Window half-width: required for local, optional for causal.")
+      description = "Window half-width: required for local, optional for causal and hard.")
   Integer window;
+
+  @Option(
+      names = "--context",
+      paramLabel = "PATH",
+      description =
+          "Cross attention's keys/values table (seq_id, pos, x), one sequence per input seq_id;"
+              + " format from --format or its extension.")
+  String context;
+
+  @Option(
+      names = "--causal",
+      description = "Hard attention: only keys j <= i (with --window also j >= i-window).")
+  boolean causal;
+
+  @Option(
+      names = "--sample",
+      description =
+          "Hard attention: sample the key from the softmax (Gumbel-max) instead of the argmax.")
+  boolean sample;
+
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      description =
+          "Seed of --sample's noise (default 0); the same seed gives the same choices, however"
+              + " the work is split.")
+  Long seed;
 
   @Option(
       names = "--heads",
@@ -143,17 +178,54 @@ public final class AttentionJob implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new InputException("--strategy: " + e.getMessage());
     }
+    Mask mask = kind.mask(window, causal);
+    ContextTable contextTable = contextTable(kind);
+    if (kind == AttentionKind.CROSS && strat == Strategy.WINDOW) {
+      throw new InputException(
+          "--strategy window does not apply to cross attention (every query sees its whole"
+              + " context; use single, blocks, heads or auto)");
+    }
     AttentionSpec spec =
         new AttentionSpec(
-            kind.mask(window),
+            mask,
             heads,
             AttentionWeights.none(),
             strat,
             blockSize,
             queryTileBlocks,
             keyTileBlocks,
-            partitions);
-    return new AttentionJobConfig(input, output, fmt, overwrite, weights, spec);
+            partitions,
+            selection(kind));
+    return new AttentionJobConfig(input, output, fmt, overwrite, weights, spec, contextTable);
+  }
+
+  /** Soft, or hard (argmax or sampled) from --attention hard, --sample and --seed. */
+  private Selection selection(AttentionKind kind) {
+    if (sample && kind != AttentionKind.HARD) {
+      throw new InputException("--sample needs --attention hard");
+    }
+    if (seed != null && !sample) {
+      throw new InputException("--seed applies to --sample (sampled hard attention)");
+    }
+    if (kind != AttentionKind.HARD) {
+      return Selection.soft();
+    }
+    return sample ? Selection.sampled(seed == null ? 0L : seed) : Selection.hard();
+  }
+
+  /** The context table of cross-attention (null otherwise), its format as --format or its name. */
+  private ContextTable contextTable(AttentionKind kind) {
+    if (kind != AttentionKind.CROSS) {
+      if (context != null) {
+        throw new InputException("--context applies to --attention cross");
+      }
+      return null;
+    }
+    if (context == null) {
+      throw new InputException("--attention cross needs --context PATH (the keys/values table)");
+    }
+    return new ContextTable(
+        context, format == null ? TableFormat.fromPath(context) : TableFormat.parse(format));
   }
 
   /**
@@ -165,21 +237,18 @@ public final class AttentionJob implements Callable<Integer> {
   public static long run(SparkSession spark, AttentionJobConfig config) {
     AttentionSpec spec = config.spec();
     if (config.weightsPath() != null) {
-      AttentionWeights w =
-          WeightsFile.read(config.weightsPath(), spark.sparkContext().hadoopConfiguration());
       spec =
-          new AttentionSpec(
-              spec.mask(),
-              spec.numHeads(),
-              w,
-              spec.strategy(),
-              spec.blockSize(),
-              spec.queryTileBlocks(),
-              spec.keyTileBlocks(),
-              spec.partitions());
+          spec.withWeights(
+              WeightsFile.read(config.weightsPath(), spark.sparkContext().hadoopConfiguration()));
     }
     return AttentionPipeline.run(
-            spark, config.input(), config.output(), config.format(), config.overwrite(), spec)
+            spark,
+            config.input(),
+            config.context(),
+            config.output(),
+            config.format(),
+            config.overwrite(),
+            spec)
         .rowsWritten();
   }
 

@@ -1,6 +1,7 @@
 package io.sparkattention.job;
 
 import io.sparkattention.spark.AttentionSpec;
+import io.sparkattention.spark.ContextTable;
 import io.sparkattention.spark.TableFormat;
 
 /**
@@ -13,6 +14,7 @@ import io.sparkattention.spark.TableFormat;
  * @param weightsPath weights JSON, or null
  * @param spec what to compute and how to split it (weights not yet loaded: see {@link
  *     AttentionJob#run})
+ * @param context the keys/values table of cross-attention, or null for self-attention
  */
 public record AttentionJobConfig(
     String input,
@@ -20,4 +22,5 @@ public record AttentionJobConfig(
     TableFormat format,
     boolean overwrite,
     String weightsPath,
-    AttentionSpec spec) {}
+    AttentionSpec spec,
+    ContextTable context) {}

@@ -54,6 +54,55 @@ public final class HardAttention implements Serializable {
     return new HardAttention(sample, seed, score, key, new DMatrixRMaj(rows, valueDim));
   }
 
+  /**
+   * A state from its parts (as read back from storage or a shuffle); the arrays are copied.
+   *
+   * @param sample whether the scores carry Gumbel noise
+   * @param seed the noise seed (0 for argmax)
+   * @param bestScore per row the best (noisy) scaled score, −∞ for a row with no key
+   * @param bestKey per row the chosen key position, −1 for none
+   * @param bestValue rows×dv, per row the chosen key's value (zeros for none)
+   * @throws IllegalArgumentException if the lengths disagree, a chosen row's score is not finite, a
+   *     row without a key has a score other than −∞ or a non-zero value, or a value is not finite
+   */
+  public static HardAttention of(
+      boolean sample, long seed, double[] bestScore, long[] bestKey, DMatrixRMaj bestValue) {
+    int rows = bestKey.length;
+    if (bestScore.length != rows || bestValue.numRows != rows) {
+      throw new IllegalArgumentException(
+          "hard state parts disagree: "
+              + bestScore.length
+              + " scores, "
+              + rows
+              + " keys, "
+              + bestValue.numRows
+              + " value rows");
+    }
+    final int dv = bestValue.numCols;
+    for (int i = 0; i < rows; i++) {
+      if (bestKey[i] < -1) {
+        throw new IllegalArgumentException("row " + i + ": key is " + bestKey[i]);
+      }
+      if (bestKey[i] >= 0 && !Double.isFinite(bestScore[i])) {
+        // an overflowing score would otherwise win or lose every later merge silently
+        throw new IllegalArgumentException("row " + i + ": score is " + bestScore[i]);
+      }
+      if (bestKey[i] < 0) {
+        if (bestScore[i] != Double.NEGATIVE_INFINITY) {
+          throw new IllegalArgumentException(
+              "row " + i + ": no key but score " + bestScore[i] + " (must be -Infinity)");
+        }
+        for (int c = 0; c < dv; c++) {
+          if (bestValue.data[i * dv + c] != 0) {
+            throw new IllegalArgumentException("row " + i + ": no key but a non-zero value");
+          }
+        }
+      }
+    }
+    Checks.requireFinite(bestValue, "bestValue");
+    return new HardAttention(sample, seed, bestScore.clone(), bestKey.clone(), bestValue.copy());
+  }
+
   public int rows() {
     return bestKey.length;
   }
@@ -80,6 +129,11 @@ public final class HardAttention implements Serializable {
   /** Row {@code i}'s best (noisy, when sampling) scaled score; −∞ if none. */
   public double bestScore(int i) {
     return bestScore[i];
+  }
+
+  /** Column {@code c} of row {@code i}'s chosen value (0 if it saw no allowed key). */
+  public double chosenValue(int i, int c) {
+    return bestValue.get(i, c);
   }
 
   public HardAttention copy() {

@@ -11,8 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The attention job's stages end to end: read the token table, validate it, plan and compute
- * attention, write one row per token atomically. Logs one progress line per stage.
+ * The attention job's stages end to end: read the token table (and for cross-attention the context
+ * table), validate it, plan and compute attention, write one row per input token atomically. Logs
+ * one progress line per stage.
  */
 public final class AttentionPipeline {
   private static final Logger LOG = LoggerFactory.getLogger(AttentionPipeline.class);
@@ -23,13 +24,30 @@ public final class AttentionPipeline {
   public record Outcome(long rowsWritten, AttentionPlan plan, int width, long maxLength) {}
 
   /**
-   * Runs attention over the table at {@code input} and writes the result to {@code output}.
+   * Runs self-attention over the table at {@code input} and writes the result to {@code output}.
    *
    * @throws InputException for bad input or options, before anything is written
    */
   public static Outcome run(
       SparkSession spark,
       String input,
+      String output,
+      TableFormat format,
+      boolean overwrite,
+      AttentionSpec spec) {
+    return run(spark, input, null, output, format, overwrite, spec);
+  }
+
+  /**
+   * Runs attention of the table at {@code input} over {@code context} (null: self-attention) and
+   * writes one row per input token to {@code output}.
+   *
+   * @throws InputException for bad input, context or options, before anything is written
+   */
+  public static Outcome run(
+      SparkSession spark,
+      String input,
+      ContextTable context,
       String output,
       TableFormat format,
       boolean overwrite,
@@ -50,8 +68,9 @@ public final class AttentionPipeline {
           valid.maxLength(),
           valid.width(),
           elapsed(start));
+      DistributedAttention.Context keys = context == null ? null : readContext(spark, context);
       DistributedAttention.Result result =
-          DistributedAttention.compute(spark, table, cols, valid, spec);
+          DistributedAttention.compute(spark, table, cols, valid, keys, spec);
       Broadcast<List<Object>> seqIds =
           JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(valid.seqIds());
       Dataset<Row> out = TokenTables.toTable(spark, result.tokens(), seqIds, cols, format, "out");
@@ -61,6 +80,23 @@ public final class AttentionPipeline {
     } finally {
       spark.sparkContext().removeSparkListener(progress);
     }
+  }
+
+  private static DistributedAttention.Context readContext(
+      SparkSession spark, ContextTable context) {
+    long start = System.nanoTime();
+    Dataset<Row> table = TokenTables.read(spark, context.path(), context.format(), "context");
+    TokenColumns cols = TokenColumns.of(table.schema(), "x", "context");
+    InputValidator.ValidTable valid = InputValidator.validate(table, cols, "context");
+    LOG.info(
+        "validated context {}: {} sequences, {} tokens, longest {}, width {} ({})",
+        context.path(),
+        valid.seqIds().size(),
+        valid.tokens(),
+        valid.maxLength(),
+        valid.width(),
+        elapsed(start));
+    return new DistributedAttention.Context(table, cols, valid);
   }
 
   static String elapsed(long startNanos) {

@@ -17,6 +17,7 @@ import java.io.Serializable;
  * @param queryTileBlocks query blocks per task
  * @param keyTileBlocks key blocks per task
  * @param partitions partitions of the attention stage; 0 picks one from Spark's parallelism
+ * @param selection soft (softmax) or hard (argmax or Gumbel-sampled) attention
  */
 public record AttentionSpec(
     Mask mask,
@@ -26,10 +27,14 @@ public record AttentionSpec(
     int blockSize,
     int queryTileBlocks,
     int keyTileBlocks,
-    int partitions)
+    int partitions,
+    Selection selection)
     implements Serializable {
 
   public AttentionSpec {
+    if (selection == null) {
+      throw new IllegalArgumentException("selection is required (Selection.soft() for softmax)");
+    }
     if (numHeads < 1) {
       throw new InputException("--heads must be >= 1, got " + numHeads);
     }
@@ -42,6 +47,42 @@ public record AttentionSpec(
     if (partitions < 0) {
       throw new InputException("--partitions must be >= 0, got " + partitions);
     }
+  }
+
+  /** Softmax attention (see the canonical constructor). */
+  public AttentionSpec(
+      Mask mask,
+      int numHeads,
+      AttentionWeights weights,
+      Strategy strategy,
+      int blockSize,
+      int queryTileBlocks,
+      int keyTileBlocks,
+      int partitions) {
+    this(
+        mask,
+        numHeads,
+        weights,
+        strategy,
+        blockSize,
+        queryTileBlocks,
+        keyTileBlocks,
+        partitions,
+        Selection.soft());
+  }
+
+  /** This spec with other weights. */
+  public AttentionSpec withWeights(AttentionWeights w) {
+    return new AttentionSpec(
+        mask,
+        numHeads,
+        w,
+        strategy,
+        blockSize,
+        queryTileBlocks,
+        keyTileBlocks,
+        partitions,
+        selection);
   }
 
   /** A spec with default tiles and partitions. */

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -23,19 +24,31 @@ import org.slf4j.LoggerFactory;
 /**
  * Exact attention over every sequence of a validated token table, carried out as its {@link
  * AttentionPlan} says: route tokens to tile tasks, run each task's kernel, merge partial states per
- * token in canonical order.
+ * token in canonical order. Self-attention takes queries, keys and values from the one table;
+ * cross-attention takes the queries from it and keys and values from the sequence of equal {@code
+ * seq_id} in a {@link Context context} table (of other lengths, and any vector width the weights
+ * fit).
  */
 public final class DistributedAttention {
   private static final Logger LOG = LoggerFactory.getLogger(DistributedAttention.class);
 
   private DistributedAttention() {}
 
+  /**
+   * The keys/values table of cross-attention.
+   *
+   * @param table the context token table
+   * @param cols its columns
+   * @param valid its validation result
+   */
+  public record Context(Dataset<Row> table, TokenColumns cols, InputValidator.ValidTable valid) {}
+
   /** The lazily computed results, and the plan behind them. */
   public record Result(
       JavaRDD<FinishedToken> tokens, AttentionPlan plan, String strategyReason, int partitions) {}
 
   /**
-   * Plans and builds the computation (lazy: nothing runs until the result is consumed).
+   * Plans and builds self-attention (lazy: nothing runs until the result is consumed).
    *
    * @throws InputException if the weights or heads do not fit the table's vector width
    */
@@ -45,17 +58,42 @@ public final class DistributedAttention {
       TokenColumns cols,
       InputValidator.ValidTable valid,
       AttentionSpec spec) {
+    return compute(spark, table, cols, valid, null, spec);
+  }
+
+  /**
+   * Plans and builds attention of the table's tokens over {@code context} (null: self-attention);
+   * one result per token of {@code table}.
+   *
+   * @throws InputException if the weights or heads do not fit the vector widths, or the context's
+   *     seq_ids differ from the table's
+   */
+  public static Result compute(
+      SparkSession spark,
+      Dataset<Row> table,
+      TokenColumns cols,
+      InputValidator.ValidTable valid,
+      Context context,
+      AttentionSpec spec) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     AttentionWeights weights = spec.weights();
+    int keyWidth = context == null ? valid.width() : context.valid().width();
     try {
-      weights.validate(valid.width(), valid.width(), spec.numHeads());
+      weights.validate(valid.width(), keyWidth, spec.numHeads());
     } catch (IllegalArgumentException e) {
       throw new InputException(
           "weights/heads do not fit the input's vectors of width "
               + valid.width()
+              + (context == null ? "" : " and the context's of width " + keyWidth)
               + ": "
               + e.getMessage(),
           e);
+    }
+    long[] keyLengths =
+        context == null ? valid.lengths() : InputValidator.contextLengths(valid, context.valid());
+    long maxLength = valid.maxLength();
+    for (long n : keyLengths) {
+      maxLength = Math.max(maxLength, n);
     }
     int parallelism = jsc.defaultParallelism();
     Strategy strategy = spec.strategy();
@@ -63,7 +101,7 @@ public final class DistributedAttention {
     if (strategy == Strategy.AUTO) {
       StrategyChooser.Choice c =
           StrategyChooser.choose(
-              valid.maxLength(),
+              maxLength,
               valid.seqIds().size(),
               spec.mask(),
               spec.numHeads(),
@@ -74,7 +112,7 @@ public final class DistributedAttention {
     }
     AttentionPlan plan;
     try {
-      plan = AttentionPlan.create(valid.lengths(), spec.planOptions(strategy));
+      plan = AttentionPlan.create(valid.lengths(), keyLengths, spec.planOptions(strategy));
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage(), e);
     }
@@ -83,8 +121,9 @@ public final class DistributedAttention {
         CostModel.estimate(
             plan,
             width,
+            keyWidth,
             weights.queryWidth(width),
-            weights.valueWidth(width),
+            weights.valueWidth(keyWidth),
             CostModel.Framing.KRYO_REGISTERED);
     MemoryBudget.check(
         plan,
@@ -97,7 +136,10 @@ public final class DistributedAttention {
             : Math.max(1, Math.min(plan.tasks().size(), 2 * parallelism));
     int[] placement = TaskBalancer.assign(plan.tasks(), partitions);
     LOG.info(
-        "strategy {} ({}); {} tile tasks on {} partitions, largest partition {} of mean load",
+        "{}{} attention, strategy {} ({}); {} tile tasks on {} partitions, largest partition {}"
+            + " of mean load",
+        context == null ? "" : "cross ",
+        spec.selection(),
         strategy,
         reason,
         plan.tasks().size(),
@@ -112,19 +154,34 @@ public final class DistributedAttention {
     Broadcast<Map<Object, Integer>> indexB = jsc.broadcast(index);
     Broadcast<AttentionWeights> weightsB = jsc.broadcast(weights);
 
-    // Stage 1 shuffles raw token vectors: each to every tile task needing it as query or key,
-    // sorted so a task reads its queries, then its keys in position order.
+    // Stage 1 shuffles raw token vectors: each to every tile task needing it as query or key
+    // (cross-attention: queries from the table, keys from the context), sorted so a task reads
+    // its queries, then its keys in position order.
+    JavaPairRDD<RouteKey, double[]> routed;
+    if (context == null) {
+      routed =
+          table.javaRDD().mapPartitionsToPair(new RouteTokensFn(cols, planB, indexB, true, true));
+    } else {
+      routed =
+          table
+              .javaRDD()
+              .mapPartitionsToPair(new RouteTokensFn(cols, planB, indexB, true, false))
+              .union(
+                  context
+                      .table()
+                      .javaRDD()
+                      .mapPartitionsToPair(
+                          new RouteTokensFn(context.cols(), planB, indexB, false, true)));
+    }
     JavaRDD<TokenPart> parts =
-        table
-            .javaRDD()
-            .mapPartitionsToPair(new RouteTokensFn(cols, planB, indexB, true, true))
+        routed
             .repartitionAndSortWithinPartitions(new TaskPartitioner(placement, partitions))
-            .mapPartitions(new TileTaskFn(planB, weightsB));
+            .mapPartitions(new TileTaskFn(planB, weightsB, spec.selection()));
 
     JavaRDD<FinishedToken> finished;
     if (plan.needsMerge()) {
-      // Stage 2 shuffles partial states (max, normaliser, weighted values) by token, merged in
-      // canonical (head group, key group) order.
+      // Stage 2 shuffles partial states (max, normaliser, weighted values; hard attention: best
+      // score, its key and value) by token, merged in canonical (head group, key group) order.
       finished =
           parts
               .mapToPair(p -> new scala.Tuple2<>(p.tokenKey(), p))

@@ -3,6 +3,7 @@ package io.sparkattention.spark;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -90,6 +91,74 @@ public final class InputValidator {
       lengths[i] = s.sequences.get(ids.get(i)).count;
     }
     return new ValidTable(ids, lengths, s.widths.firstKey(), s.rows);
+  }
+
+  /**
+   * Pairs a cross-attention context with its input: both must hold the same sequences.
+   *
+   * @return per sequence of {@code input} (in its canonical order) the context's length
+   * @throws InputException if the seq_id types differ (string against integer) or a seq_id is in
+   *     one table only, listing the first few of each side
+   */
+  public static long[] contextLengths(ValidTable input, ValidTable context) {
+    String inputType = idType(input.seqIds().get(0));
+    String contextType = idType(context.seqIds().get(0));
+    if (!inputType.equals(contextType)) {
+      throw new InputException(
+          "seq_id is "
+              + inputType
+              + " in the input but "
+              + contextType
+              + " in the context; cross-attention pairs sequences by equal seq_id");
+    }
+    Map<Object, Long> contextLength = new HashMap<>();
+    for (int i = 0; i < context.seqIds().size(); i++) {
+      contextLength.put(context.seqIds().get(i), context.lengths()[i]);
+    }
+    long[] lengths = new long[input.seqIds().size()];
+    List<Object> noContext = new ArrayList<>();
+    for (int i = 0; i < lengths.length; i++) {
+      Long n = contextLength.remove(input.seqIds().get(i));
+      if (n == null) {
+        noContext.add(input.seqIds().get(i));
+      } else {
+        lengths[i] = n;
+      }
+    }
+    List<Object> noInput = new ArrayList<>(contextLength.keySet());
+    noInput.sort(seqIdOrder());
+    List<String> errors = new ArrayList<>();
+    if (!noContext.isEmpty()) {
+      errors.add(
+          noContext.size() + " seq_id(s) of the input are not in the context: " + first(noContext));
+    }
+    if (!noInput.isEmpty()) {
+      errors.add(
+          noInput.size() + " seq_id(s) of the context are not in the input: " + first(noInput));
+    }
+    if (!errors.isEmpty()) {
+      throw new InputException(
+          "cross-attention needs the same seq_ids in the input and the context: "
+              + String.join("; ", errors));
+    }
+    return lengths;
+  }
+
+  private static String idType(Object id) {
+    return id instanceof String ? "a string" : "an integer";
+  }
+
+  /** The first few ids, then "…". */
+  private static String first(List<Object> ids) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < ids.size(); i++) {
+      if (i == ValidationSummary.EXAMPLES) {
+        b.append(", …");
+        break;
+      }
+      b.append(i == 0 ? "" : ", ").append(ids.get(i));
+    }
+    return b.toString();
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})

@@ -3,6 +3,7 @@ package io.sparkattention.spark;
 import io.sparkattention.kernel.AttentionOps;
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.AttentionWorkspace;
+import io.sparkattention.kernel.HardAttention;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.kernel.MultiHeadOps;
 import io.sparkattention.kernel.PartialAttention;
@@ -21,8 +22,9 @@ import scala.Tuple2;
  * Runs the tile tasks of one partition. Its input is sorted by (task, role, pos): for each task it
  * first holds the task's queries (projected, cut into blocks of {@code blockSize} rows and into
  * heads), then lets the keys stream past one block at a time, folding each key block into every
- * query block's partial state that the mask lets it reach (online softmax, in key order). Memory
- * per task: the query tile and its state, one key block, one score block.
+ * query block's partial state that the mask lets it reach (online softmax, in key order; for hard
+ * attention the best key so far). Memory per task: the query tile and its state, one key block, one
+ * score block.
  */
 public final class TileTaskFn
     implements FlatMapFunction<Iterator<Tuple2<RouteKey, double[]>>, TokenPart> {
@@ -30,30 +32,44 @@ public final class TileTaskFn
 
   private final Broadcast<AttentionPlan> plan;
   private final Broadcast<AttentionWeights> weights;
+  private final Selection selection;
 
+  /** Softmax attention. */
   public TileTaskFn(Broadcast<AttentionPlan> plan, Broadcast<AttentionWeights> weights) {
+    this(plan, weights, Selection.soft());
+  }
+
+  /** Softmax or hard attention, as {@code selection} says. */
+  public TileTaskFn(
+      Broadcast<AttentionPlan> plan, Broadcast<AttentionWeights> weights, Selection selection) {
     this.plan = plan;
     this.weights = weights;
+    this.selection = selection;
   }
 
   @Override
   public Iterator<TokenPart> call(Iterator<Tuple2<RouteKey, double[]>> input) {
-    return new TaskRunner(plan.value(), weights.value(), input);
+    return new TaskRunner(plan.value(), weights.value(), selection, input);
   }
 
   /** Lazily runs one task after another, yielding each task's token results. */
   static final class TaskRunner implements Iterator<TokenPart> {
     private final AttentionPlan plan;
     private final AttentionWeights weights;
+    private final Selection selection;
     private final Iterator<Tuple2<RouteKey, double[]>> input;
     private final ArrayDeque<TokenPart> ready = new ArrayDeque<>();
     private final AttentionWorkspace ws = new AttentionWorkspace();
     private Tuple2<RouteKey, double[]> pending;
 
     TaskRunner(
-        AttentionPlan plan, AttentionWeights weights, Iterator<Tuple2<RouteKey, double[]>> input) {
+        AttentionPlan plan,
+        AttentionWeights weights,
+        Selection selection,
+        Iterator<Tuple2<RouteKey, double[]>> input) {
       this.plan = plan;
       this.weights = weights;
+      this.selection = selection;
       this.input = input;
       this.pending = input.hasNext() ? input.next() : null;
     }
@@ -114,7 +130,7 @@ public final class TileTaskFn
       }
       DMatrixRMaj Q = groupColumns(weights.projectQuery(Xq), t);
       DMatrixRMaj[][] qBlocks = new DMatrixRMaj[numQBlocks][groupHeads];
-      PartialAttention[][] states = new PartialAttention[numQBlocks][groupHeads];
+      BlockStates states = new BlockStates(selection, numQBlocks, groupHeads, t.headStart());
       int valueWidth = -1;
       for (int b = 0; b < numQBlocks; b++) {
         int r0 = b * B;
@@ -171,7 +187,7 @@ public final class TileTaskFn
         DMatrixRMaj Xk,
         long kPos0,
         DMatrixRMaj[][] qBlocks,
-        PartialAttention[][] states) {
+        BlockStates states) {
       final int B = plan.blockSize();
       DMatrixRMaj K = groupColumns(weights.projectKey(Xk), t);
       DMatrixRMaj V = groupColumns(weights.projectValue(Xk), t);
@@ -186,16 +202,12 @@ public final class TileTaskFn
       for (int b = 0; b < qBlocks.length; b++) {
         long q0 = t.qStart() + (long) b * B;
         long q1 = q0 + qBlocks[b][0].numRows - 1;
-        for (int h = 0; h < groupHeads; h++) {
-          if (states[b][h] == null) {
-            states[b][h] = PartialAttention.empty(qBlocks[b][h].numRows, vh[h].numCols);
-          }
-        }
+        states.ensure(b, qBlocks[b][0].numRows, vh[0].numCols);
         if (!mask.anyAllowed(q0, q1, kPos0, kEnd)) {
           continue; // wholly masked block pair (e.g. above the causal diagonal)
         }
         for (int h = 0; h < groupHeads; h++) {
-          AttentionOps.accumulate(states[b][h], qBlocks[b][h], q0, kh[h], vh[h], kPos0, mask, ws);
+          states.fold(b, h, qBlocks[b][h], q0, kh[h], vh[h], kPos0, mask, ws);
         }
       }
       return vh[0].numCols;
@@ -207,34 +219,94 @@ public final class TileTaskFn
       return groups == 1 ? M : MultiHeadOps.head(M, t.headGroup(), groups);
     }
 
-    private void emit(
-        TileTask t, DMatrixRMaj[][] qBlocks, PartialAttention[][] states, int valueWidth) {
+    private void emit(TileTask t, DMatrixRMaj[][] qBlocks, BlockStates states, int valueWidth) {
       final int B = plan.blockSize();
-      final int groupHeads = t.headCount();
       final int parts = plan.partsPerQuery(t);
       for (int b = 0; b < qBlocks.length; b++) {
-        for (int h = 0; h < groupHeads; h++) {
-          if (states[b][h] == null) {
-            states[b][h] = PartialAttention.empty(qBlocks[b][h].numRows, valueWidth);
-          }
-        }
+        states.ensure(b, qBlocks[b][0].numRows, valueWidth);
         for (int i = 0; i < qBlocks[b][0].numRows; i++) {
-          double[] max = new double[groupHeads];
-          double[] sum = new double[groupHeads];
-          double[] acc = new double[groupHeads * valueWidth];
-          for (int h = 0; h < groupHeads; h++) {
-            PartialAttention s = states[b][h];
-            max[h] = s.max(i);
-            sum[h] = s.sum(i);
-            for (int c = 0; c < valueWidth; c++) {
-              acc[h * valueWidth + c] = s.weightedValue(i, c);
-            }
-          }
           long pos = t.qStart() + (long) b * B + i;
-          ready.add(
-              new TokenPart(t.seqIndex(), pos, t.headGroup(), t.keyGroup(), parts, max, sum, acc));
+          ready.add(states.part(b, i, t, pos, parts, valueWidth));
         }
       }
+    }
+  }
+
+  /**
+   * The running states of a task's query blocks × heads: online-softmax states, or for hard
+   * attention the best key so far. Created on the first key block, when the value width is known.
+   */
+  static final class BlockStates {
+    private final Selection selection;
+    private final int headStart;
+    private final PartialAttention[][] soft;
+    private final HardAttention[][] hard;
+
+    BlockStates(Selection selection, int numQBlocks, int groupHeads, int headStart) {
+      this.selection = selection;
+      this.headStart = headStart;
+      this.soft = selection.isHard() ? null : new PartialAttention[numQBlocks][groupHeads];
+      this.hard = selection.isHard() ? new HardAttention[numQBlocks][groupHeads] : null;
+    }
+
+    /** Creates query block {@code b}'s empty states if it has none yet. */
+    void ensure(int b, int rows, int valueWidth) {
+      int heads = soft != null ? soft[b].length : hard[b].length;
+      for (int h = 0; h < heads; h++) {
+        if (soft != null && soft[b][h] == null) {
+          soft[b][h] = PartialAttention.empty(rows, valueWidth);
+        } else if (hard != null && hard[b][h] == null) {
+          hard[b][h] = selection.emptyHardState(rows, valueWidth, headStart + h);
+        }
+      }
+    }
+
+    /** Folds one key block into query block {@code b}'s state of head {@code h} of the group. */
+    void fold(
+        int b,
+        int h,
+        DMatrixRMaj Q,
+        long qPos0,
+        DMatrixRMaj K,
+        DMatrixRMaj V,
+        long kPos0,
+        Mask mask,
+        AttentionWorkspace ws) {
+      if (soft != null) {
+        AttentionOps.accumulate(soft[b][h], Q, qPos0, K, V, kPos0, mask, ws);
+      } else {
+        AttentionOps.accumulateHard(hard[b][h], Q, qPos0, K, V, kPos0, mask, ws);
+      }
+    }
+
+    /** Row {@code i} of query block {@code b}, all heads of the group, as one token part. */
+    TokenPart part(int b, int i, TileTask t, long pos, int parts, int valueWidth) {
+      final int groupHeads = t.headCount();
+      double[] max = new double[groupHeads];
+      double[] acc = new double[groupHeads * valueWidth];
+      if (soft != null) {
+        double[] sum = new double[groupHeads];
+        for (int h = 0; h < groupHeads; h++) {
+          PartialAttention s = soft[b][h];
+          max[h] = s.max(i);
+          sum[h] = s.sum(i);
+          for (int c = 0; c < valueWidth; c++) {
+            acc[h * valueWidth + c] = s.weightedValue(i, c);
+          }
+        }
+        return new TokenPart(t.seqIndex(), pos, t.headGroup(), t.keyGroup(), parts, max, sum, acc);
+      }
+      long[] key = new long[groupHeads];
+      for (int h = 0; h < groupHeads; h++) {
+        HardAttention s = hard[b][h];
+        max[h] = s.bestScore(i);
+        key[h] = s.chosenKey(i);
+        for (int c = 0; c < valueWidth; c++) {
+          acc[h * valueWidth + c] = s.chosenValue(i, c);
+        }
+      }
+      return new TokenPart(
+          t.seqIndex(), pos, t.headGroup(), t.keyGroup(), parts, max, null, acc, key);
     }
   }
 }

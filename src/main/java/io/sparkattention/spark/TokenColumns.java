@@ -30,11 +30,11 @@ public final class TokenColumns implements Serializable {
   private final DataType seqIdType;
   private final DataType posType;
 
-  private TokenColumns(StructType schema, String vectorName) {
+  private TokenColumns(StructType schema, String vectorName, String what) {
     this.vectorName = vectorName;
-    this.seqIdIndex = indexOf(schema, SEQ_ID);
-    this.posIndex = indexOf(schema, POS);
-    this.vectorIndex = indexOf(schema, vectorName);
+    this.seqIdIndex = indexOf(schema, SEQ_ID, what);
+    this.posIndex = indexOf(schema, POS, what);
+    this.vectorIndex = indexOf(schema, vectorName, what);
     this.seqIdType = schema.fields()[seqIdIndex].dataType();
     this.posType = schema.fields()[posIndex].dataType();
     DataType vt = schema.fields()[vectorIndex].dataType();
@@ -43,13 +43,16 @@ public final class TokenColumns implements Serializable {
         || seqIdType == DataTypes.LongType
         || seqIdType == DataTypes.ShortType)) {
       throw new InputException(
-          "column seq_id has type " + seqIdType.simpleString() + "; expected string or integer");
+          what
+              + " column seq_id has type "
+              + seqIdType.simpleString()
+              + "; expected string or integer");
     }
     if (!(posType == DataTypes.IntegerType
         || posType == DataTypes.LongType
         || posType == DataTypes.ShortType)) {
       throw new InputException(
-          "column pos has type " + posType.simpleString() + "; expected an integer type");
+          what + " column pos has type " + posType.simpleString() + "; expected an integer type");
     }
     if (vt.equals(SQLDataTypes.VectorType())) {
       vectorIsUdt = true;
@@ -57,7 +60,8 @@ public final class TokenColumns implements Serializable {
       vectorIsUdt = false;
     } else {
       throw new InputException(
-          "column "
+          what
+              + " column "
               + vectorName
               + " has type "
               + vt.simpleString()
@@ -72,10 +76,19 @@ public final class TokenColumns implements Serializable {
    * @throws InputException naming a missing column or one of the wrong type
    */
   public static TokenColumns of(StructType schema, String vectorName) {
-    return new TokenColumns(schema, vectorName);
+    return of(schema, vectorName, "input");
   }
 
-  private static int indexOf(StructType schema, String name) {
+  /**
+   * As {@link #of(StructType, String)}, naming the table in messages.
+   *
+   * @param what "input" or "context"
+   */
+  public static TokenColumns of(StructType schema, String vectorName, String what) {
+    return new TokenColumns(schema, vectorName, what);
+  }
+
+  private static int indexOf(StructType schema, String name, String what) {
     for (int i = 0; i < schema.fields().length; i++) {
       if (schema.fields()[i].name().equals(name)) {
         return i;
@@ -88,7 +101,8 @@ public final class TokenColumns implements Serializable {
       }
     }
     throw new InputException(
-        "input has no column '"
+        what
+            + " has no column '"
             + name
             + "' (columns: "
             + (have.length() == 0 ? "none" : have)

@@ -246,6 +246,70 @@ class HardAttentionTest {
     assertArrayEquals(chosen(a), chosen(HardAttention.sampled(9, DV, 3).merge(a)));
   }
 
+  /** A state rebuilt from its parts (as after a shuffle) merges like the original. */
+  @Test
+  void stateFromPartsRoundTripsAndRefusesBadParts() {
+    Random rnd = new Random(6);
+    double[][] Q = ReferenceAttention.random(rnd, 6, 3, 1);
+    double[][] K = ReferenceAttention.random(rnd, 10, 3, 1);
+    double[][] V = ReferenceAttention.random(rnd, 10, DV, 1);
+    HardAttention a = hardState(Q, 0, K, V, 0, 4, Mask.causal(), true, 8);
+    HardAttention b = hardState(Q, 0, K, V, 4, 10, Mask.causal(), true, 8);
+    double[] scores = new double[6];
+    for (int i = 0; i < 6; i++) {
+      scores[i] = a.bestScore(i);
+    }
+    long[] keys = chosen(a);
+    DMatrixRMaj values = a.output();
+    HardAttention rebuilt = HardAttention.of(true, 8, scores, keys, values);
+    assertArrayEquals(chosen(a), chosen(rebuilt));
+    assertEquals(a.chosenValue(3, 1), rebuilt.chosenValue(3, 1));
+    assertArrayEquals(chosen(a.merge(b)), chosen(rebuilt.merge(b)));
+    assertArrayEquals(a.merge(b).output().data, b.merge(rebuilt).output().data);
+    keys[0] = 7; // the parts were copied
+    assertEquals(0, rebuilt.chosenKey(0));
+
+    // query 0 sees only key 0 under the causal mask; query 5 sees keys 0..3 of this block
+    long[] good = chosen(a);
+    assertBad("parts disagree", () -> HardAttention.of(false, 0, new double[5], good, values));
+    double[] inf = scores.clone();
+    inf[2] = Double.POSITIVE_INFINITY;
+    assertBad("row 2: score is Infinity", () -> HardAttention.of(true, 8, inf, good, values));
+    double[] nan = scores.clone();
+    nan[1] = Double.NaN;
+    assertBad("row 1: score is NaN", () -> HardAttention.of(true, 8, nan, good, values));
+    long[] noKey = good.clone();
+    noKey[4] = -1;
+    assertBad("row 4: no key but score", () -> HardAttention.of(true, 8, scores, noKey, values));
+    double[] minusInf = scores.clone();
+    minusInf[4] = Double.NEGATIVE_INFINITY;
+    assertBad(
+        "row 4: no key but a non-zero value",
+        () -> HardAttention.of(true, 8, minusInf, noKey, values));
+    long[] below = good.clone();
+    below[3] = -2;
+    assertBad("row 3: key is -2", () -> HardAttention.of(true, 8, scores, below, values));
+    DMatrixRMaj nanValue = values.copy();
+    nanValue.set(5, 0, Double.NaN);
+    assertBad("bestValue", () -> HardAttention.of(true, 8, scores, good, nanValue));
+    // an empty row is valid: −∞, key −1, zeros
+    double[] empty = scores.clone();
+    empty[4] = Double.NEGATIVE_INFINITY;
+    DMatrixRMaj zeroRow = values.copy();
+    for (int c = 0; c < DV; c++) {
+      zeroRow.set(4, c, 0);
+    }
+    assertEquals(-1, HardAttention.of(true, 8, empty, noKey, zeroRow).chosenKey(4));
+    assertEquals(
+        0, HardAttention.of(false, 0, new double[0], new long[0], new DMatrixRMaj(0, DV)).rows());
+  }
+
+  private static void assertBad(String message, org.junit.jupiter.api.function.Executable e) {
+    IllegalArgumentException ex =
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, e);
+    assertTrue(ex.getMessage().contains(message), ex.getMessage());
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private static HardAttention hardState(
