@@ -93,6 +93,32 @@ class CostModelTest {
   }
 
   @Test
+  void crossAttentionCountsQueryAndKeyWidthsApart() {
+    // 6 queries of width 3 over 10 keys of width 5, block 2, tiles 1 × 2 blocks: 3 query tiles
+    // × 3 key groups (4, 4, 2 keys) = 9 tasks. Routed: each query to 3 tasks (18 records of 24
+    // bytes), each key to 3 tasks (30 records of 40 bytes). Pairs 6 × 10 = 60, d = 4 after the
+    // projections: 60 × (2·4 + 2·4) FLOPs.
+    AttentionPlan plan =
+        AttentionPlan.create(
+            new long[] {6},
+            new long[] {10},
+            new PlanOptions(Strategy.BLOCKS, Mask.none(), 2, 1, 1, 2));
+    CostEstimate e = CostModel.estimate(plan, 3, 5, 4, 4, NO_FRAMING);
+    assertEquals(9, e.tasks());
+    assertEquals(48, e.routedRecords());
+    assertEquals(18 * 24 + 30 * 40, e.routedBytes());
+    assertEquals(60 * 16.0, e.usefulFlops());
+    // partials: 9 tasks × 2 queries, each 2 + 4 doubles
+    assertEquals(18 * 48, e.partialBytes());
+    // a task: tile 2 × (3 + 4 + 4 + 2), key block 2 × (5 + 4 + 4), scores 2 × 2
+    assertEquals(8 * (2 * 13 + 2 * 13 + 4), e.peakTaskBytes());
+    // equal widths: the self-attention overload agrees
+    assertEquals(
+        CostModel.estimate(plan, 3, 3, 4, 4, NO_FRAMING),
+        CostModel.estimate(plan, 3, 4, 4, NO_FRAMING));
+  }
+
+  @Test
   void timeModelAddsOverheadComputeAndShuffle() {
     TimeModel t = new TimeModel(1.0, 1e9, 1e6, 2);
     CostEstimate e = new CostEstimate(4, 4e9, 4e9, 0, 2_000_000, 0, 0, 0);

@@ -176,6 +176,94 @@ class AttentionPlanTest {
     }
   }
 
+  static Stream<Arguments> crossConfigs() {
+    List<Arguments> out = new ArrayList<>();
+    long[][][] lengthPairs = {
+      {{1}, {1}}, {{1}, {40}}, {{40}, {1}}, {{7}, {65}}, {{65}, {7}}, {{1, 30, 65}, {17, 1, 100}}
+    };
+    int i = 0;
+    for (Strategy s : new Strategy[] {Strategy.SINGLE, Strategy.BLOCKS, Strategy.HEADS}) {
+      for (long[][] pair : lengthPairs) {
+        int b = new int[] {1, 3, 16}[i % 3];
+        if (b == 1 && pair[0].length > 1) {
+          b = 4; // keep the brute force small
+        }
+        out.add(Arguments.of(s, b, 1 + i % 2 * 3, 1 + i % 3, 1 + i % 4, pair[0], pair[1]));
+        i++;
+      }
+    }
+    return out.stream();
+  }
+
+  /**
+   * Cross-attention plans (query and key lengths apart): every (query, key, head) covered exactly
+   * once, routing by role against the tasks' own ranges, a key position beyond the key length
+   * refused even where the query length reaches it.
+   */
+  @ParameterizedTest(name = "{0} B={1} H={2} tiles {3}x{4} q={5} k={6}")
+  @MethodSource("crossConfigs")
+  void crossPlansCoverEveryQueryKeyPairOnce(
+      Strategy s, int b, int heads, int qTiles, int kTiles, long[] qLengths, long[] kLengths) {
+    AttentionPlan plan =
+        AttentionPlan.create(
+            qLengths, kLengths, new PlanOptions(s, Mask.none(), b, heads, qTiles, kTiles));
+    for (int seq = 0; seq < qLengths.length; seq++) {
+      assertEquals(qLengths[seq], plan.queryLength(seq));
+      assertEquals(kLengths[seq], plan.keyLength(seq));
+      int[][][] covered = new int[(int) qLengths[seq]][(int) kLengths[seq]][heads];
+      for (TileTask t : plan.tasks()) {
+        if (t.seqIndex() != seq) {
+          continue;
+        }
+        assertTrue(t.qEnd() <= qLengths[seq] && t.kEnd() <= kLengths[seq], t.toString());
+        assertEquals(t.queryCount() * t.keyCount(), t.attendedPairs(), "pairs of " + t);
+        for (long q = t.qStart(); q < t.qEnd(); q++) {
+          for (long k = t.kStart(); k < t.kEnd(); k++) {
+            for (int h = t.headStart(); h < t.headEnd(); h++) {
+              covered[(int) q][(int) k][h]++;
+            }
+          }
+        }
+      }
+      for (int q = 0; q < qLengths[seq]; q++) {
+        for (int k = 0; k < kLengths[seq]; k++) {
+          for (int h = 0; h < heads; h++) {
+            assertEquals(1, covered[q][k][h], "seq " + seq + " (" + q + ", " + k + ") head " + h);
+          }
+        }
+      }
+      for (String role : new String[] {"query", "key"}) {
+        long n = role.equals("query") ? qLengths[seq] : kLengths[seq];
+        for (long p = 0; p < n; p++) {
+          TreeSet<Integer> want = new TreeSet<>();
+          for (TileTask t : plan.tasks()) {
+            long lo = role.equals("query") ? t.qStart() : t.kStart();
+            long hi = role.equals("query") ? t.qEnd() : t.kEnd();
+            if (t.seqIndex() == seq && p >= lo && p < hi) {
+              want.add(t.id());
+            }
+          }
+          TreeSet<Integer> routed = new TreeSet<>();
+          if (role.equals("query")) {
+            plan.forEachQueryTask(seq, p, routed::add);
+          } else {
+            plan.forEachKeyTask(seq, p, routed::add);
+          }
+          assertEquals(want, routed, role + " routes of seq " + seq + " pos " + p);
+        }
+      }
+      final int sq = seq;
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> plan.forEachKeyTask(sq, kLengths[sq], id -> {}),
+          "key position past the key length");
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> plan.forEachQueryTask(sq, qLengths[sq], id -> {}),
+          "query position past the query length");
+    }
+  }
+
   @Test
   void planDependsOnlyOnLengthsAndOptions() {
     PlanOptions o = new PlanOptions(Strategy.BLOCKS, Mask.causal(), 16, 2, 2, 3);
