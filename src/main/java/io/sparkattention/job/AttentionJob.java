@@ -54,7 +54,8 @@ public final class AttentionJob implements Callable<Integer> {
       names = "--format",
       paramLabel = "parquet|json",
       description =
-          "Table format of input and output (default: from the input path's extension, else parquet).")
+          "Table format of input, context and output (default: from the input path's extension,"
+              + " else parquet; the context's from its own path).")
   String format;
 
   @Option(
@@ -83,8 +84,7 @@ public final class AttentionJob implements Callable<Integer> {
       names = "--context",
       paramLabel = "PATH",
       description =
-          "Cross attention's keys/values table (seq_id, pos, x), one sequence per input seq_id;"
-              + " format from --format or its extension.")
+          "Cross attention's keys/values table (seq_id, pos, x), one sequence per input seq_id.")
   String context;
 
   @Option(
@@ -117,7 +117,8 @@ public final class AttentionJob implements Callable<Integer> {
       names = "--weights",
       paramLabel = "FILE",
       description =
-          "JSON with wq, bq, wk, bk, wv, bv, wo, bo (y = x·W + b, every part optional). Without it Q = K = V = x.")
+          "JSON with wq, bq, wk, bk, wv, bv, wo, bo (y = x·W + b, every part optional). Without it"
+              + " Q = K = V = x (cross: K = V = the context's x).")
   String weights;
 
   @Option(

@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.Strategy;
+import io.sparkattention.spark.ContextTable;
 import io.sparkattention.spark.InputException;
+import io.sparkattention.spark.Selection;
 import io.sparkattention.spark.TableFormat;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -138,11 +140,47 @@ class AttentionJobOptionsTest {
         Mask.window(0), config(args("--attention", "local", "--window", "0")).spec().mask());
   }
 
+  @Test
+  void hardAttentionMasksAndSampling() {
+    AttentionJobConfig argmax = config(args("--attention", "hard"));
+    assertEquals(Mask.none(), argmax.spec().mask());
+    assertEquals(Selection.hard(), argmax.spec().selection());
+    assertNull(argmax.context());
+    assertEquals(
+        Mask.window(3), config(args("--attention", "hard", "--window", "3")).spec().mask());
+    assertEquals(Mask.causal(), config(args("--attention", "hard", "--causal")).spec().mask());
+    assertEquals(
+        Mask.causalWindow(2),
+        config(args("--attention", "hard", "--causal", "--window", "2")).spec().mask());
+    assertEquals(
+        Selection.sampled(0), config(args("--attention", "hard", "--sample")).spec().selection());
+    assertEquals(
+        Selection.sampled(-5),
+        config(args("--attention", "hard", "--sample", "--seed", "-5")).spec().selection());
+    assertEquals(Selection.soft(), config(args("--attention", "causal")).spec().selection());
+  }
+
+  @Test
+  void crossAttentionReadsTheContextInItsOwnFormat() {
+    AttentionJobConfig c = config(args("--attention", "cross", "--context", "ctx.jsonl"));
+    assertEquals(TableFormat.PARQUET, c.format());
+    assertEquals(new ContextTable("ctx.jsonl", TableFormat.JSON), c.context());
+    assertEquals(Mask.none(), c.spec().mask());
+    assertEquals(Selection.soft(), c.spec().selection());
+    AttentionJobConfig both =
+        config(
+            args("--attention", "cross", "--context", "ctx", "--format", "json", "--heads", "2"));
+    assertEquals(TableFormat.JSON, both.format());
+    assertEquals(new ContextTable("ctx", TableFormat.JSON), both.context());
+    assertEquals(2, both.spec().numHeads());
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(
       delimiter = '|',
       value = {
-        "--attention sideways | unknown --attention 'sideways' (valid: global, local, causal)",
+        "--attention sideways | unknown --attention 'sideways' (valid: global, local, causal,"
+            + " cross, hard)",
         "--attention global --strategy fastest | --strategy: unknown strategy 'fastest'"
             + " (valid: single, blocks, window, heads, auto)",
         "--attention global --format csv | unknown format 'csv' (valid: parquet, json)",
@@ -152,7 +190,19 @@ class AttentionJobOptionsTest {
         "--attention global --block-size 0 | --block-size must be >= 1, got 0",
         "--attention global --heads 0 | --heads must be >= 1, got 0",
         "--attention global --partitions -2 | --partitions must be >= 0, got -2",
-        "--attention global --query-tile-blocks 0 | tile sizes must be >= 1 block"
+        "--attention global --query-tile-blocks 0 | tile sizes must be >= 1 block",
+        "--attention global --sample | --sample needs --attention hard",
+        "--attention cross --context c.json --sample | --sample needs --attention hard",
+        "--attention hard --seed 3 | --seed applies to --sample (sampled hard attention)",
+        "--attention causal --causal | --causal applies to --attention hard (softmax causal"
+            + " attention is --attention causal)",
+        "--attention global --context c.json | --context applies to --attention cross",
+        "--attention cross | --attention cross needs --context PATH (the keys/values table)",
+        "--attention cross --context c.json --window 2 | --window does not apply to cross"
+            + " attention (input and context positions are unrelated)",
+        "--attention cross --context c.json --strategy window | --strategy window does not apply"
+            + " to cross attention",
+        "--attention hard --causal --window -1 | --window must be >= 0, got -1"
       })
   void badValuesFailInConfig(String extra, String message) {
     String[] a = args(extra.split(" "));
@@ -205,6 +255,10 @@ class AttentionJobOptionsTest {
             "--overwrite",
             "--attention",
             "--window",
+            "--context",
+            "--causal",
+            "--sample",
+            "--seed",
             "--heads",
             "--weights",
             "--strategy",
