@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Builds sample-data/tokens.jsonl and sample-data/weights.json from a real public text.
+"""Builds sample-data/tokens.jsonl, context.jsonl and weights.json from a real public text.
 
 Source: the Apache License 2.0 text that Debian's base-files package installs at
 /usr/share/common-licenses/Apache-2.0 (present on every Debian machine). Each section of the
@@ -11,10 +11,15 @@ A token's vector x has d_model = 16 entries:
   - 4 sinusoidal position features: sin/cos(pos / 10000^(2i/16)) for i = 0, 1.
 Values are rounded to 6 decimals so the files are small and reproducible.
 
+context.jsonl is a context table for cross-attention (--attention cross --context): for each
+sequence of tokens.jsonl, the same seq_id holds the words of its section's heading ("Grant of
+Copyright License" for section 2; the first line for the preamble, the closing line and the
+appendix), 1 to 10 tokens, with vectors made the same way.
+
 weights.json holds seeded random projections (numpy, seed 20261124, N(0, 1/16)) for
 wq, bq, wk, bk, wv, bv, wo, bo, each 16 x 16 (biases 16).
 
-Rebuild: python3 sample-data/make_sample.py  (rewrites both files byte for byte).
+Rebuild: python3 sample-data/make_sample.py  (rewrites the three files byte for byte).
 """
 import hashlib
 import json
@@ -55,24 +60,53 @@ def position_features(pos):
     return out
 
 
+def heading(section):
+    """A section's title: "Definitions" from "1. Definitions.", else its first line."""
+    first = section.split("\n")[0]
+    m = re.match(r"\s*\d+\.\s+([^.]*)\.", first)
+    return m.group(1) if m else first
+
+
+def words_of(text):
+    return re.findall(r"[A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*", text)
+
+
+def token_rows(seq_id, words):
+    return [
+        {
+            "seq_id": seq_id,
+            "pos": pos,
+            "word": word,
+            "x": [round(a, 6) for a in word_features(word) + position_features(pos)],
+        }
+        for pos, word in enumerate(words)
+    ]
+
+
+def write_jsonl(name, rows):
+    with open(os.path.join(HERE, name), "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, separators=(",", ":")) + "\n")
+
+
 def main():
     with open(SOURCE, encoding="utf-8") as f:
         text = f.read()
     rows = []
+    context = []
     counts = []
     for s, section in enumerate(sections(text)):
-        words = re.findall(r"[A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*", section)
+        words = words_of(section)
         if not words:
             continue
         seq_id = "apache2-%02d" % s
         counts.append((seq_id, len(words)))
-        for pos, word in enumerate(words):
-            x = [round(a, 6) for a in word_features(word) + position_features(pos)]
-            rows.append({"seq_id": seq_id, "pos": pos, "word": word, "x": x})
+        rows += token_rows(seq_id, words)
+        context += token_rows(seq_id, words_of(heading(section)))
     random.Random(7).shuffle(rows)  # any row order is valid input
-    with open(os.path.join(HERE, "tokens.jsonl"), "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, separators=(",", ":")) + "\n")
+    write_jsonl("tokens.jsonl", rows)
+    random.Random(8).shuffle(context)
+    write_jsonl("context.jsonl", context)
 
     rng = np.random.default_rng(20261124)
     weights = {}
@@ -83,6 +117,7 @@ def main():
         json.dump(weights, f, separators=(",", ":"))
         f.write("\n")
     print("%d tokens in %d sequences, lengths %s" % (len(rows), len(counts), [n for _, n in counts]))
+    print("context: %d tokens" % len(context))
 
 
 if __name__ == "__main__":

@@ -136,9 +136,9 @@ public final class DistributedAttention {
             : Math.max(1, Math.min(plan.tasks().size(), 2 * parallelism));
     int[] placement = TaskBalancer.assign(plan.tasks(), partitions);
     LOG.info(
-        "{}{} attention, strategy {} ({}); {} tile tasks on {} partitions, largest partition {}"
-            + " of mean load",
-        context == null ? "" : "cross ",
+        "{} attention ({}), strategy {} ({}); {} tile tasks on {} partitions, largest partition"
+            + " {} of mean load",
+        context == null ? "self" : "cross",
         spec.selection(),
         strategy,
         reason,

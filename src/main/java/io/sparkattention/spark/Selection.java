@@ -85,7 +85,7 @@ public record Selection(Kind kind, long seed) implements Serializable {
       case HARD:
         return "hard";
       default:
-        return "hard sampled (seed " + seed + ")";
+        return "hard sampled, seed " + seed;
     }
   }
 }
