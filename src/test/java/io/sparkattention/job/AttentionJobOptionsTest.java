@@ -266,6 +266,7 @@ class AttentionJobOptionsTest {
             "--query-tile-blocks",
             "--key-tile-blocks",
             "--partitions",
+            "--engine",
             "--verbose",
             "--help",
             "--version");
