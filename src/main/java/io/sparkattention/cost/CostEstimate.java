@@ -14,6 +14,9 @@ package io.sparkattention.cost;
  * @param partialBytes stage 2 shuffle bytes
  * @param peakTaskBytes the largest task's working set (query tile, its states, one key block, one
  *     score block)
+ * @param reduceRecords records of a pyramidal encoder's reduce stage before attention (every input
+ *     token once), 0 without one
+ * @param reduceBytes that stage's shuffle bytes
  */
 public record CostEstimate(
     long tasks,
@@ -23,10 +26,35 @@ public record CostEstimate(
     long routedBytes,
     long partialRecords,
     long partialBytes,
-    long peakTaskBytes) {
+    long peakTaskBytes,
+    long reduceRecords,
+    long reduceBytes) {
 
-  /** Both shuffles together. */
+  /** An estimate of attention alone (no reduce stage before it). */
+  public CostEstimate(
+      long tasks,
+      double usefulFlops,
+      double executedFlops,
+      long routedRecords,
+      long routedBytes,
+      long partialRecords,
+      long partialBytes,
+      long peakTaskBytes) {
+    this(
+        tasks,
+        usefulFlops,
+        executedFlops,
+        routedRecords,
+        routedBytes,
+        partialRecords,
+        partialBytes,
+        peakTaskBytes,
+        0,
+        0);
+  }
+
+  /** Every shuffle together: the reduce stage's (if any), the routed tokens', the partials'. */
   public long shuffleBytes() {
-    return routedBytes + partialBytes;
+    return reduceBytes + routedBytes + partialBytes;
   }
 }

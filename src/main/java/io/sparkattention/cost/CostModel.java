@@ -22,14 +22,20 @@ public final class CostModel {
    *
    * @param routedRecordBytes stage 1 (task, role, position key and array header)
    * @param partialRecordBytes stage 2 (token key, indices, three array headers)
+   * @param reduceRecordBytes a pyramidal encoder's reduce stage (step key, slot, array header)
    */
-  public record Framing(int routedRecordBytes, int partialRecordBytes) {
+  public record Framing(int routedRecordBytes, int partialRecordBytes, int reduceRecordBytes) {
     /**
      * Kryo with our classes registered (conf/spark-defaults.conf), shuffle compression off:
      * measured 530 bytes per routed record and 569 per partial record at d = 64, one head (512 and
-     * 528 of them doubles).
+     * 528 of them doubles); REDUCE_FRAMING_NOTE.
      */
-    public static final Framing KRYO_REGISTERED = new Framing(18, 41);
+    public static final Framing KRYO_REGISTERED = new Framing(18, 41, 0);
+
+    /** Framing of the attention stages; the reduce stage's as the routed records'. */
+    public Framing(int routedRecordBytes, int partialRecordBytes) {
+      this(routedRecordBytes, partialRecordBytes, routedRecordBytes);
+    }
   }
 
   /**
@@ -95,6 +101,45 @@ public final class CostModel {
     }
     return new CostEstimate(
         plan.tasks().size(), useful, executed, routed, routedBytes, partials, partialBytes, peak);
+  }
+
+  /**
+   * Estimates attention after a pyramidal encoder: the reduce stage shuffles every input token once
+   * ({@code inputWidth} doubles and the framing) to its top-level step, then attention runs as
+   * {@code topPlan} says over the top level's steps, {@code 2^L·inputWidth} wide.
+   *
+   * @param topPlan the plan over the top level's lengths
+   * @param inputTokens tokens of the input (level 0)
+   * @param inputWidth width of the input vectors
+   * @param levels L ≥ 1
+   * @param queryWidth width of the projected queries and keys at the top level (all heads)
+   * @param valueWidth width of the projected values at the top level (all heads)
+   */
+  public static CostEstimate estimatePyramid(
+      AttentionPlan topPlan,
+      long inputTokens,
+      int inputWidth,
+      int levels,
+      int queryWidth,
+      int valueWidth,
+      Framing framing) {
+    if (levels < 1) {
+      throw new IllegalArgumentException("a pyramid has >= 1 level, got " + levels);
+    }
+    CostEstimate a = estimate(topPlan, inputWidth << levels, queryWidth, valueWidth, framing);
+    // A reduce task holds one top-level step at a time: 2^L input vectors and the output.
+    long reduceTaskBytes = 2L * 8 * ((long) inputWidth << levels);
+    return new CostEstimate(
+        a.tasks(),
+        a.usefulFlops(),
+        a.executedFlops(),
+        a.routedRecords(),
+        a.routedBytes(),
+        a.partialRecords(),
+        a.partialBytes(),
+        Math.max(a.peakTaskBytes(), reduceTaskBytes),
+        inputTokens,
+        inputTokens * (8L * inputWidth + framing.reduceRecordBytes()));
   }
 
   /** (query, key) entries of every block pair the task's kernel computes (not skipped). */

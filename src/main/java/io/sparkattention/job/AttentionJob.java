@@ -7,6 +7,7 @@ import io.sparkattention.spark.AttentionPipeline;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.ContextTable;
 import io.sparkattention.spark.InputException;
+import io.sparkattention.spark.PyramidReduction;
 import io.sparkattention.spark.Selection;
 import io.sparkattention.spark.TableFormat;
 import io.sparkattention.spark.WeightsFile;
@@ -17,7 +18,9 @@ import picocli.CommandLine.Option;
 
 /**
  * Exact attention over every sequence of a token table ({@code seq_id}, {@code pos}, {@code x}),
- * one output row ({@code seq_id}, {@code pos}, {@code out}) per input token.
+ * one output row ({@code seq_id}, {@code pos}, {@code out}) per input token; with {@code
+ * --pyramid-levels L}, attention over the sequences reduced L times by a pyramidal encoder, one row
+ * per top-level step.
  *
  * <p>Usage: {@code jobs/attention [spark-submit options] -- --input PATH --output PATH --attention
  * global|local|causal|cross|hard [options]}; or {@code spark-submit --class
@@ -30,7 +33,8 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = {
       "Exact attention over long sequences stored as a table of tokens (seq_id, pos, x).",
-      "Writes one row (seq_id, pos, out) per input token.",
+      "Writes one row (seq_id, pos, out) per input token (with --pyramid-levels L: per top-level"
+          + " step).",
       "Cross attention: --attention cross --context PATH. Hard attention: --attention hard"
           + " [--causal] [--window W] [--sample [--seed N]]."
     })
@@ -165,6 +169,17 @@ public final class AttentionJob implements Callable<Integer> {
       description = EngineChoice.DESCRIPTION)
   String engine;
 
+  @Option(
+      names = "--pyramid-levels",
+      paramLabel = "L",
+      defaultValue = "0",
+      description = {
+        "Pyramidal encoder before attention: L times concatenate adjacent steps (length ceil(n/2),"
+            + " width 2d); attention runs over the top level (width 2^L·d, which --weights must fit)"
+            + " and one row is written per top-level step (default: ${DEFAULT-VALUE}, none)."
+      })
+  int pyramidLevels;
+
   @Option(names = "--verbose", description = "Show stack traces on errors.")
   boolean verbose;
 
@@ -197,7 +212,14 @@ public final class AttentionJob implements Callable<Integer> {
             keyTileBlocks,
             partitions,
             selection(kind));
-    return new AttentionJobConfig(input, output, fmt, overwrite, weights, spec, contextTable);
+    PyramidReduction.checkLevels(pyramidLevels);
+    if (pyramidLevels > 0 && kind == AttentionKind.CROSS) {
+      throw new InputException(
+          "--pyramid-levels applies to self-attention, not cross attention (the context would"
+              + " stay at the input's width)");
+    }
+    return new AttentionJobConfig(
+        input, output, fmt, overwrite, weights, spec, contextTable, pyramidLevels);
   }
 
   /** Soft, or hard (argmax or sampled) from --attention hard, --sample and --seed. */
@@ -242,15 +264,20 @@ public final class AttentionJob implements Callable<Integer> {
           spec.withWeights(
               WeightsFile.read(config.weightsPath(), spark.sparkContext().hadoopConfiguration()));
     }
-    return AttentionPipeline.run(
+    AttentionPipeline.Outcome outcome =
+        AttentionPipeline.run(
             spark,
             config.input(),
             config.context(),
             config.output(),
             config.format(),
             config.overwrite(),
-            spec)
-        .rowsWritten();
+            spec,
+            config.pyramidLevels());
+    for (PyramidReduction.Level level : outcome.pyramid()) {
+      System.out.println(level.describe());
+    }
+    return outcome.rowsWritten();
   }
 
   @Override

@@ -15,6 +15,7 @@ import io.sparkattention.spark.TableFormat;
  * @param spec what to compute and how to split it (weights not yet loaded: see {@link
  *     AttentionJob#run})
  * @param context the keys/values table of cross-attention, or null for self-attention
+ * @param pyramidLevels levels of the pyramidal encoder before attention (0: none)
  */
 public record AttentionJobConfig(
     String input,
@@ -23,4 +24,18 @@ public record AttentionJobConfig(
     boolean overwrite,
     String weightsPath,
     AttentionSpec spec,
-    ContextTable context) {}
+    ContextTable context,
+    int pyramidLevels) {
+
+  /** A configuration without a pyramidal encoder. */
+  public AttentionJobConfig(
+      String input,
+      String output,
+      TableFormat format,
+      boolean overwrite,
+      String weightsPath,
+      AttentionSpec spec,
+      ContextTable context) {
+    this(input, output, format, overwrite, weightsPath, spec, context, 0);
+  }
+}

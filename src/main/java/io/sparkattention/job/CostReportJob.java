@@ -6,6 +6,7 @@ import io.sparkattention.cost.ReportFiles;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.CostSweep;
 import io.sparkattention.spark.InputException;
+import io.sparkattention.spark.PyramidReduction;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ import picocli.CommandLine.Option;
  *
  * <p>Usage: {@code jobs/cost-report [spark-submit options --] --out DIR [--lengths
  * 1024,4096,16384,65536] [--d-model 64] [--heads 1] [--window 128] [--block-size 1024]
- * [--strategies blocks,window,heads,single] [--repeat 3] [--input PATH]}
+ * [--strategies blocks,window,heads,single] [--repeat 3] [--pyramid-levels 2] [--input PATH]}
  */
 @Command(
     name = "cost-report",
@@ -102,6 +103,15 @@ public final class CostReportJob implements Callable<Integer> {
   int repeat;
 
   @Option(
+      names = "--pyramid-levels",
+      paramLabel = "L",
+      defaultValue = "2",
+      description =
+          "Levels of the pyramid configuration: global attention (blocks) after a pyramidal encoder"
+              + " of L levels, n/2^L steps of width 2^L·d; 0 leaves it out (default: ${DEFAULT-VALUE}).")
+  int pyramidLevels;
+
+  @Option(
       names = "--input",
       paramLabel = "PATH",
       description =
@@ -142,8 +152,18 @@ public final class CostReportJob implements Callable<Integer> {
       }
       s.add(st);
     }
+    PyramidReduction.checkLevels(pyramidLevels);
     return new CostSweep.Settings(
-        List.copyOf(lengths), dModel, heads, window, blockSize, s, repeat, input, workDir);
+        List.copyOf(lengths),
+        dModel,
+        heads,
+        window,
+        blockSize,
+        s,
+        repeat,
+        input,
+        workDir,
+        pyramidLevels);
   }
 
   @Override

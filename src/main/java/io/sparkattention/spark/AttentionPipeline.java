@@ -20,8 +20,20 @@ public final class AttentionPipeline {
 
   private AttentionPipeline() {}
 
-  /** What a run did. */
-  public record Outcome(long rowsWritten, AttentionPlan plan, int width, long maxLength) {}
+  /**
+   * What a run did.
+   *
+   * @param width the input's vector width
+   * @param maxLength the input's longest sequence
+   * @param pyramid with a pyramidal encoder, its levels from the input (0) to the top, whose steps
+   *     attention ran over and which the rows written are; otherwise empty
+   */
+  public record Outcome(
+      long rowsWritten,
+      AttentionPlan plan,
+      int width,
+      long maxLength,
+      List<PyramidReduction.Level> pyramid) {}
 
   /**
    * Runs self-attention over the table at {@code input} and writes the result to {@code output}.
@@ -35,7 +47,7 @@ public final class AttentionPipeline {
       TableFormat format,
       boolean overwrite,
       AttentionSpec spec) {
-    return run(spark, input, null, output, format, overwrite, spec);
+    return run(spark, input, null, output, format, overwrite, spec, 0);
   }
 
   /**
@@ -52,6 +64,34 @@ public final class AttentionPipeline {
       TableFormat format,
       boolean overwrite,
       AttentionSpec spec) {
+    return run(spark, input, context, output, format, overwrite, spec, 0);
+  }
+
+  /**
+   * As {@link #run(SparkSession, String, ContextTable, String, TableFormat, boolean,
+   * AttentionSpec)}, with a pyramidal encoder of {@code pyramidLevels} levels before self-attention
+   * ({@link PyramidReduction}; 0 for none): then attention runs over the top level's steps (width
+   * 2^L·d, which the weights must fit) and one row is written per top-level step, {@code pos} its
+   * top-level position.
+   *
+   * @throws InputException for bad input, context or options (a pyramid with a context among them),
+   *     before anything is written
+   */
+  public static Outcome run(
+      SparkSession spark,
+      String input,
+      ContextTable context,
+      String output,
+      TableFormat format,
+      boolean overwrite,
+      AttentionSpec spec,
+      int pyramidLevels) {
+    PyramidReduction.checkLevels(pyramidLevels);
+    if (pyramidLevels > 0 && context != null) {
+      throw new InputException(
+          "--pyramid-levels applies to self-attention, not cross attention (the context would"
+              + " stay at the input's width)");
+    }
     ProgressListener progress = new ProgressListener();
     spark.sparkContext().addSparkListener(progress);
     try {
@@ -68,15 +108,34 @@ public final class AttentionPipeline {
           valid.maxLength(),
           valid.width(),
           elapsed(start));
+      Dataset<Row> attended = table;
+      TokenColumns attendedCols = cols;
+      InputValidator.ValidTable attendedValid = valid;
+      List<PyramidReduction.Level> pyramid = List.of();
+      if (pyramidLevels > 0) {
+        PyramidReduction.Reduced reduced =
+            PyramidReduction.reduce(spark, table, cols, valid, pyramidLevels);
+        checkPyramidWeights(spec, reduced.valid().width(), valid.width(), pyramidLevels);
+        for (PyramidReduction.Level level : reduced.levels()) {
+          LOG.info("{}", level.describe());
+        }
+        attended = reduced.table();
+        attendedCols = reduced.cols();
+        attendedValid = reduced.valid();
+        pyramid = reduced.levels();
+      }
       DistributedAttention.Context keys = context == null ? null : readContext(spark, context);
       DistributedAttention.Result result =
-          DistributedAttention.compute(spark, table, cols, valid, keys, spec);
+          DistributedAttention.compute(spark, attended, attendedCols, attendedValid, keys, spec);
       Broadcast<List<Object>> seqIds =
           JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(valid.seqIds());
+      // The input's columns: seq_id and pos keep the input's types (top-level positions with a
+      // pyramid).
       Dataset<Row> out = TokenTables.toTable(spark, result.tokens(), seqIds, cols, format, "out");
-      long written = ResultWriter.write(spark, out, output, format, overwrite, valid.tokens());
+      long written =
+          ResultWriter.write(spark, out, output, format, overwrite, attendedValid.tokens());
       LOG.info("wrote {} rows to {} ({})", written, output, elapsed(start));
-      return new Outcome(written, result.plan(), valid.width(), valid.maxLength());
+      return new Outcome(written, result.plan(), valid.width(), valid.maxLength(), pyramid);
     } finally {
       spark.sparkContext().removeSparkListener(progress);
     }
@@ -97,6 +156,29 @@ public final class AttentionPipeline {
         valid.width(),
         elapsed(start));
     return new DistributedAttention.Context(table, cols, valid);
+  }
+
+  /** Weights and heads must fit the top level's width; says so in the pyramid's terms. */
+  private static void checkPyramidWeights(
+      AttentionSpec spec, int topWidth, int inputWidth, int levels) {
+    try {
+      spec.weights().validate(topWidth, topWidth, spec.numHeads());
+    } catch (IllegalArgumentException e) {
+      throw new InputException(
+          "weights/heads do not fit the pyramid's top-level vectors of width "
+              + topWidth
+              + " (--pyramid-levels "
+              + levels
+              + " over width "
+              + inputWidth
+              + ": 2^"
+              + levels
+              + " × "
+              + inputWidth
+              + "): "
+              + e.getMessage(),
+          e);
+    }
   }
 
   static String elapsed(long startNanos) {

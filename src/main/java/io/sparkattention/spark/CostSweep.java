@@ -42,6 +42,8 @@ public final class CostSweep {
    * @param repeats runs per configuration (medians reported)
    * @param input a token table to use instead of synthetic inputs, or null
    * @param workDir where inputs and outputs of the runs go
+   * @param pyramidLevels levels of the pyramid configuration (global attention with blocks after a
+   *     pyramidal encoder), which runs when > 0 and blocks is among the strategies
    */
   public record Settings(
       List<Integer> lengths,
@@ -52,10 +54,33 @@ public final class CostSweep {
       Set<Strategy> strategies,
       int repeats,
       String input,
-      Path workDir) {}
+      Path workDir,
+      int pyramidLevels) {
 
-  /** One configuration: a name, a mask and a strategy. */
-  record Config(String name, String attention, Mask mask, Strategy strategy) {}
+    /** Settings without the pyramid configuration. */
+    public Settings(
+        List<Integer> lengths,
+        int dModel,
+        int numHeads,
+        int window,
+        int blockSize,
+        Set<Strategy> strategies,
+        int repeats,
+        String input,
+        Path workDir) {
+      this(lengths, dModel, numHeads, window, blockSize, strategies, repeats, input, workDir, 0);
+    }
+  }
+
+  /**
+   * One configuration: a name, a mask and a strategy, and the pyramid levels before attention (0:
+   * none).
+   */
+  record Config(String name, String attention, Mask mask, Strategy strategy, int pyramidLevels) {
+    Config(String name, String attention, Mask mask, Strategy strategy) {
+      this(name, attention, mask, strategy, 0);
+    }
+  }
 
   /** The applicable configurations, in report order. */
   static List<Config> configs(Settings s) {
@@ -72,6 +97,15 @@ public final class CostSweep {
     }
     if (s.strategies().contains(Strategy.SINGLE)) {
       c.add(new Config("global-single", "global", Mask.none(), Strategy.SINGLE));
+    }
+    if (s.strategies().contains(Strategy.BLOCKS) && s.pyramidLevels() > 0) {
+      c.add(
+          new Config(
+              "global-pyramid-L" + s.pyramidLevels(),
+              "global",
+              Mask.none(),
+              Strategy.BLOCKS,
+              s.pyramidLevels()));
     }
     return c;
   }
@@ -196,6 +230,7 @@ public final class CostSweep {
     AttentionPlan plan;
     long maxLength;
     int width;
+    List<PyramidReduction.Level> pyramid;
   }
 
   static Measured run(SparkSession spark, Settings s, Config c, String input, AttentionSpec spec) {
@@ -206,11 +241,13 @@ public final class CostSweep {
       String out = s.workDir().resolve("out-" + c.name()).toString();
       long t0 = System.nanoTime();
       AttentionPipeline.Outcome o =
-          AttentionPipeline.run(spark, input, out, TableFormat.fromPath(input), true, spec);
+          AttentionPipeline.run(
+              spark, input, null, out, TableFormat.fromPath(input), true, spec, c.pyramidLevels());
       m.wallMillis = (System.nanoTime() - t0) / 1_000_000;
       m.plan = o.plan();
       m.maxLength = o.maxLength();
       m.width = o.width();
+      m.pyramid = o.pyramid();
       try {
         // The listener bus is asynchronous: let it deliver the run's last task-end events.
         spark.sparkContext().listenerBus().waitUntilEmpty();
@@ -227,7 +264,22 @@ public final class CostSweep {
   static CostRow row(Config c, Settings s, List<Measured> runs, TimeModel model) {
     Measured first = runs.get(0);
     int d = first.width;
-    CostEstimate e = CostModel.estimate(first.plan, d, d, d, CostModel.Framing.KRYO_REGISTERED);
+    CostEstimate e;
+    if (c.pyramidLevels() > 0) {
+      // seq_len and d_model stay the input's; attention runs over the top level, 2^L·d wide.
+      int top = d << c.pyramidLevels();
+      e =
+          CostModel.estimatePyramid(
+              first.plan,
+              first.pyramid.get(0).steps(),
+              d,
+              c.pyramidLevels(),
+              top,
+              top,
+              CostModel.Framing.KRYO_REGISTERED);
+    } else {
+      e = CostModel.estimate(first.plan, d, d, d, CostModel.Framing.KRYO_REGISTERED);
+    }
     return new CostRow(
         c.name(),
         c.attention(),
