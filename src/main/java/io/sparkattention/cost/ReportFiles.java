@@ -18,6 +18,9 @@ public final class ReportFiles {
   /** The local-is-this-many-times-cheaper threshold the report's crossover looks for. */
   static final double CROSSOVER_RATIO = 10.0;
 
+  /** Name prefix of the pyramid configuration ({@code global-pyramid-L2}: two levels). */
+  static final String PYRAMID_PREFIX = "global-pyramid-L";
+
   /** Writes {@code results.csv} with {@link CostRow#HEADER}. */
   public static void writeCsv(List<CostRow> rows, Path file) throws IOException {
     StringBuilder b = new StringBuilder(String.join(",", CostRow.HEADER)).append('\n');
@@ -66,6 +69,18 @@ public final class ReportFiles {
               mib(r.bytesSpilled()),
               mib(r.modelShuffleBytes()),
               r.modelWallMillis() / 1000.0));
+    }
+    for (String config : configs(rows)) {
+      if (config.startsWith(PYRAMID_PREFIX)) {
+        b.append(
+            String.format(
+                Locale.ROOT,
+                "\n`%s`: global attention (blocks) after a pyramidal encoder of %s levels, over n/2^L"
+                    + " steps of width 2^L·d (1/2^L of global's FLOPs); its shuffle includes the"
+                    + " reduce stage, which ships every input token once.\n",
+                config,
+                config.substring(PYRAMID_PREFIX.length())));
+      }
     }
     b.append("\n## Ratios per length\n\n");
     b.append(

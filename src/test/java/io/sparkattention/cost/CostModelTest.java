@@ -129,6 +129,29 @@ class CostModelTest {
   }
 
   @Test
+  void pyramidAddsItsReduceShuffleToAttentionOverTheTopLevel() {
+    // n = 9, d = 2, L = 2: the top level has ceil(9/4) = 3 steps of width 8. One single task over
+    // them: 3 queries + 3 keys routed, 6 records of 8 doubles (64 bytes) + 10 framing = 444 bytes.
+    // The reduce stage ships all 9 input tokens once: 9 × (2 doubles + 7 framing) = 207 bytes.
+    // FLOPs: 9 pairs × (2·8 + 2·8) = 288.
+    AttentionPlan top =
+        AttentionPlan.create(
+            new long[] {3}, new PlanOptions(Strategy.SINGLE, Mask.none(), 4, 1, 1, 1));
+    CostModel.Framing framing = new CostModel.Framing(10, 20, 7);
+    CostEstimate e = CostModel.estimatePyramid(top, 9, 2, 2, 8, 8, framing);
+    assertEquals(9, e.reduceRecords());
+    assertEquals(9 * (16 + 7), e.reduceBytes());
+    assertEquals(6, e.routedRecords());
+    assertEquals(6 * (64 + 10), e.routedBytes());
+    assertEquals(0, e.partialBytes());
+    assertEquals(9 * (16 + 7) + 6 * (64 + 10), e.shuffleBytes());
+    assertEquals(288.0, e.usefulFlops());
+    // The time model counts the reduce stage's bytes too.
+    TimeModel t = new TimeModel(0, 1e12, 1.0, 1);
+    assertEquals(e.shuffleBytes(), t.seconds(e), 1e-6);
+  }
+
+  @Test
   void costRowErrorsAreSigned() {
     CostRow r =
         new CostRow(

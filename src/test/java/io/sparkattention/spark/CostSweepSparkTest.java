@@ -4,9 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.cost.CostModel;
 import io.sparkattention.cost.CostRow;
 import io.sparkattention.cost.ReportCharts;
 import io.sparkattention.cost.ReportFiles;
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.Strategy;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
@@ -38,12 +42,19 @@ class CostSweepSparkTest {
             EnumSet.of(Strategy.BLOCKS, Strategy.WINDOW, Strategy.HEADS, Strategy.SINGLE),
             1,
             null,
-            dir.resolve("work"));
+            dir.resolve("work"),
+            2);
     CostSweep.Calibration cal = CostSweep.calibrate(spark, s);
     List<CostRow> rows = CostSweep.sweep(spark, s, cal);
 
     Set<String> expected =
-        Set.of("global-blocks", "causal-blocks", "local-window", "global-heads", "global-single");
+        Set.of(
+            "global-blocks",
+            "causal-blocks",
+            "local-window",
+            "global-heads",
+            "global-single",
+            "global-pyramid-L2");
     Map<String, Map<Long, CostRow>> byConfig = new HashMap<>();
     for (CostRow r : rows) {
       byConfig.computeIfAbsent(r.config(), k -> new HashMap<>()).put(r.seqLen(), r);
@@ -60,6 +71,24 @@ class CostSweepSparkTest {
           large.shuffleBytesWritten() > small.shuffleBytesWritten(), c + " shuffle grows with n");
       assertTrue(large.modelUsefulFlops() > small.modelUsefulFlops(), c + " FLOPs grow with n");
       assertTrue(large.wallMillis() > 0 && large.sparkTasks() > 0, c + " measured");
+    }
+
+    // The pyramid row: input n and d; attention over n/4 steps of width 4d after its reduce stage,
+    // which ships each of the n tokens once (d doubles and the framing).
+    for (long n : new long[] {64, 256}) {
+      CostRow p = byConfig.get("global-pyramid-L2").get(n);
+      CostRow g = byConfig.get("global-blocks").get(n);
+      assertEquals(8, p.dModel());
+      assertEquals(n, p.seqLen());
+      assertEquals(g.modelUsefulFlops() / 4, p.modelUsefulFlops(), 1e-9 * g.modelUsefulFlops());
+      AttentionPlan top =
+          AttentionPlan.create(
+              new long[] {n / 4}, PlanOptions.of(Strategy.BLOCKS, Mask.none(), 16, 2));
+      long attentionBytes =
+          CostModel.estimate(top, 32, 32, 32, CostModel.Framing.KRYO_REGISTERED).shuffleBytes();
+      assertEquals(
+          attentionBytes + n * (8 * 8 + CostModel.Framing.KRYO_REGISTERED.reduceRecordBytes()),
+          p.modelShuffleBytes());
     }
 
     ReportFiles.writeCsv(rows, dir.resolve("results.csv"));
@@ -80,7 +109,11 @@ class CostSweepSparkTest {
     ReportFiles.writeMarkdown(rows, Map.of("machine", "test"), charts, dir.resolve("report.md"));
     String md = Files.readString(dir.resolve("report.md"));
     assertTrue(
-        md.contains("global / local time") && md.contains("Crossover") && md.contains("time error"),
+        md.contains("global / local time")
+            && md.contains("Crossover")
+            && md.contains("time error")
+            && md.contains(
+                "`global-pyramid-L2`: global attention (blocks) after a pyramidal encoder of 2 levels"),
         md);
   }
 }

@@ -28,7 +28,8 @@ public final class SparkTestSession {
           .set(
               "spark.kryo.classesToRegister",
               "io.sparkattention.spark.RouteKey,io.sparkattention.spark.TokenPart,"
-                  + "io.sparkattention.spark.FinishedToken");
+                  + "io.sparkattention.spark.FinishedToken,"
+                  + "io.sparkattention.spark.PyramidReduction$PyramidStep");
     }
 
     @Override
