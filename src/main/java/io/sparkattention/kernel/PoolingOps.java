@@ -57,7 +57,25 @@ public final class PoolingOps {
   /** The mergeable pooling state (one row, width d) of the rows of {@code H}. */
   public static PartialAttention partial(
       DMatrixRMaj H, DMatrixRMaj W, double[] b, double[] context) {
-    double[] scores = scores(H, W, b, context);
+    return partial(H, scores(H, W, b, context));
+  }
+
+  /**
+   * The mergeable pooling state of the rows of {@code H} given their {@link #scores}, so that a
+   * caller who also needs the scores (e.g. for the weights {@code α_i = exp(s_i − m) / l} once all
+   * parts are merged) computes them once: {@code m = max s_i}, {@code l = Σ exp(s_i − m)}, {@code a
+   * = Σ exp(s_i − m) h_i}.
+   *
+   * @param H n×d rows to pool
+   * @param scores length n
+   */
+  public static PartialAttention partial(DMatrixRMaj H, double[] scores) {
+    if (scores.length != H.numRows) {
+      throw new IllegalArgumentException(
+          "H is " + Checks.shape(H) + " but there are " + scores.length + " scores");
+    }
+    Checks.requireFinite(H, "H");
+    Checks.requireFinite(scores, "scores");
     final int d = H.numCols;
     double m = Double.NEGATIVE_INFINITY;
     for (double s : scores) {

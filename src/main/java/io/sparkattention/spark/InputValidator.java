@@ -49,16 +49,7 @@ public final class InputValidator {
     if (s.rows == 0) {
       throw new InputException("the " + what + " has no rows (an empty table or no data files)");
     }
-    List<String> errors = new ArrayList<>();
-    if (s.badRows > 0) {
-      errors.add(s.badRows + " bad row(s), e.g. " + String.join("; ", s.problems));
-    }
-    if (s.widths.size() > 1) {
-      StringBuilder b = new StringBuilder();
-      s.widths.forEach(
-          (w, row) -> b.append(b.length() == 0 ? "" : "; ").append(w).append(" at ").append(row));
-      errors.add("column " + cols.vectorName() + " has mixed vector lengths: " + b);
-    }
+    List<String> errors = rowAndWidthErrors(s, cols.vectorName());
     Map<Object, String> positions = s.positionProblems();
     if (!positions.isEmpty()) {
       StringBuilder b = new StringBuilder();
@@ -161,9 +152,46 @@ public final class InputValidator {
     return b.toString();
   }
 
+  /** The bad rows and mixed vector widths a summary found, one message each. */
+  static List<String> rowAndWidthErrors(ValidationSummary s, String vectorName) {
+    List<String> errors = new ArrayList<>();
+    if (s.badRows > 0) {
+      errors.add(s.badRows + " bad row(s), e.g. " + String.join("; ", s.problems));
+    }
+    if (s.widths.size() > 1) {
+      StringBuilder b = new StringBuilder();
+      s.widths.forEach(
+          (w, row) -> b.append(b.length() == 0 ? "" : "; ").append(w).append(" at ").append(row));
+      errors.add("column " + vectorName + " has mixed vector lengths: " + b);
+    }
+    return errors;
+  }
+
   @SuppressWarnings({"unchecked", "rawtypes"})
   static Comparator<Object> seqIdOrder() {
     return (a, b) -> ((Comparable) a).compareTo(b);
+  }
+
+  /**
+   * What is wrong with a row's vector (null, zero-length, non-finite), or null; records its width
+   * in {@code s}. {@code at} names the row in the message.
+   */
+  static String vectorProblem(TokenColumns cols, Row row, ValidationSummary s, String at) {
+    String name = cols.vectorName();
+    if (cols.vectorIsNull(row)) {
+      return "null " + name + " at " + at;
+    }
+    double[] x = cols.vector(row);
+    if (x.length == 0) {
+      return "zero-length " + name + " at " + at;
+    }
+    s.widths.putIfAbsent(x.length, at);
+    for (int i = 0; i < x.length; i++) {
+      if (!Double.isFinite(x[i])) {
+        return name + "[" + i + "] is " + (Double.isNaN(x[i]) ? "NaN or null" : x[i]) + " at " + at;
+      }
+    }
+    return null;
   }
 
   /** Summarises one partition. */
@@ -210,33 +238,9 @@ public final class InputValidator {
             + ") at "
             + at;
       }
-      String vectorProblem = vectorProblem(row, s, at);
+      String vectorProblem = vectorProblem(cols, row, s, at);
       s.sequences.computeIfAbsent(seq, k -> new ValidationSummary.SeqStats()).add(pos);
       return vectorProblem;
-    }
-
-    private String vectorProblem(Row row, ValidationSummary s, String at) {
-      String name = cols.vectorName();
-      if (cols.vectorIsNull(row)) {
-        return "null " + name + " at " + at;
-      }
-      double[] x = cols.vector(row);
-      if (x.length == 0) {
-        return "zero-length " + name + " at " + at;
-      }
-      s.widths.putIfAbsent(x.length, at);
-      for (int i = 0; i < x.length; i++) {
-        if (!Double.isFinite(x[i])) {
-          return name
-              + "["
-              + i
-              + "] is "
-              + (Double.isNaN(x[i]) ? "NaN or null" : x[i])
-              + " at "
-              + at;
-        }
-      }
-      return null;
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.sparkattention.spark;
 
 import java.io.IOException;
+import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -10,9 +11,10 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Writes a result table so that a failed job leaves nothing at the output path: Spark writes into a
- * staging directory beside it, the row count is checked against the input, and only then is the
- * staging directory renamed into place (replacing an old output only with {@code overwrite}).
+ * Writes a result table (or several, as subdirectories) so that a failed job leaves nothing at the
+ * output path: Spark writes into a staging directory beside it, the row count is checked against
+ * the input, and only then is the staging directory renamed into place (replacing an old output
+ * only with {@code overwrite}).
  */
 public final class ResultWriter {
   private ResultWriter() {}
@@ -49,6 +51,93 @@ public final class ResultWriter {
       TableFormat format,
       boolean overwrite,
       long expectedRows) {
+    return staged(
+        spark,
+        output,
+        overwrite,
+        staging ->
+            writeChecked(spark, table, staging, format, expectedRows, "input tokens", output));
+  }
+
+  /**
+   * A table to write as subdirectory {@code name} of the output.
+   *
+   * @param expectedRows the rows it must have; another count fails the job and writes nothing
+   * @param what what one row stands for, for the message (e.g. "sentences")
+   */
+  public record NamedTable(String name, Dataset<Row> table, long expectedRows, String what) {}
+
+  /**
+   * Writes several tables as subdirectories {@code output/NAME} all or nothing: every table goes
+   * into one staging directory and has its row count checked, and only then is the staging
+   * directory renamed into place (replacing an old output only with {@code overwrite}).
+   *
+   * @return rows written, per table in order
+   */
+  public static long[] writeTables(
+      SparkSession spark,
+      List<NamedTable> tables,
+      String output,
+      TableFormat format,
+      boolean overwrite) {
+    return staged(
+        spark,
+        output,
+        overwrite,
+        staging -> {
+          long[] written = new long[tables.size()];
+          for (int i = 0; i < written.length; i++) {
+            NamedTable t = tables.get(i);
+            written[i] =
+                writeChecked(
+                    spark,
+                    t.table(),
+                    new Path(staging, t.name()),
+                    format,
+                    t.expectedRows(),
+                    t.what(),
+                    output);
+          }
+          return written;
+        });
+  }
+
+  /** Writes {@code table} to {@code path} and checks its row count. */
+  private static long writeChecked(
+      SparkSession spark,
+      Dataset<Row> table,
+      Path path,
+      TableFormat format,
+      long expectedRows,
+      String what,
+      String output) {
+    table.write().mode(SaveMode.ErrorIfExists).format(format.toString()).save(path.toString());
+    long written = spark.read().format(format.toString()).load(path.toString()).count();
+    if (written != expectedRows) {
+      throw new IllegalStateException(
+          "wrote "
+              + written
+              + " rows for "
+              + expectedRows
+              + " "
+              + what
+              + "; nothing written to "
+              + output);
+    }
+    return written;
+  }
+
+  /** What goes into the staging directory before it is renamed into place. */
+  private interface StagedWrite<T> {
+    T writeInto(Path staging) throws IOException;
+  }
+
+  /**
+   * Runs {@code body} on a staging directory beside {@code output}, then renames it into place; on
+   * any failure the staging directory is deleted and nothing appears at {@code output}.
+   */
+  private static <T> T staged(
+      SparkSession spark, String output, boolean overwrite, StagedWrite<T> body) {
     checkOutput(spark, output, overwrite);
     Path out = new Path(output);
     Path staging =
@@ -63,17 +152,7 @@ public final class ResultWriter {
     }
     boolean done = false;
     try {
-      table.write().mode(SaveMode.ErrorIfExists).format(format.toString()).save(staging.toString());
-      long written = spark.read().format(format.toString()).load(staging.toString()).count();
-      if (written != expectedRows) {
-        throw new IllegalStateException(
-            "wrote "
-                + written
-                + " rows for "
-                + expectedRows
-                + " input tokens; nothing written to "
-                + output);
-      }
+      T result = body.writeInto(staging);
       if (fs.exists(out)) {
         fs.delete(out, true);
       }
@@ -81,7 +160,7 @@ public final class ResultWriter {
         throw new IOException("rename of " + staging + " to " + out + " failed");
       }
       done = true;
-      return written;
+      return result;
     } catch (IOException e) {
       throw new IllegalStateException("writing " + output + " failed: " + e.getMessage(), e);
     } finally {

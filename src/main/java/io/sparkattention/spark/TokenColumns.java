@@ -26,15 +26,18 @@ public final class TokenColumns implements Serializable {
   private final int posIndex;
   private final int vectorIndex;
   private final String vectorName;
+  private final String idName;
   private final boolean vectorIsUdt;
   private final DataType seqIdType;
   private final DataType posType;
 
-  private TokenColumns(StructType schema, String vectorName, String what) {
+  private TokenColumns(StructType schema, String idName, String vectorName, String what) {
     this.vectorName = vectorName;
-    this.seqIdIndex = indexOf(schema, SEQ_ID, what);
-    this.posIndex = indexOf(schema, POS, what);
-    this.vectorIndex = indexOf(schema, vectorName, what);
+    this.idName = idName;
+    String expected = idName + ", " + POS + ", " + vectorName;
+    this.seqIdIndex = indexOf(schema, idName, what, expected);
+    this.posIndex = indexOf(schema, POS, what, expected);
+    this.vectorIndex = indexOf(schema, vectorName, what, expected);
     this.seqIdType = schema.fields()[seqIdIndex].dataType();
     this.posType = schema.fields()[posIndex].dataType();
     DataType vt = schema.fields()[vectorIndex].dataType();
@@ -44,7 +47,9 @@ public final class TokenColumns implements Serializable {
         || seqIdType == DataTypes.ShortType)) {
       throw new InputException(
           what
-              + " column seq_id has type "
+              + " column "
+              + idName
+              + " has type "
               + seqIdType.simpleString()
               + "; expected string or integer");
     }
@@ -85,10 +90,25 @@ public final class TokenColumns implements Serializable {
    * @param what "input" or "context"
    */
   public static TokenColumns of(StructType schema, String vectorName, String what) {
-    return new TokenColumns(schema, vectorName, what);
+    return new TokenColumns(schema, SEQ_ID, vectorName, what);
   }
 
-  private static int indexOf(StructType schema, String name, String what) {
+  /**
+   * As {@link #of(StructType, String)} for an input whose sequences are named by the column {@code
+   * idName} instead of {@code seq_id} (e.g. {@code doc_id}); {@link #seqId} then reads that column.
+   */
+  public static TokenColumns withId(StructType schema, String idName, String vectorName) {
+    return new TokenColumns(schema, idName, vectorName, "input");
+  }
+
+  /**
+   * The index of column {@code name}.
+   *
+   * @param what "input" or "context", for the message
+   * @param expected the columns the table should have, for the message
+   * @throws InputException naming the column, the table's columns and the expected ones
+   */
+  static int indexOf(StructType schema, String name, String what, String expected) {
     for (int i = 0; i < schema.fields().length; i++) {
       if (schema.fields()[i].name().equals(name)) {
         return i;
@@ -106,8 +126,13 @@ public final class TokenColumns implements Serializable {
             + name
             + "' (columns: "
             + (have.length() == 0 ? "none" : have)
-            + "); expected seq_id, pos, "
-            + "x");
+            + "); expected "
+            + expected);
+  }
+
+  /** The sequence id column's name ({@code seq_id} unless given). */
+  public String idName() {
+    return idName;
   }
 
   public String vectorName() {
@@ -122,7 +147,7 @@ public final class TokenColumns implements Serializable {
     return posType;
   }
 
-  /** The row's seq_id (String or Long), or null. */
+  /** The row's sequence id (String or Long; the {@link #idName} column), or null. */
   public Object seqId(Row row) {
     if (row.isNullAt(seqIdIndex)) {
       return null;
@@ -159,6 +184,10 @@ public final class TokenColumns implements Serializable {
 
   /** Describes a row for messages: {@code seq_id=…, pos=…}. */
   public String describe(Row row) {
-    return "seq_id=" + seqId(row) + ", pos=" + (posIsNull(row) ? "null" : String.valueOf(pos(row)));
+    return idName
+        + "="
+        + seqId(row)
+        + ", pos="
+        + (posIsNull(row) ? "null" : String.valueOf(pos(row)));
   }
 }

@@ -31,6 +31,15 @@ public final class WeightsFile {
    *     non-numeric matrix, or a bias without its matrix
    */
   public static AttentionWeights read(String path, Configuration conf) {
+    return parse(readJson(path, conf), path);
+  }
+
+  /**
+   * The file's JSON tree.
+   *
+   * @throws InputException for a missing file or invalid JSON
+   */
+  static JsonNode readJson(String path, Configuration conf) {
     JsonNode root;
     try {
       Path p = new Path(path);
@@ -47,7 +56,7 @@ public final class WeightsFile {
           "weights file " + path + " is not valid JSON: " + TokenTables.firstLine(e.getMessage()),
           e);
     }
-    return parse(root, path);
+    return root;
   }
 
   static AttentionWeights parse(JsonNode root, String path) {

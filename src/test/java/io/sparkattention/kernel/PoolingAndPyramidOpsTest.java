@@ -132,6 +132,30 @@ class PoolingAndPyramidOpsTest {
     }
   }
 
+  @Test
+  void poolingStateFromGivenScoresMatchesReferenceAndRefusesAMismatch() {
+    Random rnd = new Random(11);
+    int n = 9;
+    int d = 4;
+    double[][] H = ReferenceAttention.random(rnd, n, d, 1);
+    double[][] W = ReferenceAttention.random(rnd, d, 3, 1);
+    double[] b = ReferenceAttention.random(rnd, 3, 0.5);
+    double[] u = ReferenceAttention.random(rnd, 3, 2);
+    double[] scores = ReferenceAttention.poolingScores(H, W, b, u);
+    PartialAttention p = PoolingOps.partial(toMatrix(H, d), scores);
+    assertClose(ReferenceAttention.pool(H, d, W, b, u), p.output().data, REL_TOL, "pool");
+    // α_i = exp(s_i − m) / l from the state's max and normaliser
+    double[] alpha = ReferenceAttention.poolingWeights(H, W, b, u);
+    for (int i = 0; i < n; i++) {
+      assertEquals(alpha[i], Math.exp(scores[i] - p.max(0)) / p.sum(0), REL_TOL * alpha[i]);
+    }
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () -> PoolingOps.partial(toMatrix(H, d), new double[n - 1]));
+    assertEquals("H is 9×4 but there are 8 scores", e.getMessage());
+  }
+
   private static DMatrixRMaj col(double... v) {
     DMatrixRMaj M = new DMatrixRMaj(v.length, 1);
     System.arraycopy(v, 0, M.data, 0, v.length);
