@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Builds sample-data/tokens.jsonl, context.jsonl and weights.json from a real public text.
+"""Builds sample-data/tokens.jsonl, context.jsonl, weights.json, hierarchical.jsonl and
+hierarchical-weights.json from a real public text.
 
 Source: the Apache License 2.0 text that Debian's base-files package installs at
 /usr/share/common-licenses/Apache-2.0 (present on every Debian machine). Each section of the
@@ -19,7 +20,14 @@ appendix), 1 to 10 tokens, with vectors made the same way.
 weights.json holds seeded random projections (numpy, seed 20261124, N(0, 1/16)) for
 wq, bq, wk, bk, wv, bv, wo, bo, each 16 x 16 (biases 16).
 
-Rebuild: python3 sample-data/make_sample.py  (rewrites the three files byte for byte).
+hierarchical.jsonl holds the same words for hierarchical attention: each section is one document
+(doc_id as the sequence's seq_id), split into sentences after . ! ? ; or : that follows a letter,
+a bracket or a quote; rows doc_id, sent_id, pos (within the sentence), word, x (as above, with
+the position features of the word's pos within its sentence). hierarchical-weights.json holds
+seeded pooling weights (numpy, seed 20160612, N(0, 1/4)): ww 16 x 8, bw 8, uw 8, and ws, bs, us
+of the same shapes.
+
+Rebuild: python3 sample-data/make_sample.py  (rewrites all five files byte for byte).
 """
 import hashlib
 import json
@@ -89,6 +97,40 @@ def write_jsonl(name, rows):
             f.write(json.dumps(r, separators=(",", ":")) + "\n")
 
 
+SENTENCE_END = r"(?<=[A-Za-z)\"'][.!?;:])\s+"
+
+
+def hierarchical(text):
+    """Writes hierarchical.jsonl and hierarchical-weights.json; returns (words, sentences, docs)."""
+    rows = []
+    sentences = 0
+    docs = 0
+    for s, section in enumerate(sections(text)):
+        parts = [p for p in re.split(SENTENCE_END, " ".join(section.split())) if words_of(p)]
+        if not parts:
+            continue
+        docs += 1
+        doc_id = "apache2-%02d" % s
+        for sent_id, sentence in enumerate(parts):
+            sentences += 1
+            for pos, word in enumerate(words_of(sentence)):
+                x = [round(a, 6) for a in word_features(word) + position_features(pos)]
+                rows.append({"doc_id": doc_id, "sent_id": sent_id, "pos": pos, "word": word, "x": x})
+    random.Random(11).shuffle(rows)  # any row order is valid input
+    write_jsonl("hierarchical.jsonl", rows)
+
+    rng = np.random.default_rng(20160612)
+    weights = {}
+    for level in ("w", "s"):
+        weights["w" + level] = np.round(rng.normal(0, 0.5, (D_MODEL, 8)), 6).tolist()
+        weights["b" + level] = np.round(rng.normal(0, 0.5, 8), 6).tolist()
+        weights["u" + level] = np.round(rng.normal(0, 0.5, 8), 6).tolist()
+    with open(os.path.join(HERE, "hierarchical-weights.json"), "w", encoding="utf-8") as f:
+        json.dump(weights, f, separators=(",", ":"))
+        f.write("\n")
+    return len(rows), sentences, docs
+
+
 def main():
     with open(SOURCE, encoding="utf-8") as f:
         text = f.read()
@@ -118,6 +160,7 @@ def main():
         f.write("\n")
     print("%d tokens in %d sequences, lengths %s" % (len(rows), len(counts), [n for _, n in counts]))
     print("context: %d tokens" % len(context))
+    print("hierarchical: %d words in %d sentences of %d documents" % hierarchical(text))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,9 @@ public final class SparkTestSession {
               "spark.kryo.classesToRegister",
               "io.sparkattention.spark.RouteKey,io.sparkattention.spark.TokenPart,"
                   + "io.sparkattention.spark.FinishedToken,"
-                  + "io.sparkattention.spark.PyramidReduction$PyramidStep");
+                  + "io.sparkattention.spark.PyramidReduction$PyramidStep,"
+                  + "io.sparkattention.spark.PoolStep,io.sparkattention.spark.PooledBlock,"
+                  + "io.sparkattention.spark.PooledGroup");
     }
 
     @Override
