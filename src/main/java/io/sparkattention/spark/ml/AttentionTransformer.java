@@ -1,0 +1,430 @@
+package io.sparkattention.spark.ml;
+
+import io.sparkattention.kernel.AttentionWeights;
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.plan.Strategy;
+import io.sparkattention.spark.AttentionSpec;
+import io.sparkattention.spark.DistributedAttention;
+import io.sparkattention.spark.InputValidator;
+import io.sparkattention.spark.TableFormat;
+import io.sparkattention.spark.TokenColumns;
+import io.sparkattention.spark.TokenTables;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Exact self-attention as a Spark ML {@link Transformer}, for use in a {@code Pipeline}: over a
+ * token table (a sequence id column, a position column, a vector column) it adds an output column
+ * holding each token's attention output, one row per input row, computed by the attention job's
+ * machinery ({@link DistributedAttention}: validation, planning, tile tasks, merge), so a sequence
+ * never has to fit in one task and the numbers are the job's.
+ *
+ * <p>Params: {@code inputCol} (vector or array of numbers, default {@code x}), {@code outputCol} (a
+ * vector, default {@code out}), {@code seqIdCol} (string or integer, default {@code seq_id}),
+ * {@code posCol} (integer, 0 … n−1 within a sequence, default {@code pos}), {@code attention}
+ * ({@code global}, {@code local} or {@code causal}; default global), {@code window} (required for
+ * local, optional for causal), {@code heads} (default 1), {@code strategy} ({@code
+ * auto|single|blocks|window|heads}, default auto), {@code blockSize} (default 1024). Without
+ * projection weights: {@code Q = K = V} = the input vectors, split into {@code heads} heads.
+ *
+ * <p>{@link #transform} validates the input at once (one pass over it, as the job does: bad rows
+ * fail with the job's messages) and returns a lazy result. Saved and loaded with the default params
+ * writer and reader ({@link #write()}, {@link #read()}, {@link #load(String)}), also inside a saved
+ * {@code PipelineModel}.
+ */
+public final class AttentionTransformer extends Transformer implements DefaultParamsWritable {
+  private static final long serialVersionUID = 1L;
+
+  /** Columns of the attention result while it is joined back to the input rows. */
+  private static final String JOIN_SEQ = "__attention_seq_id";
+
+  private static final String JOIN_POS = "__attention_pos";
+
+  private final String uid;
+  private final Param<String> inputCol;
+  private final Param<String> outputCol;
+  private final Param<String> seqIdCol;
+  private final Param<String> posCol;
+  private final Param<String> attention;
+  private final IntParam heads;
+  private final IntParam window;
+  private final Param<String> strategy;
+  private final IntParam blockSize;
+
+  public AttentionTransformer() {
+    this(Identifiable$.MODULE$.randomUID("attention"));
+  }
+
+  /** With a given uid (as the params reader creates it). */
+  public AttentionTransformer(String uid) {
+    this.uid = uid;
+    inputCol = new Param<>(this, "inputCol", "input column: vector or array of numbers");
+    outputCol = new Param<>(this, "outputCol", "output column (a vector)");
+    seqIdCol = new Param<>(this, "seqIdCol", "sequence id column (string or integer)");
+    posCol = new Param<>(this, "posCol", "position column (0 … n-1 within a sequence)");
+    attention =
+        new Param<>(
+            this,
+            "attention",
+            "global, local (|i-j| <= window) or causal (j <= i; with a window also j >= i-window)",
+            ParamValidators.inArray(List.of("global", "local", "causal")));
+    heads = new IntParam(this, "heads", "number of heads (>= 1)", ParamValidators.gtEq(1));
+    window =
+        new IntParam(
+            this,
+            "window",
+            "window half-width (>= 0): required for local, optional for causal",
+            ParamValidators.gtEq(0));
+    strategy =
+        new Param<>(
+            this,
+            "strategy",
+            "auto, single, blocks, window or heads: how sequences are cut into tasks",
+            ParamValidators.inArray(List.of("auto", "single", "blocks", "window", "heads")));
+    blockSize =
+        new IntParam(this, "blockSize", "rows per kernel block (>= 1)", ParamValidators.gtEq(1));
+    setDefault(inputCol, "x");
+    setDefault(outputCol, "out");
+    setDefault(seqIdCol, TokenColumns.SEQ_ID);
+    setDefault(posCol, TokenColumns.POS);
+    setDefault(attention, "global");
+    setDefault(heads, 1);
+    setDefault(strategy, "auto");
+    setDefault(blockSize, 1024);
+  }
+
+  @Override
+  public String uid() {
+    return uid;
+  }
+
+  // ------------------------------------------------------------------ params
+
+  public Param<String> inputCol() {
+    return inputCol;
+  }
+
+  public Param<String> outputCol() {
+    return outputCol;
+  }
+
+  public Param<String> seqIdCol() {
+    return seqIdCol;
+  }
+
+  public Param<String> posCol() {
+    return posCol;
+  }
+
+  public Param<String> attention() {
+    return attention;
+  }
+
+  public IntParam heads() {
+    return heads;
+  }
+
+  public IntParam window() {
+    return window;
+  }
+
+  public Param<String> strategy() {
+    return strategy;
+  }
+
+  public IntParam blockSize() {
+    return blockSize;
+  }
+
+  public String getInputCol() {
+    return getOrDefault(inputCol);
+  }
+
+  public String getOutputCol() {
+    return getOrDefault(outputCol);
+  }
+
+  public String getSeqIdCol() {
+    return getOrDefault(seqIdCol);
+  }
+
+  public String getPosCol() {
+    return getOrDefault(posCol);
+  }
+
+  public String getAttention() {
+    return getOrDefault(attention);
+  }
+
+  public int getHeads() {
+    return (Integer) getOrDefault(heads);
+  }
+
+  /** The window, or null when not set. */
+  public Integer getWindow() {
+    return isDefined(window) ? (Integer) getOrDefault(window) : null;
+  }
+
+  public String getStrategy() {
+    return getOrDefault(strategy);
+  }
+
+  public int getBlockSize() {
+    return (Integer) getOrDefault(blockSize);
+  }
+
+  public AttentionTransformer setInputCol(String v) {
+    set(inputCol, v);
+    return this;
+  }
+
+  public AttentionTransformer setOutputCol(String v) {
+    set(outputCol, v);
+    return this;
+  }
+
+  public AttentionTransformer setSeqIdCol(String v) {
+    set(seqIdCol, v);
+    return this;
+  }
+
+  public AttentionTransformer setPosCol(String v) {
+    set(posCol, v);
+    return this;
+  }
+
+  /**
+   * @throws IllegalArgumentException unless global, local or causal
+   */
+  public AttentionTransformer setAttention(String v) {
+    set(attention, v);
+    return this;
+  }
+
+  /**
+   * @throws IllegalArgumentException if below 1
+   */
+  public AttentionTransformer setHeads(int v) {
+    set(heads, v);
+    return this;
+  }
+
+  /**
+   * @throws IllegalArgumentException if negative
+   */
+  public AttentionTransformer setWindow(int v) {
+    set(window, v);
+    return this;
+  }
+
+  /**
+   * @throws IllegalArgumentException unless auto, single, blocks, window or heads
+   */
+  public AttentionTransformer setStrategy(String v) {
+    set(strategy, v);
+    return this;
+  }
+
+  /**
+   * @throws IllegalArgumentException if below 1
+   */
+  public AttentionTransformer setBlockSize(int v) {
+    set(blockSize, v);
+    return this;
+  }
+
+  /**
+   * The mask the params describe.
+   *
+   * @throws IllegalArgumentException if local has no window or global has one
+   */
+  Mask mask() {
+    Integer w = getWindow();
+    switch (getAttention()) {
+      case "global":
+        if (w != null) {
+          throw new IllegalArgumentException(
+              uid + ": window applies to local and causal attention, not global");
+        }
+        return Mask.none();
+      case "local":
+        if (w == null) {
+          throw new IllegalArgumentException(uid + ": attention 'local' needs a window");
+        }
+        return Mask.window(w);
+      default:
+        return w == null ? Mask.causal() : Mask.causalWindow(w);
+    }
+  }
+
+  /** What to compute: the params as the job's spec (no projection weights). */
+  AttentionSpec spec() {
+    Mask m = mask();
+    Strategy s = Strategy.parse(getStrategy());
+    if (s == Strategy.WINDOW
+        && m.kind() != Mask.Kind.WINDOW
+        && m.kind() != Mask.Kind.CAUSAL_WINDOW) {
+      throw new IllegalArgumentException(
+          uid + ": strategy 'window' needs local attention or causal attention with a window");
+    }
+    return AttentionSpec.of(m, getHeads(), AttentionWeights.none(), s, getBlockSize());
+  }
+
+  // ------------------------------------------------------------------ Transformer
+
+  /**
+   * Checks the params and the input columns; the output schema is the input's with {@code
+   * outputCol} (a vector) added.
+   *
+   * @throws IllegalArgumentException naming the param, the column and its type when they do not fit
+   */
+  @Override
+  public StructType transformSchema(StructType schema) {
+    spec();
+    DataType seq = column(schema, getSeqIdCol(), "seqIdCol");
+    if (!(seq == DataTypes.StringType || integer(seq))) {
+      throw new IllegalArgumentException(
+          uid
+              + ": seqIdCol '"
+              + getSeqIdCol()
+              + "' has type "
+              + seq.simpleString()
+              + "; expected string or integer");
+    }
+    DataType pos = column(schema, getPosCol(), "posCol");
+    if (!integer(pos)) {
+      throw new IllegalArgumentException(
+          uid
+              + ": posCol '"
+              + getPosCol()
+              + "' has type "
+              + pos.simpleString()
+              + "; expected an integer type");
+    }
+    DataType in = column(schema, getInputCol(), "inputCol");
+    if (!(in.equals(SQLDataTypes.VectorType())
+        || (in instanceof ArrayType && ((ArrayType) in).elementType() instanceof NumericType))) {
+      throw new IllegalArgumentException(
+          uid
+              + ": inputCol '"
+              + getInputCol()
+              + "' has type "
+              + in.simpleString()
+              + "; expected a vector or an array of numbers");
+    }
+    if (Arrays.asList(schema.fieldNames()).contains(getOutputCol())) {
+      throw new IllegalArgumentException(
+          uid + ": outputCol '" + getOutputCol() + "' already exists in the input");
+    }
+    return schema.add(getOutputCol(), SQLDataTypes.VectorType(), false);
+  }
+
+  private DataType column(StructType schema, String name, String param) {
+    for (StructField f : schema.fields()) {
+      if (f.name().equals(name)) {
+        return f.dataType();
+      }
+    }
+    throw new IllegalArgumentException(
+        uid
+            + ": "
+            + param
+            + " '"
+            + name
+            + "' is not a column of the input (columns: "
+            + String.join(", ", schema.fieldNames())
+            + ")");
+  }
+
+  private static boolean integer(DataType t) {
+    return t == DataTypes.IntegerType || t == DataTypes.LongType || t == DataTypes.ShortType;
+  }
+
+  /**
+   * The input rows with {@code outputCol} added: each token's attention output over its sequence.
+   * Validates the input first (one pass).
+   *
+   * @throws io.sparkattention.spark.InputException for bad rows (naming seq_id and pos), as the job
+   *     does
+   */
+  @Override
+  public Dataset<Row> transform(Dataset<?> dataset) {
+    transformSchema(dataset.schema());
+    AttentionSpec spec = spec();
+    Dataset<Row> input = dataset.toDF();
+    SparkSession spark = input.sparkSession();
+    // The job's table shape, whatever the columns are called here.
+    Dataset<Row> table =
+        input.select(
+            column(input, getSeqIdCol()).as(TokenColumns.SEQ_ID),
+            column(input, getPosCol()).as(TokenColumns.POS),
+            column(input, getInputCol()).as("x"));
+    TokenColumns cols = TokenColumns.of(table.schema(), "x");
+    InputValidator.ValidTable valid = InputValidator.validate(table, cols, "input");
+    DistributedAttention.Result result =
+        DistributedAttention.compute(spark, table, cols, valid, spec);
+    Broadcast<List<Object>> seqIds =
+        JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(valid.seqIds());
+    Dataset<Row> out =
+        TokenTables.toTable(
+                spark, result.tokens(), seqIds, cols, TableFormat.PARQUET, getOutputCol())
+            .withColumnRenamed(TokenColumns.SEQ_ID, JOIN_SEQ)
+            .withColumnRenamed(TokenColumns.POS, JOIN_POS);
+    // One output per (seq_id, pos), and validation proved (seq_id, pos) unique in the input: the
+    // join gives every input row exactly one output, carrying all its other columns along.
+    Dataset<Row> joined =
+        input.join(
+            out,
+            column(input, getSeqIdCol())
+                .equalTo(out.col(JOIN_SEQ))
+                .and(column(input, getPosCol()).equalTo(out.col(JOIN_POS))));
+    List<Column> keep = new ArrayList<>();
+    for (String name : input.columns()) {
+      keep.add(column(input, name));
+    }
+    keep.add(out.col(getOutputCol()));
+    return joined.select(keep.toArray(new Column[0]));
+  }
+
+  private static Column column(Dataset<Row> df, String name) {
+    return df.col("`" + name.replace("`", "``") + "`");
+  }
+
+  @Override
+  public AttentionTransformer copy(ParamMap extra) {
+    return defaultCopy(extra);
+  }
+
+  /** The reader that {@code PipelineModel.load} and {@link #load} use. */
+  public static MLReader<AttentionTransformer> read() {
+    return new DefaultParamsReader<>();
+  }
+
+  /** Loads a transformer saved with {@code write().save(path)}. */
+  public static AttentionTransformer load(String path) {
+    return read().load(path);
+  }
+}

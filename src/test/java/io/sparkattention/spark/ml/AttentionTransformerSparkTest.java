@@ -1,0 +1,329 @@
+package io.sparkattention.spark.ml;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.sparkattention.job.AttentionJob;
+import io.sparkattention.job.AttentionJobConfig;
+import io.sparkattention.kernel.AttentionWeights;
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.plan.Strategy;
+import io.sparkattention.spark.AttentionSpec;
+import io.sparkattention.spark.InputException;
+import io.sparkattention.spark.SparkTestSession;
+import io.sparkattention.spark.TableFormat;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link AttentionTransformer} inside a {@link Pipeline}: saved and reloaded as a {@link
+ * PipelineModel}, it adds one output per input row that equals, bit for bit, what the attention job
+ * ({@link AttentionJob#run}) writes for the same table, and matches plain-loop multi-head attention
+ * written here; bad param values and bad columns fail with clear messages.
+ */
+class AttentionTransformerSparkTest {
+  static final int D = 4;
+  static final int[] LENGTHS = {1, 6, 23, 41};
+  static final String[] IDS = {"a", "b", "c", "d"};
+
+  static SparkSession spark;
+  @TempDir static Path tmp;
+  static double[][][] seqs;
+
+  @BeforeAll
+  static void setUp() {
+    spark = SparkTestSession.spark();
+    Random rnd = new Random(31);
+    seqs = new double[LENGTHS.length][][];
+    for (int s = 0; s < LENGTHS.length; s++) {
+      seqs[s] = new double[LENGTHS[s]][D];
+      for (double[] row : seqs[s]) {
+        for (int c = 0; c < D; c++) {
+          row[c] = rnd.nextGaussian();
+        }
+      }
+    }
+  }
+
+  /** The tokens with the given column names, an extra label column, shuffled. */
+  static Dataset<Row> table(String seq, String pos, String x) {
+    List<Row> rows = new ArrayList<>();
+    for (int s = 0; s < LENGTHS.length; s++) {
+      for (int p = 0; p < LENGTHS[s]; p++) {
+        rows.add(RowFactory.create(IDS[s], (long) p, Vectors.dense(seqs[s][p]), s * 1000 + p));
+      }
+    }
+    Collections.shuffle(rows, new Random(5));
+    StructType schema =
+        new StructType()
+            .add(seq, DataTypes.StringType, false)
+            .add(pos, DataTypes.LongType, false)
+            .add(x, SQLDataTypes.VectorType(), false)
+            .add("label", DataTypes.IntegerType, false);
+    return spark.createDataFrame(rows, schema).repartition(3);
+  }
+
+  /**
+   * Multi-head self-attention from the formulas, Q = K = V = X: head h takes columns [h·d/H,
+   * (h+1)·d/H); per query the max-subtracted softmax of q·k/√(d/H) over the keys the mask allows.
+   */
+  static double[][] reference(double[][] X, int heads, boolean causal, Integer window) {
+    int n = X.length;
+    int w = D / heads;
+    double[][] out = new double[n][D];
+    for (int h = 0; h < heads; h++) {
+      for (int i = 0; i < n; i++) {
+        double[] s = new double[n];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+          if (allowed(i, j, causal, window)) {
+            double dot = 0;
+            for (int c = h * w; c < (h + 1) * w; c++) {
+              dot += X[i][c] * X[j][c];
+            }
+            s[j] = dot / Math.sqrt(w);
+            max = Math.max(max, s[j]);
+          }
+        }
+        double total = 0;
+        for (int j = 0; j < n; j++) {
+          if (allowed(i, j, causal, window)) {
+            double e = Math.exp(s[j] - max);
+            total += e;
+            for (int c = h * w; c < (h + 1) * w; c++) {
+              out[i][c] += e * X[j][c];
+            }
+          }
+        }
+        for (int c = h * w; c < (h + 1) * w; c++) {
+          out[i][c] /= total;
+        }
+      }
+    }
+    return out;
+  }
+
+  static boolean allowed(int i, int j, boolean causal, Integer window) {
+    if (causal) {
+      return j <= i && (window == null || j >= i - window);
+    }
+    return window == null || Math.abs(i - j) <= window;
+  }
+
+  /** "seq/pos" → vector of column {@code out}; fails on a repeated key. */
+  static Map<String, double[]> byToken(Dataset<Row> df, String seq, String pos, String out) {
+    Map<String, double[]> m = new HashMap<>();
+    for (Row r : df.collectAsList()) {
+      String k = r.getAs(seq) + "/" + ((Number) r.getAs(pos)).longValue();
+      if (m.put(k, ((Vector) r.getAs(out)).toArray()) != null) {
+        fail("repeated row " + k);
+      }
+    }
+    return m;
+  }
+
+  @Test
+  void pipelineSavedAndReloadedEqualsTheJobAndTheReference() throws Exception {
+    Dataset<Row> input = table("doc", "t", "features");
+    AttentionTransformer attention =
+        new AttentionTransformer()
+            .setSeqIdCol("doc")
+            .setPosCol("t")
+            .setInputCol("features")
+            .setOutputCol("attended")
+            .setAttention("causal")
+            .setWindow(9)
+            .setHeads(2)
+            .setStrategy("blocks")
+            .setBlockSize(4);
+    PipelineModel model = new Pipeline().setStages(new PipelineStage[] {attention}).fit(input);
+    String saved = tmp.resolve("model").toString();
+    model.write().save(saved);
+    PipelineModel loaded = PipelineModel.load(saved);
+
+    AttentionTransformer reloaded = (AttentionTransformer) loaded.stages()[0];
+    assertEquals(attention.uid(), reloaded.uid());
+    assertEquals("causal", reloaded.getAttention());
+    assertEquals(9, reloaded.getWindow());
+    assertEquals(2, reloaded.getHeads());
+    assertEquals("blocks", reloaded.getStrategy());
+    assertEquals(4, reloaded.getBlockSize());
+    assertEquals("attended", reloaded.getOutputCol());
+
+    Dataset<Row> result = loaded.transform(input);
+    assertEquals(
+        List.of("doc", "t", "features", "label", "attended"),
+        List.of(result.columns()),
+        "the input's columns, then the output");
+    assertEquals(SQLDataTypes.VectorType(), result.schema().apply("attended").dataType());
+    List<Row> rows = result.collectAsList();
+    int tokens = 0;
+    for (int n : LENGTHS) {
+      tokens += n;
+    }
+    assertEquals(tokens, rows.size(), "one row per input row");
+    for (Row r : rows) {
+      // the other columns travel with their row
+      int s = List.of(IDS).indexOf((String) r.getAs("doc"));
+      long p = r.getAs("t");
+      assertEquals(s * 1000 + p, (int) r.getAs("label"));
+    }
+    Map<String, double[]> got = byToken(result, "doc", "t", "attended");
+
+    // The job on the same table (its own column names), same options.
+    String jobInput = tmp.resolve("job-in").toString();
+    table("seq_id", "pos", "x").drop("label").write().parquet(jobInput);
+    String jobOutput = tmp.resolve("job-out").toString();
+    AttentionJob.run(
+        spark,
+        new AttentionJobConfig(
+            jobInput,
+            jobOutput,
+            TableFormat.PARQUET,
+            false,
+            null,
+            AttentionSpec.of(
+                Mask.causalWindow(9), 2, AttentionWeights.none(), Strategy.BLOCKS, 4)));
+    Map<String, double[]> job = byToken(spark.read().parquet(jobOutput), "seq_id", "pos", "out");
+    assertEquals(job.keySet(), got.keySet());
+    double worst = 0;
+    for (int s = 0; s < LENGTHS.length; s++) {
+      double[][] want = reference(seqs[s], 2, true, 9);
+      for (int p = 0; p < LENGTHS[s]; p++) {
+        String k = IDS[s] + "/" + p;
+        double[] a = got.get(k);
+        double[] b = job.get(k);
+        for (int c = 0; c < D; c++) {
+          if (Double.doubleToRawLongBits(a[c]) != Double.doubleToRawLongBits(b[c])) {
+            fail("transformer and job differ at " + k + "[" + c + "]: " + a[c] + " vs " + b[c]);
+          }
+          worst = Math.max(worst, Math.abs(a[c] - want[p][c]) / Math.max(1, Math.abs(want[p][c])));
+        }
+      }
+    }
+    assertTrue(worst <= 1e-9, String.format(Locale.ROOT, "worst relative error %.3g", worst));
+  }
+
+  @Test
+  void defaultsReadTheTokenTableShape() {
+    AttentionTransformer t = AttentionTransformer.load(saveDefaults());
+    assertEquals("x", t.getInputCol());
+    assertEquals("seq_id", t.getSeqIdCol());
+    assertEquals("pos", t.getPosCol());
+    assertEquals("out", t.getOutputCol());
+    assertEquals("global", t.getAttention());
+    assertNull(t.getWindow());
+    Map<String, double[]> got =
+        byToken(t.transform(table("seq_id", "pos", "x")), "seq_id", "pos", "out");
+    for (int s = 0; s < LENGTHS.length; s++) {
+      double[][] want = reference(seqs[s], 1, false, null);
+      for (int p = 0; p < LENGTHS[s]; p++) {
+        double[] a = got.get(IDS[s] + "/" + p);
+        for (int c = 0; c < D; c++) {
+          assertEquals(want[p][c], a[c], 1e-9 * Math.max(1, Math.abs(want[p][c])));
+        }
+      }
+    }
+  }
+
+  private static String saveDefaults() {
+    String path = tmp.resolve("defaults").toString();
+    try {
+      new AttentionTransformer().write().save(path);
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
+    return path;
+  }
+
+  @Test
+  void badParamValuesAreRefusedNamingTheParam() {
+    AttentionTransformer t = new AttentionTransformer();
+    IllegalArgumentException heads =
+        assertThrows(IllegalArgumentException.class, () -> t.setHeads(0));
+    assertTrue(
+        heads.getMessage().contains("parameter heads given invalid value 0"), heads.getMessage());
+    IllegalArgumentException kind =
+        assertThrows(IllegalArgumentException.class, () -> t.setAttention("sparse"));
+    assertTrue(
+        kind.getMessage().contains("parameter attention given invalid value sparse"),
+        kind.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> t.setStrategy("fastest"));
+    assertThrows(IllegalArgumentException.class, () -> t.setWindow(-1));
+    assertThrows(IllegalArgumentException.class, () -> t.setBlockSize(0));
+
+    Dataset<Row> input = table("seq_id", "pos", "x");
+    IllegalArgumentException local =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new AttentionTransformer().setAttention("local").transform(input));
+    assertTrue(
+        local.getMessage().matches("attention_\\w+: attention 'local' needs a window"),
+        local.getMessage());
+    IllegalArgumentException window =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new AttentionTransformer().setStrategy("window").transformSchema(input.schema()));
+    assertTrue(window.getMessage().contains("strategy 'window' needs local attention"));
+    IllegalArgumentException missing =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new AttentionTransformer().setInputCol("features").transform(input));
+    assertTrue(
+        missing
+            .getMessage()
+            .endsWith(
+                ": inputCol 'features' is not a column of the input (columns: seq_id, pos, x, label)"),
+        missing.getMessage());
+    IllegalArgumentException exists =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new AttentionTransformer().setOutputCol("label").transformSchema(input.schema()));
+    assertTrue(exists.getMessage().endsWith(": outputCol 'label' already exists in the input"));
+    IllegalArgumentException type =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new AttentionTransformer().setPosCol("seq_id").transformSchema(input.schema()));
+    assertTrue(
+        type.getMessage().endsWith(": posCol 'seq_id' has type string; expected an integer type"),
+        type.getMessage());
+    IllegalArgumentException heads3 =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new AttentionTransformer().setHeads(3).transform(input));
+    assertTrue(heads3.getMessage().contains("3 heads do not divide"), heads3.getMessage());
+  }
+
+  @Test
+  void badRowsFailWithTheJobsValidationMessage() {
+    Dataset<Row> input = table("seq_id", "pos", "x");
+    Dataset<Row> duplicated = input.union(input.filter("seq_id = 'c' AND pos = 7"));
+    InputException e =
+        assertThrows(InputException.class, () -> new AttentionTransformer().transform(duplicated));
+    assertTrue(e.getMessage().contains("seq_id=c: duplicate pos 7"), e.getMessage());
+  }
+}
