@@ -198,6 +198,10 @@ class AttentionJobOptionsTest {
             + " attention is --attention causal)",
         "--attention global --context c.json | --context applies to --attention cross",
         "--attention cross | --attention cross needs --context PATH (the keys/values table)",
+        "--attention global --pyramid-levels 11 | --pyramid-levels must be between 0 and 10, got"
+            + " 11",
+        "--attention cross --context c.json --pyramid-levels 1 | --pyramid-levels applies to"
+            + " self-attention, not cross attention (the context would stay at the input's width)",
         "--attention cross --context c.json --window 2 | --window does not apply to cross"
             + " attention (input and context positions are unrelated)",
         "--attention cross --context c.json --strategy window | --strategy window does not apply"
@@ -267,6 +271,7 @@ class AttentionJobOptionsTest {
             "--key-tile-blocks",
             "--partitions",
             "--engine",
+            "--pyramid-levels",
             "--verbose",
             "--help",
             "--version");

@@ -206,8 +206,8 @@ class AttentionTransformerSparkTest {
             TableFormat.PARQUET,
             false,
             null,
-            AttentionSpec.of(
-                Mask.causalWindow(9), 2, AttentionWeights.none(), Strategy.BLOCKS, 4)));
+            AttentionSpec.of(Mask.causalWindow(9), 2, AttentionWeights.none(), Strategy.BLOCKS, 4),
+            null));
     Map<String, double[]> job = byToken(spark.read().parquet(jobOutput), "seq_id", "pos", "out");
     assertEquals(job.keySet(), got.keySet());
     double worst = 0;
