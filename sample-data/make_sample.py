@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Builds sample-data/tokens.jsonl, context.jsonl, weights.json, hierarchical.jsonl and
-hierarchical-weights.json from a real public text.
+"""Builds sample-data/tokens.jsonl, context.jsonl, weights.json, weights-localp.json,
+hierarchical.jsonl and hierarchical-weights.json from a real public text.
 
 Source: the Apache License 2.0 text that Debian's base-files package installs at
 /usr/share/common-licenses/Apache-2.0 (present on every Debian machine). Each section of the
@@ -20,6 +20,10 @@ appendix), 1 to 10 tokens, with vectors made the same way.
 weights.json holds seeded random projections (numpy, seed 20261124, N(0, 1/16)) for
 wq, bq, wk, bk, wv, bv, wo, bo, each 16 x 16 (biases 16).
 
+weights-localp.json holds the same projections plus Luong local-p's position predictor for
+--attention local-p: wp (16 x 8, N(0, 1/4)) and vp (8, N(0, 1)), from a second seed (20261125) so
+that weights.json stays as it was.
+
 hierarchical.jsonl holds the same words for hierarchical attention: each section is one document
 (doc_id as the sequence's seq_id), split into sentences after . ! ? ; or : that follows a letter,
 a bracket or a quote; rows doc_id, sent_id, pos (within the sentence), word, x (as above, with
@@ -27,7 +31,7 @@ the position features of the word's pos within its sentence). hierarchical-weigh
 seeded pooling weights (numpy, seed 20160612, N(0, 1/4)): ww 16 x 8, bw 8, uw 8, and ws, bs, us
 of the same shapes.
 
-Rebuild: python3 sample-data/make_sample.py  (rewrites all five files byte for byte).
+Rebuild: python3 sample-data/make_sample.py  (rewrites all six files byte for byte).
 """
 import hashlib
 import json
@@ -157,6 +161,15 @@ def main():
         weights["b" + name] = np.round(rng.normal(0, 0.25, D_MODEL), 6).tolist()
     with open(os.path.join(HERE, "weights.json"), "w", encoding="utf-8") as f:
         json.dump(weights, f, separators=(",", ":"))
+        f.write("\n")
+
+    # Local-p: p_t = n * sigmoid(vp . tanh(h_t wp)), h_t the projected query (16 wide).
+    rng_p = np.random.default_rng(20261125)
+    localp = dict(weights)
+    localp["wp"] = np.round(rng_p.normal(0, 0.5, (D_MODEL, 8)), 6).tolist()
+    localp["vp"] = np.round(rng_p.normal(0, 1.0, 8), 6).tolist()
+    with open(os.path.join(HERE, "weights-localp.json"), "w", encoding="utf-8") as f:
+        json.dump(localp, f, separators=(",", ":"))
         f.write("\n")
     print("%d tokens in %d sequences, lengths %s" % (len(rows), len(counts), [n for _, n in counts]))
     print("context: %d tokens" % len(context))

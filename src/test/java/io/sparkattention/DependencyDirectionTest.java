@@ -29,7 +29,7 @@ class DependencyDirectionTest {
           Pattern.MULTILINE);
 
   @ParameterizedTest
-  @ValueSource(strings = {"kernel", "plan", "cost"})
+  @ValueSource(strings = {"kernel", "plan", "cost", "chart"})
   void pureLayersImportNoSpark(String pkg) throws IOException {
     List<String> offenders = scan(MAIN.resolve(pkg), FORBIDDEN_IN_PURE);
     assertTrue(offenders.isEmpty(), pkg + " must not import Spark, Scala or Breeze: " + offenders);

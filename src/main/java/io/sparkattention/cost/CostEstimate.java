@@ -5,9 +5,11 @@ package io.sparkattention.cost;
  *
  * @param tasks tile tasks
  * @param usefulFlops 4·d per (query, key, head) pair the mask allows: 4n²d global, about half of
- *     that causal, about 4n(2w+1)d local
+ *     that causal, about 4n(2w+1)d local and local-p (window 2D+1 around each centre, clipped at
+ *     the ends)
  * @param executedFlops what the block kernel computes: 4·d per (query, key) of every block pair it
- *     does not skip (masked entries inside a computed block cost too)
+ *     does not skip (masked entries inside a computed block cost too); for local-p a model, about
+ *     (2D+1) keys per query rounded up to whole blocks
  * @param routedRecords stage 1 shuffle records: every (task, token, role) the plan routes
  * @param routedBytes stage 1 shuffle bytes
  * @param partialRecords stage 2 shuffle records (partial states), 0 when nothing merges

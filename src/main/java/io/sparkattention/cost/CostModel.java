@@ -84,7 +84,11 @@ public final class CostModel {
       double flopsPerPair =
           2.0 * queryWidth / heads * t.headCount() + 2.0 * valueWidth / heads * t.headCount();
       useful += flopsPerPair * t.attendedPairs();
-      executed += flopsPerPair * computedPairs(t, mask, b);
+      executed +=
+          flopsPerPair
+              * (plan.isLocalP()
+                  ? localPComputedPairs(t, plan.localPWindow(), b)
+                  : computedPairs(t, mask, b));
       routed += t.queryCount() + t.keyCount();
       routedBytes +=
           t.queryCount() * (8L * queryInputWidth + framing.routedRecordBytes())
@@ -156,6 +160,21 @@ public final class CostModel {
       }
     }
     return pairs;
+  }
+
+  /**
+   * Local-p: what the kernel computes when the task's queries, ordered by centre, are cut into
+   * blocks of b rows and each block meets the key blocks of its windows. A model, not a count (the
+   * centres are not in the plan): a window of 2D+1 keys is taken to cost {@code ceil((2D+1)/b) + 1}
+   * whole key blocks, so each attended pair stands for that many keys over 2D+1; at most the task's
+   * queries × keys. About (2D+1) keys per query, rounded up to blocks.
+   */
+  static long localPComputedPairs(TileTask t, int halfWidth, int b) {
+    long window = 2L * halfWidth + 1;
+    long kb = Math.min(b, Math.max(1, t.keyCount()));
+    long keysPerWindow = kb * ((window + kb - 1) / kb + 1);
+    double pairs = t.attendedPairs() * (double) keysPerWindow / window;
+    return Math.round(Math.min((double) t.queryCount() * t.keyCount(), pairs));
   }
 
   /**

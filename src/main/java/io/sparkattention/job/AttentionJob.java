@@ -3,6 +3,7 @@ package io.sparkattention.job;
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.Strategy;
+import io.sparkattention.spark.AttentionMaps;
 import io.sparkattention.spark.AttentionPipeline;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.ContextTable;
@@ -23,8 +24,9 @@ import picocli.CommandLine.Option;
  * per top-level step.
  *
  * <p>Usage: {@code jobs/attention [spark-submit options] -- --input PATH --output PATH --attention
- * global|local|causal|cross|hard [options]}; or {@code spark-submit --class
- * io.sparkattention.job.AttentionJob spark-attention.jar [options]}.
+ * global|local|causal|cross|hard|local-p [options]}; or {@code spark-submit --class
+ * io.sparkattention.job.AttentionJob spark-attention.jar [options]}. {@code --emit-weights PATH}
+ * also writes the attention maps, which {@code jobs/attention-map} ({@link AttentionMapJob}) draws.
  */
 @Command(
     name = "attention",
@@ -75,13 +77,17 @@ public final class AttentionJob implements Callable<Integer> {
           "global | local (|i-j| <= window) | causal (j <= i; with --window also j >= i-window)"
               + " | cross (queries from --input, keys and values from --context)"
               + " | hard (each query takes its best-scoring key's value; global, or with --window"
-              + " and/or --causal).")
+              + " and/or --causal)"
+              + " | local-p (Luong: |j-p_i| <= window around a predicted centre p_i, Gaussian-"
+              + "weighted; needs wp, vp in --weights).")
   String attention;
 
   @Option(
       names = "--window",
       paramLabel = "W",
-      description = "Window half-width: required for local, optional for causal and hard.")
+      description =
+          "Window half-width: required for local and local-p (D >= 1), optional for causal and"
+              + " hard.")
   Integer window;
 
   @Option(
@@ -121,8 +127,8 @@ public final class AttentionJob implements Callable<Integer> {
       names = "--weights",
       paramLabel = "FILE",
       description =
-          "JSON with wq, bq, wk, bk, wv, bv, wo, bo (y = x·W + b, every part optional). Without it"
-              + " Q = K = V = x (cross: K = V = the context's x).")
+          "JSON with wq, bq, wk, bk, wv, bv, wo, bo (y = x·W + b, every part optional), and wp, vp"
+              + " for local-p. Without it Q = K = V = x (cross: K = V = the context's x).")
   String weights;
 
   @Option(
@@ -180,6 +186,23 @@ public final class AttentionJob implements Callable<Integer> {
       })
   int pyramidLevels;
 
+  @Option(
+      names = "--emit-weights",
+      paramLabel = "PATH",
+      description =
+          "Also write the attention maps there (format as --output): one row per (seq_id, head,"
+              + " pos) with the weights of every key; draw them with jobs/attention-map.")
+  String emitWeights;
+
+  @Option(
+      names = "--emit-weights-max-length",
+      paramLabel = "N",
+      defaultValue = "" + AttentionMaps.DEFAULT_MAX_LENGTH,
+      description =
+          "Refuse --emit-weights if a sequence is longer (a map is n² numbers per head;"
+              + " default: ${DEFAULT-VALUE}).")
+  int emitWeightsMaxLength;
+
   @Option(names = "--verbose", description = "Show stack traces on errors.")
   boolean verbose;
 
@@ -211,15 +234,26 @@ public final class AttentionJob implements Callable<Integer> {
             queryTileBlocks,
             keyTileBlocks,
             partitions,
-            selection(kind));
+            selection(kind),
+            kind.localPWindow(window));
     PyramidReduction.checkLevels(pyramidLevels);
     if (pyramidLevels > 0 && kind == AttentionKind.CROSS) {
       throw new InputException(
           "--pyramid-levels applies to self-attention, not cross attention (the context would"
               + " stay at the input's width)");
     }
+    AttentionMaps.Request maps = null;
+    if (emitWeights != null) {
+      if (kind == AttentionKind.CROSS || kind == AttentionKind.HARD) {
+        throw new InputException(
+            "--emit-weights applies to softmax self-attention (global, local, causal, local-p),"
+                + " not "
+                + kind);
+      }
+      maps = new AttentionMaps.Request(emitWeights, emitWeightsMaxLength);
+    }
     return new AttentionJobConfig(
-        input, output, fmt, overwrite, weights, spec, contextTable, pyramidLevels);
+        input, output, fmt, overwrite, weights, spec, contextTable, pyramidLevels, maps);
   }
 
   /** Soft, or hard (argmax or sampled) from --attention hard, --sample and --seed. */
@@ -273,7 +307,8 @@ public final class AttentionJob implements Callable<Integer> {
             config.format(),
             config.overwrite(),
             spec,
-            config.pyramidLevels());
+            config.pyramidLevels(),
+            config.maps());
     for (PyramidReduction.Level level : outcome.pyramid()) {
       System.out.println(level.describe());
     }

@@ -1,5 +1,6 @@
 package io.sparkattention.job;
 
+import io.sparkattention.spark.AttentionMaps;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.ContextTable;
 import io.sparkattention.spark.TableFormat;
@@ -16,6 +17,7 @@ import io.sparkattention.spark.TableFormat;
  *     AttentionJob#run})
  * @param context the keys/values table of cross-attention, or null for self-attention
  * @param pyramidLevels levels of the pyramidal encoder before attention (0: none)
+ * @param maps where to write the attention maps, or null for none
  */
 public record AttentionJobConfig(
     String input,
@@ -25,9 +27,10 @@ public record AttentionJobConfig(
     String weightsPath,
     AttentionSpec spec,
     ContextTable context,
-    int pyramidLevels) {
+    int pyramidLevels,
+    AttentionMaps.Request maps) {
 
-  /** A configuration without a pyramidal encoder. */
+  /** A configuration without a pyramidal encoder or attention maps. */
   public AttentionJobConfig(
       String input,
       String output,
@@ -36,6 +39,19 @@ public record AttentionJobConfig(
       String weightsPath,
       AttentionSpec spec,
       ContextTable context) {
-    this(input, output, format, overwrite, weightsPath, spec, context, 0);
+    this(input, output, format, overwrite, weightsPath, spec, context, 0, null);
+  }
+
+  /** A configuration without attention maps. */
+  public AttentionJobConfig(
+      String input,
+      String output,
+      TableFormat format,
+      boolean overwrite,
+      String weightsPath,
+      AttentionSpec spec,
+      ContextTable context,
+      int pyramidLevels) {
+    this(input, output, format, overwrite, weightsPath, spec, context, pyramidLevels, null);
   }
 }

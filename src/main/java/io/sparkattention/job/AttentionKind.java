@@ -19,15 +19,38 @@ public enum AttentionKind {
   /** Queries from the input attend to every key of the context's sequence of equal seq_id. */
   CROSS,
   /** Query i takes the value of its highest-scoring allowed key (argmax, or sampled). */
-  HARD;
+  HARD,
+  /**
+   * Luong local-p: query t attends to keys within {@code window} of its predicted centre p_t,
+   * Gaussian-weighted (needs wp and vp in the weights).
+   */
+  LOCAL_P;
 
   public static AttentionKind parse(String s) {
     try {
-      return valueOf(s.trim().toUpperCase(Locale.ROOT));
+      return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
     } catch (IllegalArgumentException e) {
       throw new InputException(
-          "unknown --attention '" + s + "' (valid: global, local, causal, cross, hard)");
+          "unknown --attention '" + s + "' (valid: global, local, causal, cross, hard, local-p)");
     }
+  }
+
+  /**
+   * The local-p window half-width D for this kind: {@code window} for local-p, 0 (not local-p)
+   * otherwise.
+   *
+   * @throws InputException if local-p has no window or one below 1
+   */
+  public int localPWindow(Integer window) {
+    if (this != LOCAL_P) {
+      return 0;
+    }
+    if (window == null || window < 1) {
+      throw new InputException(
+          "--attention local-p needs --window D >= 1 (keys within D of each predicted centre)"
+              + (window == null ? "" : ", got " + window));
+    }
+    return window;
   }
 
   /**
@@ -77,6 +100,9 @@ public enum AttentionKind {
           return window == null ? Mask.causal() : Mask.causalWindow(window);
         }
         return window == null ? Mask.none() : Mask.window(window);
+      case LOCAL_P:
+        localPWindow(window);
+        return Mask.none(); // the windows come from the predicted centres
       default:
         return window == null ? Mask.causal() : Mask.causalWindow(window);
     }
@@ -84,6 +110,6 @@ public enum AttentionKind {
 
   @Override
   public String toString() {
-    return name().toLowerCase(Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 }

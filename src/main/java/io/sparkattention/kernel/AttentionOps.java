@@ -210,6 +210,24 @@ public final class AttentionOps {
     return partial(Q, qPos0, K, identity, kPos0, mask).output();
   }
 
+  /**
+   * The effective local-p weights, m×n, for inspection (attention maps): row i holds, for each key
+   * s of its window {@code [ceil(c_i − D), floor(c_i + D)]}, the softmax alignment over the window
+   * times the Gaussian {@code exp(-(s − c_i)²/(2σ²))}, σ = D/2, and zeros elsewhere, so that {@link
+   * #localP} is exactly {@code weights · V}. Rows sum to less than 1 (the Gaussian is not
+   * renormalised). Keys at positions {@code 0 …}. Costs O(m·n) memory: for short sequences only.
+   */
+  public static DMatrixRMaj localPWeights(
+      DMatrixRMaj Q, double[] centres, DMatrixRMaj K, int halfWidth) {
+    // Local-p over the identity values: row i of the output is row i of the weights.
+    int n = K.numRows;
+    DMatrixRMaj identity = new DMatrixRMaj(n, n);
+    for (int j = 0; j < n; j++) {
+      identity.set(j, j, 1.0);
+    }
+    return localP(Q, K, identity, centres, halfWidth);
+  }
+
   /** {@code 1 / sqrt(d)} for queries of width d. */
   static double scale(DMatrixRMaj Q) {
     return 1.0 / Math.sqrt(Q.numCols);

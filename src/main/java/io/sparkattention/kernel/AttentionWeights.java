@@ -9,6 +9,12 @@ import org.ejml.data.DMatrixRMaj;
  * wo, bo}). Every part is optional: a missing matrix is the identity (so {@link #none()} gives the
  * plain self-attention {@code Q = K = V = X} without output projection), a missing bias is zero.
  *
+ * <p>Optionally also Luong's local-p position predictor ({@code wp}, {@code vp}, together): the
+ * centre of query token t is {@code p_t = S · sigmoid(v_pᵀ · tanh(h_t · W_p))} where {@code h_t} is
+ * the token's projected query {@code x_t·W_Q + b_Q} (all heads' columns), so {@code W_p} has as
+ * many rows as the projected queries are wide and the centre is shared by every head. See {@link
+ * #localPCentre}.
+ *
  * <p>Immutable (matrices are copied in and out) and serializable, so a driver can broadcast it.
  */
 public final class AttentionWeights implements Serializable {
@@ -23,6 +29,8 @@ public final class AttentionWeights implements Serializable {
   private final double[] bv;
   private final DMatrixRMaj wo;
   private final double[] bo;
+  private final DMatrixRMaj wp;
+  private final double[] vp;
 
   private AttentionWeights(Builder b) {
     wq = copy(b.wq);
@@ -33,16 +41,21 @@ public final class AttentionWeights implements Serializable {
     bv = copy(b.bv);
     wo = copy(b.wo);
     bo = copy(b.bo);
+    wp = copy(b.wp);
+    vp = copy(b.vp);
     checkBias(wq, bq, "bq", "wq");
     checkBias(wk, bk, "bk", "wk");
     checkBias(wv, bv, "bv", "wv");
     checkBias(wo, bo, "bo", "wo");
-    for (Object[] part : new Object[][] {{wq, "wq"}, {wk, "wk"}, {wv, "wv"}, {wo, "wo"}}) {
+    checkLocalP(wp, vp);
+    for (Object[] part :
+        new Object[][] {{wq, "wq"}, {wk, "wk"}, {wv, "wv"}, {wo, "wo"}, {wp, "wp"}}) {
       if (part[0] != null) {
         Checks.requireFinite((DMatrixRMaj) part[0], (String) part[1]);
       }
     }
-    for (Object[] part : new Object[][] {{bq, "bq"}, {bk, "bk"}, {bv, "bv"}, {bo, "bo"}}) {
+    for (Object[] part :
+        new Object[][] {{bq, "bq"}, {bk, "bk"}, {bv, "bv"}, {bo, "bo"}, {vp, "vp"}}) {
       if (part[0] != null) {
         Checks.requireFinite((double[]) part[0], (String) part[1]);
       }
@@ -58,9 +71,14 @@ public final class AttentionWeights implements Serializable {
     return new Builder();
   }
 
-  /** Whether every part is absent. */
+  /** Whether every projection is absent (local-p's {@code wp, vp} project nothing). */
   public boolean isNone() {
     return wq == null && wk == null && wv == null && wo == null;
+  }
+
+  /** Whether the local-p position predictor ({@code wp} and {@code vp}) is present. */
+  public boolean hasLocalP() {
+    return wp != null;
   }
 
   /** Width of queries and keys for inputs of width {@code dIn}. */
@@ -102,6 +120,7 @@ public final class AttentionWeights implements Serializable {
     int dv = valueWidth(dContext);
     MultiHeadOps.checkHeads(dv, numHeads, "value width");
     requireRows(wo, dv, "wo", "concatenated heads");
+    requireRows(wp, dq, "wp", "projected query h_t");
   }
 
   private static void requireRows(DMatrixRMaj w, int rows, String name, String what) {
@@ -140,6 +159,61 @@ public final class AttentionWeights implements Serializable {
               + w.numCols
               + ")");
     }
+  }
+
+  private static void checkLocalP(DMatrixRMaj wp, double[] vp) {
+    if ((wp == null) != (vp == null)) {
+      throw new IllegalArgumentException(
+          (wp == null ? "vp is given without wp" : "wp is given without vp")
+              + " (local-p needs both: p = S·sigmoid(vp·tanh(h·wp)))");
+    }
+    if (wp != null && vp.length != wp.numCols) {
+      throw new IllegalArgumentException(
+          "vp has "
+              + vp.length
+              + " entries but wp is "
+              + Checks.shape(wp)
+              + " (need "
+              + wp.numCols
+              + ")");
+    }
+  }
+
+  /**
+   * The local-p centre of one query token: {@code p = S · sigmoid(v_pᵀ · tanh(h·W_p))} with {@code
+   * h = x·W_Q + b_Q} ({@code x} itself without wq), in {@code [0, S]}.
+   *
+   * <p>Plain loops and {@link StrictMath} (see {@link LocalPOps#centre}): the same bits on every
+   * JVM and machine, so a centre computed to route a token agrees exactly with the one the task
+   * computes again from the same {@code x}.
+   *
+   * @param x the token's input, as wide as wq's rows (any width without wq)
+   * @param sourceLength S, the number of keys of the token's sequence
+   * @throws IllegalStateException if these weights have no wp/vp
+   * @throws IllegalArgumentException if {@code x} does not fit wq or wp
+   */
+  public double localPCentre(double[] x, long sourceLength) {
+    if (wp == null) {
+      throw new IllegalStateException("no local-p weights (wp, vp)");
+    }
+    double[] h = x;
+    if (wq != null) {
+      if (x.length != wq.numRows) {
+        throw new IllegalArgumentException(
+            "x has " + x.length + " entries but wq is " + Checks.shape(wq));
+      }
+      // h_j = Σ_c x_c · wq_cj + bq_j, in a fixed order
+      final int dq = wq.numCols;
+      h = new double[dq];
+      for (int j = 0; j < dq; j++) {
+        double s = bq == null ? 0.0 : bq[j];
+        for (int c = 0; c < x.length; c++) {
+          s += x[c] * wq.data[c * dq + j];
+        }
+        h[j] = s;
+      }
+    }
+    return LocalPOps.centre(h, wp, vp, sourceLength);
   }
 
   /** {@code X·W_Q + b_Q} (a copy of X without wq). */
@@ -203,6 +277,8 @@ public final class AttentionWeights implements Serializable {
     private double[] bv;
     private DMatrixRMaj wo;
     private double[] bo;
+    private DMatrixRMaj wp;
+    private double[] vp;
 
     private Builder() {}
 
@@ -227,6 +303,16 @@ public final class AttentionWeights implements Serializable {
     public Builder output(DMatrixRMaj w, double[] b) {
       wo = w;
       bo = b;
+      return this;
+    }
+
+    /**
+     * Luong's local-p position predictor: {@code wp} is d_q×a (d_q the projected query width),
+     * {@code vp} has a entries; both or neither.
+     */
+    public Builder localP(DMatrixRMaj wp, double[] vp) {
+      this.wp = wp;
+      this.vp = vp;
       return this;
     }
 

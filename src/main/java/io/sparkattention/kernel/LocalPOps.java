@@ -5,6 +5,9 @@ import org.ejml.data.DMatrixRMaj;
 /**
  * Luong et al. (2015) local-p's predicted alignment centres, {@code p_t = S · sigmoid(v_pᵀ ·
  * tanh(h_t · W_p))} for a source of length S; the attention itself is {@link AttentionOps#localP}.
+ *
+ * <p>{@code h_t} is the query the centre belongs to: the attention job passes the projected query
+ * {@code x_t·W_Q + b_Q} (all heads' columns; see {@link AttentionWeights#localPCentre}).
  */
 public final class LocalPOps {
   private LocalPOps() {}
@@ -48,5 +51,49 @@ public final class LocalPOps {
       centres[t] = sourceLength / (1.0 + Math.exp(-z));
     }
     return centres;
+  }
+
+  /**
+   * The centre of one hidden state {@code h}: {@code S · sigmoid(v_pᵀ · tanh(h · W_p))}, equal to a
+   * row of {@link #centres} up to rounding.
+   *
+   * <p>Written in plain loops (fixed summation order, no BLAS) with {@link StrictMath}, so the
+   * result is the same bits on every JVM and machine. A distributed job decides which key blocks a
+   * query needs from its centre in one place and uses the centre in another; both must agree
+   * exactly, or a window edge could fall on a different key.
+   *
+   * @param h length d
+   * @param Wp d×a
+   * @param vp length a
+   * @param sourceLength S ≥ 0
+   * @return the centre, in {@code [0, S]}
+   */
+  public static double centre(double[] h, DMatrixRMaj Wp, double[] vp, long sourceLength) {
+    if (h.length != Wp.numRows || Wp.numCols != vp.length) {
+      throw new IllegalArgumentException(
+          "h has "
+              + h.length
+              + " entries, wp is "
+              + Checks.shape(Wp)
+              + ", vp has "
+              + vp.length
+              + " entries: need h's length = wp's rows and wp's columns = vp's length");
+    }
+    if (sourceLength < 0) {
+      throw new IllegalArgumentException("source length must be >= 0, got " + sourceLength);
+    }
+    Checks.requireFinite(h, "h");
+    final int a = Wp.numCols;
+    final double[] w = Wp.data;
+    // z = Σ_j v_j · tanh(Σ_c h_c · W_cj); p = S · sigmoid(z)
+    double z = 0;
+    for (int j = 0; j < a; j++) {
+      double hw = 0;
+      for (int c = 0; c < h.length; c++) {
+        hw += h[c] * w[c * a + j];
+      }
+      z += vp[j] * StrictMath.tanh(hw);
+    }
+    return sourceLength / (1.0 + StrictMath.exp(-z));
   }
 }

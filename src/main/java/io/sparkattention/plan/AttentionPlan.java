@@ -26,6 +26,9 @@ import java.util.function.IntConsumer;
  *   <li>heads: as blocks, and one head group per head.
  * </ul>
  *
+ * <p>Local-p ({@link #createLocalP}) cuts query tiles by predicted centre instead of position: see
+ * {@link LocalPLayout}.
+ *
  * <p>The cut depends only on the lengths and these options, never on the partition count, so the
  * merge order, and thus every output bit, is the same however the work is spread.
  */
@@ -36,22 +39,27 @@ public final class AttentionPlan implements Serializable {
   private final Mask mask;
   private final int blockSize;
   private final int numHeads;
-  private final SequenceLayout[] layouts;
+  private final SequenceCut[] layouts;
   private final List<TileTask> tasks;
+
+  /** Local-p window half-width D, or 0 for a mask plan. */
+  private final int localPWindow;
 
   private AttentionPlan(
       Strategy strategy,
       Mask mask,
       int blockSize,
       int numHeads,
-      SequenceLayout[] layouts,
-      List<TileTask> tasks) {
+      SequenceCut[] layouts,
+      List<TileTask> tasks,
+      int localPWindow) {
     this.strategy = strategy;
     this.mask = mask;
     this.blockSize = blockSize;
     this.numHeads = numHeads;
     this.layouts = layouts;
     this.tasks = tasks;
+    this.localPWindow = localPWindow;
   }
 
   /**
@@ -103,15 +111,103 @@ public final class AttentionPlan implements Serializable {
       layouts[s] = SequenceLayout.plan(s, queryLengths[s], keyLengths[s], options, tasks);
     }
     return new AttentionPlan(
-        strategy, mask, options.blockSize(), options.numHeads(), layouts, tasks);
+        strategy, mask, options.blockSize(), options.numHeads(), layouts, tasks, 0);
+  }
+
+  /**
+   * Plans Luong local-p self-attention: query t sees keys {@code [ceil(p_t − D), floor(p_t + D)]}
+   * around its predicted centre {@code p_t}, with {@code cells} the summary of every query's centre
+   * (a first pass over the data). Query tiles gather queries of nearby centres (at most {@code
+   * queryTileBlocks · blockSize} of them for blocks and heads); each tile's keys are the hull of
+   * its windows, cut into key groups whose partial states merge by log-sum-exp. The mask of the
+   * options is ignored.
+   *
+   * @throws IllegalArgumentException if the strategy is not single, blocks or heads, the cells do
+   *     not match the lengths and options, or a sequence is empty
+   */
+  public static AttentionPlan createLocalP(long[] lengths, PlanOptions options, LocalPCells cells) {
+    Strategy strategy = options.strategy();
+    requireLocalPStrategy(strategy);
+    if (cells.numSequences() != lengths.length || cells.blockSize() != options.blockSize()) {
+      throw new IllegalArgumentException(
+          "local-p cells of "
+              + cells.numSequences()
+              + " sequences and block size "
+              + cells.blockSize()
+              + " do not fit "
+              + lengths.length
+              + " sequences and block size "
+              + options.blockSize());
+    }
+    if (strategy != Strategy.SINGLE
+        && cells.chunkRows() != (long) options.blockSize() * options.queryTileBlocks()) {
+      throw new IllegalArgumentException(
+          "local-p cells have chunks of "
+              + cells.chunkRows()
+              + " rows but query tiles are "
+              + options.queryTileBlocks()
+              + " blocks of "
+              + options.blockSize());
+    }
+    SequenceCut[] layouts = new SequenceCut[lengths.length];
+    List<TileTask> tasks = new ArrayList<>();
+    for (int s = 0; s < lengths.length; s++) {
+      if (lengths[s] < 1) {
+        throw new IllegalArgumentException("sequence " + s + " is empty");
+      }
+      if (cells.queries(s) != lengths[s]) {
+        throw new IllegalArgumentException(
+            "local-p cells count "
+                + cells.queries(s)
+                + " queries for sequence "
+                + s
+                + " of length "
+                + lengths[s]);
+      }
+      layouts[s] = LocalPLayout.plan(s, lengths[s], options, cells, tasks);
+    }
+    return new AttentionPlan(
+        strategy,
+        Mask.none(),
+        options.blockSize(),
+        options.numHeads(),
+        layouts,
+        tasks,
+        cells.halfWidth());
   }
 
   public Strategy strategy() {
     return strategy;
   }
 
+  /**
+   * Throws unless local-p can be planned with {@code strategy}: single, blocks or heads (auto must
+   * be resolved first; window is for mask attention).
+   */
+  public static void requireLocalPStrategy(Strategy strategy) {
+    if (strategy == Strategy.AUTO) {
+      throw new IllegalArgumentException("resolve 'auto' with StrategyChooser before planning");
+    }
+    if (strategy == Strategy.WINDOW) {
+      throw new IllegalArgumentException(
+          "strategy 'window' is for local and causal attention; local-p runs with single, blocks"
+              + " or heads (its blocks plan already gives each query only the keys near its centre)");
+    }
+  }
+
+  /** The mask (none for local-p, whose windows come from the centres). */
   public Mask mask() {
     return mask;
+  }
+
+  /** Whether this is a local-p plan ({@link #createLocalP}). */
+  public boolean isLocalP() {
+    return localPWindow > 0;
+  }
+
+  /** The local-p window half-width D (0 for a mask plan). */
+  public int localPWindow() {
+    return localPWindow;
   }
 
   public int blockSize() {
@@ -137,27 +233,27 @@ public final class AttentionPlan implements Serializable {
 
   /** Query length of sequence {@code seqIndex}. */
   public long queryLength(int seqIndex) {
-    return layouts[seqIndex].queryLength;
+    return layouts[seqIndex].queryLength();
   }
 
   /** Key length of sequence {@code seqIndex}. */
   public long keyLength(int seqIndex) {
-    return layouts[seqIndex].keyLength;
+    return layouts[seqIndex].keyLength();
   }
 
   /** Query tile size of sequence {@code seqIndex}. */
   public long queryTile(int seqIndex) {
-    return layouts[seqIndex].queryTile;
+    return layouts[seqIndex].queryTile();
   }
 
   /** Key group size of sequence {@code seqIndex}. */
   public long keyGroup(int seqIndex) {
-    return layouts[seqIndex].keyGroup;
+    return layouts[seqIndex].keyGroup();
   }
 
   /** Number of head groups (1 unless the strategy splits by heads). */
   public int headGroups() {
-    return layouts.length == 0 ? 1 : layouts[0].headGroups;
+    return layouts.length == 0 ? 1 : layouts[0].headGroups();
   }
 
   /**
@@ -165,7 +261,7 @@ public final class AttentionPlan implements Serializable {
    * With 1 the task's outputs are final and no merge stage is needed for them.
    */
   public int partsPerQuery(TileTask t) {
-    return layouts[t.seqIndex()].partsPerQuery(t.qStart());
+    return layouts[t.seqIndex()].partsPerQuery(t);
   }
 
   /** Whether any query receives more than one partial state. */
@@ -178,9 +274,26 @@ public final class AttentionPlan implements Serializable {
     return false;
   }
 
-  /** Calls {@code sink} with the id of every task that needs query {@code pos} of the sequence. */
+  /**
+   * Calls {@code sink} with the id of every task that needs query {@code pos} of the sequence.
+   *
+   * @throws IllegalStateException for a local-p plan (see the overload with the centre)
+   */
   public void forEachQueryTask(int seqIndex, long pos, IntConsumer sink) {
-    layouts[seqIndex].forEachQueryTask(pos, sink);
+    if (isLocalP()) {
+      throw new IllegalStateException("a local-p plan routes queries by their centres");
+    }
+    layouts[seqIndex].forEachQueryTask(pos, Double.NaN, sink);
+  }
+
+  /**
+   * Local-p: calls {@code sink} with the id of every task that needs query {@code pos} of the
+   * sequence, whose predicted centre is {@code centre} (computed as for the plan's cells).
+   *
+   * @throws IllegalStateException if the centre puts the query in no tile of the plan
+   */
+  public void forEachQueryTask(int seqIndex, long pos, double centre, IntConsumer sink) {
+    layouts[seqIndex].forEachQueryTask(pos, centre, sink);
   }
 
   /** Calls {@code sink} with the id of every task that needs key {@code pos} of the sequence. */
@@ -208,7 +321,7 @@ public final class AttentionPlan implements Serializable {
         + blockSize
         + ", "
         + numHeads
-        + " heads, mask "
-        + mask;
+        + " heads"
+        + (isLocalP() ? ", local-p D=" + localPWindow : ", mask " + mask);
   }
 }

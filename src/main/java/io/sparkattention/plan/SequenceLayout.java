@@ -1,13 +1,12 @@
 package io.sparkattention.plan;
 
 import io.sparkattention.kernel.Mask;
-import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntConsumer;
 
 /** One sequence's cut: tile sizes, the task id of every (head group, tile, key group), routing. */
-final class SequenceLayout implements Serializable {
+final class SequenceLayout implements SequenceCut {
   private static final long serialVersionUID = 1L;
 
   final long queryLength;
@@ -132,6 +131,41 @@ final class SequenceLayout implements Serializable {
     return pairs;
   }
 
+  @Override
+  public long queryLength() {
+    return queryLength;
+  }
+
+  @Override
+  public long keyLength() {
+    return keyLength;
+  }
+
+  @Override
+  public long queryTile() {
+    return queryTile;
+  }
+
+  @Override
+  public long keyGroup() {
+    return keyGroup;
+  }
+
+  @Override
+  public int headGroups() {
+    return headGroups;
+  }
+
+  @Override
+  public int partsPerQuery(TileTask t) {
+    return partsPerQuery(t.qStart());
+  }
+
+  @Override
+  public void forEachQueryTask(long pos, double centre, IntConsumer sink) {
+    forEachQueryTask(pos, sink);
+  }
+
   int partsPerQuery(long qPos) {
     return partsPerTile[(int) (qPos / queryTile)];
   }
@@ -150,7 +184,8 @@ final class SequenceLayout implements Serializable {
     }
   }
 
-  void forEachKeyTask(long pos, IntConsumer sink, List<TileTask> tasks) {
+  @Override
+  public void forEachKeyTask(long pos, IntConsumer sink, List<TileTask> tasks) {
     checkPos(pos, keyLength, "key");
     int j = (int) (pos / keyGroup);
     // reachLo and reachHi grow with the tile index: the tiles that reach pos are a contiguous run.

@@ -69,4 +69,30 @@ public final class StrategyChooser {
             + singleMax
             + ": query tiles × key groups merged by log-sum-exp, memory per task bounded");
   }
+
+  /**
+   * The choice for Luong local-p: single (or heads) for short sequences as {@link #choose}, else
+   * blocks, whose local-p plan tiles queries by their predicted centres.
+   */
+  public static Choice chooseLocalP(
+      long maxLength,
+      int numSequences,
+      int halfWidth,
+      int numHeads,
+      int blockSize,
+      int parallelism) {
+    Choice c = choose(maxLength, numSequences, Mask.none(), numHeads, blockSize, parallelism);
+    if (c.strategy() != Strategy.BLOCKS) {
+      return c;
+    }
+    return new Choice(
+        Strategy.BLOCKS,
+        "local-p (window D = "
+            + halfWidth
+            + " around predicted centres) over sequences up to "
+            + maxLength
+            + " > "
+            + (long) SINGLE_MAX_BLOCKS * blockSize
+            + ": query tiles of nearby centres × key groups merged by log-sum-exp, work O(n·D)");
+  }
 }

@@ -7,6 +7,9 @@ import java.io.Serializable;
  * for the heads {@code [headStart, headEnd)}, to keys {@code [kStart, kEnd)}. When a query's keys
  * are spread over several tasks, {@code keyGroup} orders their partial states for the canonical
  * merge.
+ *
+ * <p>A local-p task's queries are those whose predicted centres fall in its tile: {@link
+ * #queryCount()} of them, at positions somewhere in {@code [qStart, qEnd)}.
  */
 public final class TileTask implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -22,6 +25,7 @@ public final class TileTask implements Serializable {
   private final long kEnd;
   private final int keyGroup;
   private final long attendedPairs;
+  private final long queryRows;
 
   /**
    * A task.
@@ -50,6 +54,43 @@ public final class TileTask implements Serializable {
       long kEnd,
       int keyGroup,
       long attendedPairs) {
+    this(
+        id,
+        seqIndex,
+        headGroup,
+        headStart,
+        headEnd,
+        qStart,
+        qEnd,
+        kStart,
+        kEnd,
+        keyGroup,
+        attendedPairs,
+        qEnd - qStart);
+  }
+
+  /**
+   * A task whose {@code queryRows} queries lie somewhere in {@code [qStart, qEnd)} (local-p);
+   * otherwise as {@link #TileTask(int, int, int, int, int, long, long, long, long, int, long)}.
+   */
+  public TileTask(
+      int id,
+      int seqIndex,
+      int headGroup,
+      int headStart,
+      int headEnd,
+      long qStart,
+      long qEnd,
+      long kStart,
+      long kEnd,
+      int keyGroup,
+      long attendedPairs,
+      long queryRows) {
+    if (queryRows < 0 || queryRows > qEnd - qStart) {
+      throw new IllegalArgumentException(
+          queryRows + " query rows do not fit positions [" + qStart + ", " + qEnd + ")");
+    }
+    this.queryRows = queryRows;
     this.id = id;
     this.seqIndex = seqIndex;
     this.headGroup = headGroup;
@@ -107,8 +148,14 @@ public final class TileTask implements Serializable {
     return attendedPairs;
   }
 
+  /** The number of queries the task holds: {@code qEnd − qStart} unless a local-p tile. */
   public long queryCount() {
-    return qEnd - qStart;
+    return queryRows;
+  }
+
+  /** Whether the task's queries are every position of {@code [qStart, qEnd)}. */
+  public boolean contiguousQueries() {
+    return queryRows == qEnd - qStart;
   }
 
   public long keyCount() {
@@ -135,7 +182,8 @@ public final class TileTask implements Serializable {
         && kStart == t.kStart
         && kEnd == t.kEnd
         && keyGroup == t.keyGroup
-        && attendedPairs == t.attendedPairs;
+        && attendedPairs == t.attendedPairs
+        && queryRows == t.queryRows;
   }
 
   @Override
@@ -153,7 +201,9 @@ public final class TileTask implements Serializable {
         + headStart
         + ", "
         + headEnd
-        + "), queries ["
+        + "), "
+        + (contiguousQueries() ? "" : queryRows + " ")
+        + "queries ["
         + qStart
         + ", "
         + qEnd

@@ -2,6 +2,7 @@ package io.sparkattention.spark;
 
 import io.sparkattention.plan.AttentionPlan;
 import java.util.List;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
@@ -12,8 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The attention job's stages end to end: read the token table (and for cross-attention the context
- * table), validate it, plan and compute attention, write one row per input token atomically. Logs
- * one progress line per stage.
+ * table), validate it, plan and compute attention, write one row per input token atomically, and
+ * optionally the attention maps ({@link AttentionMaps}). Logs one progress line per stage.
  */
 public final class AttentionPipeline {
   private static final Logger LOG = LoggerFactory.getLogger(AttentionPipeline.class);
@@ -86,17 +87,49 @@ public final class AttentionPipeline {
       boolean overwrite,
       AttentionSpec spec,
       int pyramidLevels) {
+    return run(spark, input, context, output, format, overwrite, spec, pyramidLevels, null);
+  }
+
+  /**
+   * As {@link #run(SparkSession, String, ContextTable, String, TableFormat, boolean, AttentionSpec,
+   * int)}, and writes the attention maps as {@code maps} asks (null: none; softmax self-attention
+   * only) once the output is written: of the attended sequences, so with a pyramid of its top
+   * level.
+   *
+   * @throws InputException also for a sequence longer than the maps' limit, or a maps path that
+   *     exists (without {@code overwrite}) or equals the output, before attention is computed
+   */
+  public static Outcome run(
+      SparkSession spark,
+      String input,
+      ContextTable context,
+      String output,
+      TableFormat format,
+      boolean overwrite,
+      AttentionSpec spec,
+      int pyramidLevels,
+      AttentionMaps.Request maps) {
     PyramidReduction.checkLevels(pyramidLevels);
     if (pyramidLevels > 0 && context != null) {
       throw new InputException(
           "--pyramid-levels applies to self-attention, not cross attention (the context would"
               + " stay at the input's width)");
     }
+    if (maps != null && (context != null || spec.selection().isHard())) {
+      throw new InputException(
+          "--emit-weights applies to softmax self-attention (global, local, causal, local-p)");
+    }
     ProgressListener progress = new ProgressListener();
     spark.sparkContext().addSparkListener(progress);
     try {
       long start = System.nanoTime();
       ResultWriter.checkOutput(spark, output, overwrite);
+      if (maps != null) {
+        if (new Path(maps.path()).equals(new Path(output))) {
+          throw new InputException("--emit-weights must differ from --output (" + output + ")");
+        }
+        ResultWriter.checkOutput(spark, maps.path(), overwrite);
+      }
       Dataset<Row> table = TokenTables.read(spark, input, format, "input");
       TokenColumns cols = TokenColumns.of(table.schema(), "x");
       InputValidator.ValidTable valid = InputValidator.validate(table, cols, "input");
@@ -125,6 +158,10 @@ public final class AttentionPipeline {
         pyramid = reduced.levels();
       }
       DistributedAttention.Context keys = context == null ? null : readContext(spark, context);
+      if (maps != null) {
+        // the sequences attention runs over: the input's, or the pyramid's top level
+        AttentionMaps.checkLengths(attendedValid, maps.maxLength());
+      }
       DistributedAttention.Result result =
           DistributedAttention.compute(spark, attended, attendedCols, attendedValid, keys, spec);
       Broadcast<List<Object>> seqIds =
@@ -135,6 +172,13 @@ public final class AttentionPipeline {
       long written =
           ResultWriter.write(spark, out, output, format, overwrite, attendedValid.tokens());
       LOG.info("wrote {} rows to {} ({})", written, output, elapsed(start));
+      if (maps != null) {
+        // The maps: one row per (token, head), the weights of every key.
+        long rows = attendedValid.tokens() * spec.numHeads();
+        Dataset<Row> m = AttentionMaps.compute(spark, attended, attendedCols, attendedValid, spec);
+        ResultWriter.write(spark, m, maps.path(), format, overwrite, rows);
+        LOG.info("wrote {} attention-map rows to {} ({})", rows, maps.path(), elapsed(start));
+      }
       return new Outcome(written, result.plan(), valid.width(), valid.maxLength(), pyramid);
     } finally {
       spark.sparkContext().removeSparkListener(progress);

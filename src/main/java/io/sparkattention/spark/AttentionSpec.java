@@ -18,6 +18,8 @@ import java.io.Serializable;
  * @param keyTileBlocks key blocks per task
  * @param partitions partitions of the attention stage; 0 picks one from Spark's parallelism
  * @param selection soft (softmax) or hard (argmax or Gumbel-sampled) attention
+ * @param localPWindow Luong local-p's window half-width D ≥ 1 (softmax only; the mask is then none
+ *     and the weights need {@code wp, vp}), or 0 for attention under {@code mask}
  */
 public record AttentionSpec(
     Mask mask,
@@ -28,7 +30,8 @@ public record AttentionSpec(
     int queryTileBlocks,
     int keyTileBlocks,
     int partitions,
-    Selection selection)
+    Selection selection,
+    int localPWindow)
     implements Serializable {
 
   public AttentionSpec {
@@ -47,9 +50,39 @@ public record AttentionSpec(
     if (partitions < 0) {
       throw new InputException("--partitions must be >= 0, got " + partitions);
     }
+    if (localPWindow < 0) {
+      throw new InputException("local-p window must be >= 1, got " + localPWindow);
+    }
+    if (localPWindow > 0 && selection.isHard()) {
+      throw new IllegalArgumentException("local-p is soft attention");
+    }
   }
 
-  /** Softmax attention (see the canonical constructor). */
+  /** Attention under {@code mask} with {@code selection} (not local-p). */
+  public AttentionSpec(
+      Mask mask,
+      int numHeads,
+      AttentionWeights weights,
+      Strategy strategy,
+      int blockSize,
+      int queryTileBlocks,
+      int keyTileBlocks,
+      int partitions,
+      Selection selection) {
+    this(
+        mask,
+        numHeads,
+        weights,
+        strategy,
+        blockSize,
+        queryTileBlocks,
+        keyTileBlocks,
+        partitions,
+        selection,
+        0);
+  }
+
+  /** Softmax attention under {@code mask} (see the canonical constructor). */
   public AttentionSpec(
       Mask mask,
       int numHeads,
@@ -71,6 +104,11 @@ public record AttentionSpec(
         Selection.soft());
   }
 
+  /** Whether this is Luong local-p attention (window half-width {@link #localPWindow()}). */
+  public boolean isLocalP() {
+    return localPWindow > 0;
+  }
+
   /** This spec with other weights. */
   public AttentionSpec withWeights(AttentionWeights w) {
     return new AttentionSpec(
@@ -82,7 +120,8 @@ public record AttentionSpec(
         queryTileBlocks,
         keyTileBlocks,
         partitions,
-        selection);
+        selection,
+        localPWindow);
   }
 
   /** A spec with default tiles and partitions. */

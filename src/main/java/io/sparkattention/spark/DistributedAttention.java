@@ -4,6 +4,7 @@ import io.sparkattention.cost.CostEstimate;
 import io.sparkattention.cost.CostModel;
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.LocalPCells;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.plan.StrategyChooser;
 import io.sparkattention.plan.TaskBalancer;
@@ -89,6 +90,16 @@ public final class DistributedAttention {
               + e.getMessage(),
           e);
     }
+    if (spec.isLocalP() && !weights.hasLocalP()) {
+      throw new InputException(
+          "--attention local-p needs \"wp\" and \"vp\" in the --weights file: p_t = n·sigmoid(vp"
+              + "·tanh(h_t·wp)) with h_t the projected query, so wp has "
+              + weights.queryWidth(valid.width())
+              + " rows and vp one entry per column of wp");
+    }
+    if (spec.isLocalP() && context != null) {
+      throw new InputException("local-p is self-attention: it takes no context table");
+    }
     long[] keyLengths =
         context == null ? valid.lengths() : InputValidator.contextLengths(valid, context.valid());
     long maxLength = valid.maxLength();
@@ -98,7 +109,18 @@ public final class DistributedAttention {
     int parallelism = jsc.defaultParallelism();
     Strategy strategy = spec.strategy();
     String reason = "chosen with --strategy";
-    if (strategy == Strategy.AUTO) {
+    if (strategy == Strategy.AUTO && spec.isLocalP()) {
+      StrategyChooser.Choice c =
+          StrategyChooser.chooseLocalP(
+              valid.maxLength(),
+              valid.seqIds().size(),
+              spec.localPWindow(),
+              spec.numHeads(),
+              spec.blockSize(),
+              parallelism);
+      strategy = c.strategy();
+      reason = c.reason();
+    } else if (strategy == Strategy.AUTO) {
       StrategyChooser.Choice c =
           StrategyChooser.choose(
               maxLength,
@@ -110,9 +132,18 @@ public final class DistributedAttention {
       strategy = c.strategy();
       reason = c.reason();
     }
+    Map<Object, Integer> index = new HashMap<>();
+    for (int i = 0; i < valid.seqIds().size(); i++) {
+      index.put(valid.seqIds().get(i), i);
+    }
+    Broadcast<Map<Object, Integer>> indexB = jsc.broadcast(index);
+    Broadcast<AttentionWeights> weightsB = jsc.broadcast(weights);
     AttentionPlan plan;
     try {
-      plan = AttentionPlan.create(valid.lengths(), keyLengths, spec.planOptions(strategy));
+      plan =
+          spec.isLocalP()
+              ? planLocalP(table, cols, valid, spec, strategy, indexB, weightsB)
+              : AttentionPlan.create(valid.lengths(), keyLengths, spec.planOptions(strategy));
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage(), e);
     }
@@ -146,13 +177,7 @@ public final class DistributedAttention {
         partitions,
         String.format("%.2f×", imbalance(plan, placement, partitions)));
 
-    Map<Object, Integer> index = new HashMap<>();
-    for (int i = 0; i < valid.seqIds().size(); i++) {
-      index.put(valid.seqIds().get(i), i);
-    }
     Broadcast<AttentionPlan> planB = jsc.broadcast(plan);
-    Broadcast<Map<Object, Integer>> indexB = jsc.broadcast(index);
-    Broadcast<AttentionWeights> weightsB = jsc.broadcast(weights);
 
     // Stage 1 shuffles raw token vectors: each to every tile task needing it as query or key
     // (cross-attention: queries from the table, keys from the context), sorted so a task reads
@@ -160,7 +185,9 @@ public final class DistributedAttention {
     JavaPairRDD<RouteKey, double[]> routed;
     if (context == null) {
       routed =
-          table.javaRDD().mapPartitionsToPair(new RouteTokensFn(cols, planB, indexB, true, true));
+          table
+              .javaRDD()
+              .mapPartitionsToPair(new RouteTokensFn(cols, planB, indexB, true, true, weightsB));
     } else {
       routed =
           table
@@ -196,6 +223,46 @@ public final class DistributedAttention {
       finished = parts.map(p -> TokenFinisher.finish(List.of(p), weightsB.value()));
     }
     return new Result(finished, plan, reason, partitions);
+  }
+
+  /**
+   * Local-p's plan: a first pass computes every token's centre and summarises them per (sequence,
+   * centre block, position chunk); nothing is shuffled, the driver merges one summary per
+   * partition.
+   */
+  private static AttentionPlan planLocalP(
+      Dataset<Row> table,
+      TokenColumns cols,
+      InputValidator.ValidTable valid,
+      AttentionSpec spec,
+      Strategy strategy,
+      Broadcast<Map<Object, Integer>> indexB,
+      Broadcast<AttentionWeights> weightsB) {
+    AttentionPlan.requireLocalPStrategy(strategy); // before the first pass
+    long start = System.nanoTime();
+    long chunkRows = (long) spec.blockSize() * spec.queryTileBlocks();
+    LocalPCells cells =
+        table
+            .javaRDD()
+            .mapPartitions(
+                new SummariseCentresFn(
+                    cols,
+                    indexB,
+                    weightsB,
+                    valid.lengths(),
+                    spec.localPWindow(),
+                    spec.blockSize(),
+                    chunkRows))
+            .treeReduce(LocalPCells::merge);
+    AttentionPlan plan =
+        AttentionPlan.createLocalP(valid.lengths(), spec.planOptions(strategy), cells);
+    LOG.info(
+        "local-p: centres of {} tokens in {} cells (centre block × position chunk), {} ({})",
+        valid.tokens(),
+        cells.size(),
+        plan,
+        AttentionPipeline.elapsed(start));
+    return plan;
   }
 
   private static double imbalance(AttentionPlan plan, int[] placement, int partitions) {

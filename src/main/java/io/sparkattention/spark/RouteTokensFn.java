@@ -1,5 +1,6 @@
 package io.sparkattention.spark;
 
+import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.plan.AttentionPlan;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -13,7 +14,8 @@ import scala.Tuple2;
 /**
  * Emits each token once per tile task that needs it, as a query and/or as a key, with its raw
  * vector (projections happen inside the task, on canonical blocks, so results do not depend on how
- * the input was partitioned).
+ * the input was partitioned). A local-p plan routes each query by its predicted centre, computed
+ * here from the token's vector exactly as for the plan ({@link AttentionWeights#localPCentre}).
  */
 public final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey, double[]> {
   private static final long serialVersionUID = 1L;
@@ -23,6 +25,7 @@ public final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, R
   private final Broadcast<Map<Object, Integer>> seqIndex;
   private final boolean asQueries;
   private final boolean asKeys;
+  private final Broadcast<AttentionWeights> weights;
 
   /**
    * @param asQueries route the rows as queries
@@ -34,6 +37,21 @@ public final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, R
       Broadcast<Map<Object, Integer>> seqIndex,
       boolean asQueries,
       boolean asKeys) {
+    this(cols, plan, seqIndex, asQueries, asKeys, null);
+  }
+
+  /**
+   * @param weights the weights whose {@code wp, vp} give local-p centres (required for a local-p
+   *     plan, else unused)
+   */
+  public RouteTokensFn(
+      TokenColumns cols,
+      Broadcast<AttentionPlan> plan,
+      Broadcast<Map<Object, Integer>> seqIndex,
+      boolean asQueries,
+      boolean asKeys,
+      Broadcast<AttentionWeights> weights) {
+    this.weights = weights;
     this.cols = cols;
     this.plan = plan;
     this.seqIndex = seqIndex;
@@ -45,6 +63,7 @@ public final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, R
   public Iterator<Tuple2<RouteKey, double[]>> call(Iterator<Row> rows) {
     AttentionPlan p = plan.value();
     Map<Object, Integer> index = seqIndex.value();
+    AttentionWeights w = p.isLocalP() ? weights.value() : null;
     List<Tuple2<RouteKey, double[]>> out = new ArrayList<>();
     return new Iterator<>() {
       int next = 0;
@@ -75,7 +94,13 @@ public final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, R
         }
         long pos = cols.pos(row);
         double[] x = cols.vector(row);
-        if (asQueries) {
+        if (asQueries && w != null) {
+          p.forEachQueryTask(
+              s,
+              pos,
+              w.localPCentre(x, p.keyLength(s)),
+              t -> out.add(new Tuple2<>(new RouteKey(t, RouteKey.QUERY, pos), x)));
+        } else if (asQueries) {
           p.forEachQueryTask(
               s, pos, t -> out.add(new Tuple2<>(new RouteKey(t, RouteKey.QUERY, pos), x)));
         }

@@ -8,8 +8,11 @@ import io.sparkattention.kernel.Mask;
 import io.sparkattention.kernel.MultiHeadOps;
 import io.sparkattention.kernel.PartialAttention;
 import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.LocalPCells;
 import io.sparkattention.plan.TileTask;
 import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -25,6 +28,12 @@ import scala.Tuple2;
  * query block's partial state that the mask lets it reach (online softmax, in key order; for hard
  * attention the best key so far). Memory per task: the query tile and its state, one key block, one
  * score block.
+ *
+ * <p>A local-p task's queries are those whose predicted centres fall in its tile, at scattered
+ * positions. The task computes each query's centre again from its vector (the same bits as for the
+ * plan), orders the queries by centre and cuts them into blocks, so that a query block's windows
+ * are close together and meet few key blocks; a key block is folded, with the Gaussian weighting,
+ * only into the query blocks whose windows reach it.
  */
 public final class TileTaskFn
     implements FlatMapFunction<Iterator<Tuple2<RouteKey, double[]>>, TokenPart> {
@@ -61,6 +70,13 @@ public final class TileTaskFn
     private final ArrayDeque<TokenPart> ready = new ArrayDeque<>();
     private final AttentionWorkspace ws = new AttentionWorkspace();
     private Tuple2<RouteKey, double[]> pending;
+
+    /** Local-p, per task: each query row's position, and per query block its centres and hull. */
+    private long[] rowPos;
+
+    private double[][] blockCentres;
+    private long[] hullLo;
+    private long[] hullHi;
 
     TaskRunner(
         AttentionPlan plan,
@@ -106,9 +122,11 @@ public final class TileTaskFn
       final int tq = (int) t.queryCount();
       final int numQBlocks = (tq + B - 1) / B;
       final int groupHeads = t.headCount();
+      final boolean localP = plan.isLocalP();
 
       // 1. The task's queries, in position order: project, then cut into blocks × heads.
       DMatrixRMaj Xq = null;
+      rowPos = localP ? new long[tq] : null;
       int seen = 0;
       while (pendingIs(t, RouteKey.QUERY)) {
         Tuple2<RouteKey, double[]> rec = advance();
@@ -116,10 +134,13 @@ public final class TileTaskFn
         if (Xq == null) {
           Xq = new DMatrixRMaj(tq, x.length);
         }
-        int row = (int) (rec._1().pos - t.qStart());
-        if (row != seen) {
+        int row = localP ? seen : (int) (rec._1().pos - t.qStart());
+        if (row != seen || seen == tq) {
           throw new IllegalStateException(
-              "task " + t.id() + ": query rows out of order at " + rec._1());
+              "task " + t.id() + ": query rows out of order or too many at " + rec._1());
+        }
+        if (localP) {
+          rowPos[row] = rec._1().pos;
         }
         System.arraycopy(x, 0, Xq.data, row * x.length, x.length);
         seen++;
@@ -128,16 +149,33 @@ public final class TileTaskFn
         throw new IllegalStateException(
             "task " + t.id() + " received " + seen + " of " + tq + " queries");
       }
+      double[] centres = localP ? orderByCentre(t, Xq) : null;
       DMatrixRMaj Q = groupColumns(weights.projectQuery(Xq), t);
       DMatrixRMaj[][] qBlocks = new DMatrixRMaj[numQBlocks][groupHeads];
       BlockStates states = new BlockStates(selection, numQBlocks, groupHeads, t.headStart());
       int valueWidth = -1;
+      if (localP) {
+        blockCentres = new double[numQBlocks][];
+        hullLo = new long[numQBlocks];
+        hullHi = new long[numQBlocks];
+      }
       for (int b = 0; b < numQBlocks; b++) {
         int r0 = b * B;
         int r1 = Math.min(tq, r0 + B);
         DMatrixRMaj rows = CommonOps_DDRM.extract(Q, r0, r1, 0, Q.numCols);
         for (int h = 0; h < groupHeads; h++) {
           qBlocks[b][h] = groupHeads == 1 ? rows : MultiHeadOps.head(rows, h, groupHeads);
+        }
+        if (localP) {
+          blockCentres[b] = Arrays.copyOfRange(centres, r0, r1);
+          hullLo[b] = Long.MAX_VALUE;
+          hullHi[b] = Long.MIN_VALUE;
+          int D = plan.localPWindow();
+          long n = plan.keyLength(t.seqIndex());
+          for (double c : blockCentres[b]) {
+            hullLo[b] = Math.min(hullLo[b], LocalPCells.windowLo(c, D));
+            hullHi[b] = Math.max(hullHi[b], LocalPCells.windowHi(c, D, n));
+          }
         }
       }
 
@@ -180,6 +218,39 @@ public final class TileTaskFn
       emit(t, qBlocks, states, valueWidth);
     }
 
+    /**
+     * Local-p: orders the task's query rows ({@code Xq}, {@link #rowPos}) by predicted centre, ties
+     * by position, in place; returns the centres in that order.
+     */
+    private double[] orderByCentre(TileTask t, DMatrixRMaj Xq) {
+      final int m = Xq.numRows;
+      final int d = Xq.numCols;
+      long n = plan.keyLength(t.seqIndex());
+      double[] c = new double[m];
+      double[] x = new double[d];
+      Integer[] order = new Integer[m];
+      for (int i = 0; i < m; i++) {
+        System.arraycopy(Xq.data, i * d, x, 0, d);
+        c[i] = weights.localPCentre(x, n);
+        order[i] = i;
+      }
+      final long[] pos = rowPos;
+      Arrays.sort(
+          order, Comparator.<Integer>comparingDouble(i -> c[i]).thenComparingLong(i -> pos[i]));
+      double[] data = new double[m * d];
+      double[] centres = new double[m];
+      long[] sortedPos = new long[m];
+      for (int r = 0; r < m; r++) {
+        int i = order[r];
+        System.arraycopy(Xq.data, i * d, data, r * d, d);
+        centres[r] = c[i];
+        sortedPos[r] = pos[i];
+      }
+      System.arraycopy(data, 0, Xq.data, 0, m * d);
+      rowPos = sortedPos;
+      return centres;
+    }
+
     /** Folds one key block into every query block's state it can reach; returns the head width. */
     private int foldKeyBlock(
         TileTask t,
@@ -203,6 +274,16 @@ public final class TileTaskFn
         long q0 = t.qStart() + (long) b * B;
         long q1 = q0 + qBlocks[b][0].numRows - 1;
         states.ensure(b, qBlocks[b][0].numRows, vh[0].numCols);
+        if (blockCentres != null) {
+          if (hullHi[b] < kPos0 || hullLo[b] > kEnd) {
+            continue; // no window of this query block reaches the key block
+          }
+          for (int h = 0; h < groupHeads; h++) {
+            states.foldLocalP(
+                b, h, qBlocks[b][h], blockCentres[b], kh[h], vh[h], kPos0, plan.localPWindow(), ws);
+          }
+          continue;
+        }
         if (!mask.anyAllowed(q0, q1, kPos0, kEnd)) {
           continue; // wholly masked block pair (e.g. above the causal diagonal)
         }
@@ -225,7 +306,7 @@ public final class TileTaskFn
       for (int b = 0; b < qBlocks.length; b++) {
         states.ensure(b, qBlocks[b][0].numRows, valueWidth);
         for (int i = 0; i < qBlocks[b][0].numRows; i++) {
-          long pos = t.qStart() + (long) b * B + i;
+          long pos = rowPos != null ? rowPos[b * B + i] : t.qStart() + (long) b * B + i;
           ready.add(states.part(b, i, t, pos, parts, valueWidth));
         }
       }
@@ -277,6 +358,22 @@ public final class TileTaskFn
       } else {
         AttentionOps.accumulateHard(hard[b][h], Q, qPos0, K, V, kPos0, mask, ws);
       }
+    }
+
+    /**
+     * Local-p: folds one key block into query block {@code b}'s softmax state of head {@code h}.
+     */
+    void foldLocalP(
+        int b,
+        int h,
+        DMatrixRMaj Q,
+        double[] centres,
+        DMatrixRMaj K,
+        DMatrixRMaj V,
+        long kPos0,
+        int halfWidth,
+        AttentionWorkspace ws) {
+      AttentionOps.accumulateLocalP(soft[b][h], Q, centres, K, V, kPos0, halfWidth, ws);
     }
 
     /** Row {@code i} of query block {@code b}, all heads of the group, as one token part. */

@@ -142,25 +142,32 @@ public final class TokenTables {
     JavaRDD<Row> rows =
         tokens.map(
             t -> {
-              Object seq = seqIds.value().get(t.seqIndex());
-              if (seqType == DataTypes.IntegerType) {
-                seq = ((Long) seq).intValue();
-              } else if (seqType == DataTypes.ShortType) {
-                seq = ((Long) seq).shortValue();
-              }
-              Object pos =
-                  posType == DataTypes.LongType
-                      ? (Object) t.pos()
-                      : posType == DataTypes.IntegerType
-                          ? (Object) (int) t.pos()
-                          : (Object) (short) t.pos();
+              Object seq = seqIdValue(seqIds.value().get(t.seqIndex()), seqType);
+              Object pos = posValue(t.pos(), posType);
               Object out = vector ? Vectors.dense(t.out()) : toBoxed(t.out());
               return RowFactory.create(seq, pos, out);
             });
     return spark.createDataFrame(rows, schema);
   }
 
-  private static Object toBoxed(double[] v) {
+  /** A seq_id as read ({@link TokenColumns#seqId}: String or Long) back in the column's type. */
+  static Object seqIdValue(Object seq, DataType seqType) {
+    if (seqType == DataTypes.IntegerType) {
+      return ((Long) seq).intValue();
+    } else if (seqType == DataTypes.ShortType) {
+      return ((Long) seq).shortValue();
+    }
+    return seq;
+  }
+
+  /** A position in the pos column's type. */
+  static Object posValue(long pos, DataType posType) {
+    return posType == DataTypes.LongType
+        ? (Object) pos
+        : posType == DataTypes.IntegerType ? (Object) (int) pos : (Object) (short) pos;
+  }
+
+  static Object toBoxed(double[] v) {
     Double[] b = new Double[v.length];
     for (int i = 0; i < v.length; i++) {
       b[i] = v[i];

@@ -13,14 +13,16 @@ import org.ejml.data.DMatrixRMaj;
 
 /**
  * Reads attention weights from JSON: {@code {"wq": [[…], …], "bq": […], "wk", "bk", "wv", "bv",
- * "wo", "bo"}}, matrices d_in × d_out as arrays of rows, {@code y = x·W + b}, every entry optional.
+ * "wo", "bo"}}, matrices d_in × d_out as arrays of rows, {@code y = x·W + b}, every entry optional;
+ * and for local-p {@code "wp"} (d_q × a, d_q the projected query width) with {@code "vp"} (a).
  */
 public final class WeightsFile {
   /** Keys the attention job reads. */
-  static final Set<String> ATTENTION_KEYS = Set.of("wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo");
+  static final Set<String> ATTENTION_KEYS =
+      Set.of("wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo", "wp", "vp");
 
-  /** Keys other jobs read from the same file (local-p, hierarchical pooling); ignored here. */
-  static final Set<String> OTHER_KEYS = Set.of("wp", "vp", "ww", "bw", "uw", "ws", "bs", "us");
+  /** Keys other jobs read from the same file (hierarchical pooling); ignored here. */
+  static final Set<String> OTHER_KEYS = Set.of("ww", "bw", "uw", "ws", "bs", "us");
 
   private WeightsFile() {}
 
@@ -71,7 +73,7 @@ public final class WeightsFile {
                 + path
                 + " has unknown key '"
                 + k
-                + "' (known: wq, bq, wk, bk, wv, bv, wo, bo)");
+                + "' (known: wq, bq, wk, bk, wv, bv, wo, bo, wp, vp)");
       }
     }
     try {
@@ -80,6 +82,7 @@ public final class WeightsFile {
           .key(matrix(root, "wk", path), vector(root, "bk", path))
           .value(matrix(root, "wv", path), vector(root, "bv", path))
           .output(matrix(root, "wo", path), vector(root, "bo", path))
+          .localP(matrix(root, "wp", path), vector(root, "vp", path))
           .build();
     } catch (InputException e) {
       throw e;

@@ -175,12 +175,50 @@ class AttentionJobOptionsTest {
     assertEquals(2, both.spec().numHeads());
   }
 
+  @Test
+  void localPAndAttentionMaps() {
+    AttentionJobConfig c =
+        config(
+            args(
+                "--attention",
+                "Local-P",
+                "--window",
+                "7",
+                "--heads",
+                "2",
+                "--emit-weights",
+                "maps",
+                "--emit-weights-max-length",
+                "300"));
+    assertTrue(c.spec().isLocalP());
+    assertEquals(7, c.spec().localPWindow());
+    assertEquals(Mask.none(), c.spec().mask(), "local-p's windows come from the centres");
+    assertEquals("maps", c.maps().path());
+    assertEquals(300, c.maps().maxLength());
+    AttentionJobConfig plain = config(args("--attention", "local", "--window", "7"));
+    assertFalse(plain.spec().isLocalP());
+    assertEquals(0, plain.spec().localPWindow());
+    assertNull(plain.maps(), "no maps unless --emit-weights");
+    assertEquals(
+        2048,
+        config(args("--attention", "causal", "--emit-weights", "m")).maps().maxLength(),
+        "default --emit-weights-max-length");
+    assertEquals("local-p", AttentionKind.LOCAL_P.toString());
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(
       delimiter = '|',
       value = {
         "--attention sideways | unknown --attention 'sideways' (valid: global, local, causal,"
-            + " cross, hard)",
+            + " cross, hard, local-p)",
+        "--attention local-p | --attention local-p needs --window D >= 1",
+        "--attention local-p --window 0 | --attention local-p needs --window D >= 1 (keys within"
+            + " D of each predicted centre), got 0",
+        "--attention global --emit-weights w --emit-weights-max-length 0"
+            + " | --emit-weights-max-length must be >= 1, got 0",
+        "--attention hard --emit-weights w | --emit-weights applies to softmax self-attention",
+        "--attention local-p --window 2 --causal | --causal applies to --attention hard",
         "--attention global --strategy fastest | --strategy: unknown strategy 'fastest'"
             + " (valid: single, blocks, window, heads, auto)",
         "--attention global --format csv | unknown format 'csv' (valid: parquet, json)",
@@ -272,6 +310,8 @@ class AttentionJobOptionsTest {
             "--partitions",
             "--engine",
             "--pyramid-levels",
+            "--emit-weights",
+            "--emit-weights-max-length",
             "--verbose",
             "--help",
             "--version");

@@ -9,6 +9,7 @@ import io.sparkattention.cost.CostEstimate;
 import io.sparkattention.cost.CostModel;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.LocalPCells;
 import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.Strategy;
 import org.apache.spark.SparkConf;
@@ -44,5 +45,28 @@ class MemoryBudgetTest {
             new long[] {1 << 20}, PlanOptions.of(Strategy.BLOCKS, Mask.none(), 1024, 1));
     CostEstimate b = CostModel.estimate(blocks, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED);
     assertDoesNotThrow(() -> MemoryBudget.check(blocks, b, 200 * MIB));
+  }
+
+  @Test
+  void localPPlansAreCheckedToo() {
+    long n = 1 << 20;
+    long[] lengths = {n};
+    AttentionPlan single = localP(lengths, Strategy.SINGLE);
+    CostEstimate e = CostModel.estimate(single, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED);
+    assertThrows(InputException.class, () -> MemoryBudget.check(single, e, 200 * MIB));
+    AttentionPlan blocks = localP(lengths, Strategy.BLOCKS);
+    CostEstimate b = CostModel.estimate(blocks, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED);
+    assertDoesNotThrow(() -> MemoryBudget.check(blocks, b, 200 * MIB));
+  }
+
+  /** Centres spread evenly over the sequence, D = 16. */
+  private static AttentionPlan localP(long[] lengths, Strategy s) {
+    PlanOptions o = PlanOptions.of(s, Mask.none(), 1024, 1);
+    LocalPCells cells =
+        new LocalPCells(lengths, 16, 1024, (long) o.blockSize() * o.queryTileBlocks());
+    for (long t = 0; t < lengths[0]; t++) {
+      cells.add(0, t, (t * 7919L) % lengths[0]);
+    }
+    return AttentionPlan.createLocalP(lengths, o, cells);
   }
 }

@@ -1,0 +1,76 @@
+package io.sparkattention.cost;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.LocalPCells;
+import io.sparkattention.plan.PlanOptions;
+import io.sparkattention.plan.Strategy;
+import io.sparkattention.plan.TileTask;
+import org.junit.jupiter.api.Test;
+
+/** The cost model on local-p plans: work from the windows, shuffle from the actual cut. */
+class LocalPCostModelTest {
+  private static final CostModel.Framing NO_FRAMING = new CostModel.Framing(0, 0);
+
+  /** Centres c_t = t (local-m-like) for one sequence of n tokens. */
+  static AttentionPlan diagonal(long n, int D, Strategy s, int b, int qTiles, int kTiles) {
+    LocalPCells cells = new LocalPCells(new long[] {n}, D, b, (long) b * qTiles);
+    for (int t = 0; t < n; t++) {
+      cells.add(0, t, t);
+    }
+    return AttentionPlan.createLocalP(
+        new long[] {n}, new PlanOptions(s, Mask.none(), b, 1, qTiles, kTiles), cells);
+  }
+
+  @Test
+  void usefulFlopsCountTheClippedWindows() {
+    // n = 10, D = 1, centres t: windows of 3 keys, 2 at the ends: 28 pairs × 4·d.
+    CostEstimate e =
+        CostModel.estimate(diagonal(10, 1, Strategy.SINGLE, 4, 1, 1), 2, 2, 2, NO_FRAMING);
+    assertEquals(28 * 4.0 * 2, e.usefulFlops());
+    // the blocks kernel computes whole blocks: at least the useful work
+    assertTrue(e.executedFlops() >= e.usefulFlops());
+  }
+
+  @Test
+  void workGrowsWithTheWindowNotTheLength() {
+    // About (2D+1) keys per query: doubling n doubles the work (global attention would quadruple).
+    CostEstimate small =
+        CostModel.estimate(diagonal(4096, 8, Strategy.BLOCKS, 64, 4, 4), 8, 8, 8, NO_FRAMING);
+    CostEstimate large =
+        CostModel.estimate(diagonal(8192, 8, Strategy.BLOCKS, 64, 4, 4), 8, 8, 8, NO_FRAMING);
+    assertEquals(2.0, large.usefulFlops() / small.usefulFlops(), 0.01);
+    assertEquals(2.0, large.executedFlops() / small.executedFlops(), 0.05);
+    // per query: (2D+1) keys useful, at most (ceil((2D+1)/b) + 1)·b keys computed
+    assertEquals(17 * 4.0 * 8, small.usefulFlops() / 4096, 0.1 * 17 * 4 * 8);
+    assertTrue(small.executedFlops() / 4096 <= 2 * 64 * 4.0 * 8 * (1 + 1e-12));
+  }
+
+  @Test
+  void shuffleFollowsTheCut() {
+    AttentionPlan plan = diagonal(100, 2, Strategy.BLOCKS, 8, 2, 2);
+    CostEstimate e = CostModel.estimate(plan, 3, 3, 3, NO_FRAMING);
+    long routed = 0;
+    long partials = 0;
+    for (TileTask t : plan.tasks()) {
+      routed += t.queryCount() + t.keyCount();
+      partials += t.queryCount();
+    }
+    assertEquals(routed, e.routedRecords());
+    assertEquals(routed * 3 * 8, e.routedBytes());
+    assertEquals(plan.needsMerge() ? partials : 0, e.partialRecords());
+    assertEquals(plan.tasks().size(), e.tasks());
+    // the peak task holds at most a tile of 2 blocks = 16 queries (not its positions' span):
+    // 16 × (3 + 3 + 3 + 2) query doubles, 8 × 9 key-block doubles, an 8 × 8 score block
+    long largest = 0;
+    for (TileTask t : plan.tasks()) {
+      assertTrue(t.queryCount() <= 16, t.toString());
+      largest = Math.max(largest, t.queryCount());
+    }
+    assertEquals(16, largest);
+    assertEquals(8 * (16 * 11 + 8 * 9 + 8 * 8), e.peakTaskBytes());
+  }
+}
