@@ -170,7 +170,14 @@ public final class AttentionPipeline {
       // pyramid).
       Dataset<Row> out = TokenTables.toTable(spark, result.tokens(), seqIds, cols, format, "out");
       long written =
-          ResultWriter.write(spark, out, output, format, overwrite, attendedValid.tokens());
+          ResultWriter.writeTokens(
+              spark,
+              out,
+              output,
+              format,
+              overwrite,
+              attendedValid.seqIds(),
+              attendedValid.lengths());
       LOG.info("wrote {} rows to {} ({})", written, output, elapsed(start));
       if (maps != null) {
         // The maps: one row per (token, head), the weights of every key.

@@ -8,10 +8,10 @@ import io.sparkattention.plan.LocalPCells;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.plan.StrategyChooser;
 import io.sparkattention.plan.TaskBalancer;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -178,6 +178,10 @@ public final class DistributedAttention {
         String.format("%.2f×", imbalance(plan, placement, partitions)));
 
     Broadcast<AttentionPlan> planB = jsc.broadcast(plan);
+    FaultInjection faults = FaultInjection.of(spark);
+    if (faults.isActive()) {
+      LOG.warn("test-only fault injection is on: {}", faults);
+    }
 
     // Stage 1 shuffles raw token vectors: each to every tile task needing it as query or key
     // (cross-attention: queries from the table, keys from the context), sorted so a task reads
@@ -187,38 +191,43 @@ public final class DistributedAttention {
       routed =
           table
               .javaRDD()
-              .mapPartitionsToPair(new RouteTokensFn(cols, planB, indexB, true, true, weightsB));
+              .mapPartitionsToPair(
+                  faults.aroundPairs(
+                      FaultInjection.ROUTE,
+                      new RouteTokensFn(cols, planB, indexB, true, true, weightsB)));
     } else {
       routed =
           table
               .javaRDD()
-              .mapPartitionsToPair(new RouteTokensFn(cols, planB, indexB, true, false))
+              .mapPartitionsToPair(
+                  faults.aroundPairs(
+                      FaultInjection.ROUTE, new RouteTokensFn(cols, planB, indexB, true, false)))
               .union(
                   context
                       .table()
                       .javaRDD()
                       .mapPartitionsToPair(
-                          new RouteTokensFn(context.cols(), planB, indexB, false, true)));
+                          faults.aroundPairs(
+                              FaultInjection.ROUTE,
+                              new RouteTokensFn(context.cols(), planB, indexB, false, true))));
     }
     JavaRDD<TokenPart> parts =
         routed
             .repartitionAndSortWithinPartitions(new TaskPartitioner(placement, partitions))
-            .mapPartitions(new TileTaskFn(planB, weightsB, spec.selection()));
+            .mapPartitions(
+                faults.around(
+                    FaultInjection.TILE, new TileTaskFn(planB, weightsB, spec.selection())));
 
     JavaRDD<FinishedToken> finished;
     if (plan.needsMerge()) {
       // Stage 2 shuffles partial states (max, normaliser, weighted values; hard attention: best
-      // score, its key and value) by token, merged in canonical (head group, key group) order.
+      // score, its key and value) by token, sorted by token so that output rows come in one
+      // order; merged in canonical (head group, key group) order.
       finished =
           parts
               .mapToPair(p -> new scala.Tuple2<>(p.tokenKey(), p))
-              .groupByKey(partitions)
-              .map(
-                  kv -> {
-                    List<TokenPart> list = new ArrayList<>();
-                    kv._2().forEach(list::add);
-                    return TokenFinisher.finish(list, weightsB.value());
-                  });
+              .repartitionAndSortWithinPartitions(new HashPartitioner(partitions))
+              .mapPartitions(faults.around(FaultInjection.MERGE, new MergePartialsFn(weightsB)));
     } else {
       finished = parts.map(p -> TokenFinisher.finish(List.of(p), weightsB.value()));
     }

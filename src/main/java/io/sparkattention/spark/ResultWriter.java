@@ -1,7 +1,17 @@
 package io.sparkattention.spark;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.countDistinct;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -12,9 +22,9 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Writes a result table (or several, as subdirectories) so that a failed job leaves nothing at the
- * output path: Spark writes into a staging directory beside it, the row count is checked against
- * the input, and only then is the staging directory renamed into place (replacing an old output
- * only with {@code overwrite}).
+ * output path: Spark writes into a staging directory beside it, what was written is checked against
+ * the input (the row count; for token results, one row per token), and only then is the staging
+ * directory renamed into place (replacing an old output only with {@code overwrite}).
  */
 public final class ResultWriter {
   private ResultWriter() {}
@@ -57,6 +67,117 @@ public final class ResultWriter {
         overwrite,
         staging ->
             writeChecked(spark, table, staging, format, expectedRows, "input tokens", output));
+  }
+
+  /**
+   * Writes a table of one row per token ({@code seq_id}, {@code pos}, …) to {@code output} in
+   * {@code format}, and checks before it becomes visible that it holds exactly one row for every
+   * input token: per {@code seq_id} as many rows and as many distinct positions as tokens, from 0
+   * to n − 1, and no other {@code seq_id}. A mismatch fails the job and writes nothing.
+   *
+   * @param seqIds the input's sequences (Strings or Longs, as {@link TokenColumns#seqId})
+   * @param lengths their token counts, in the same order
+   * @return the number of rows written
+   */
+  public static long writeTokens(
+      SparkSession spark,
+      Dataset<Row> table,
+      String output,
+      TableFormat format,
+      boolean overwrite,
+      List<Object> seqIds,
+      long[] lengths) {
+    return staged(
+        spark,
+        output,
+        overwrite,
+        staging -> {
+          table
+              .write()
+              .mode(SaveMode.ErrorIfExists)
+              .format(format.toString())
+              .save(staging.toString());
+          // Read back with the written schema: no second pass to infer it (JSON).
+          Dataset<Row> written =
+              spark
+                  .read()
+                  .schema(table.schema())
+                  .format(format.toString())
+                  .load(staging.toString());
+          return checkOnePerToken(written, seqIds, lengths, output);
+        });
+  }
+
+  /**
+   * @return the number of rows of {@code written}
+   * @throws IllegalStateException naming the first sequences whose rows are not one per token
+   */
+  static long checkOnePerToken(
+      Dataset<Row> written, List<Object> seqIds, long[] lengths, String output) {
+    Map<Object, Integer> index = new HashMap<>();
+    for (int i = 0; i < seqIds.size(); i++) {
+      index.put(seqIds.get(i), i);
+    }
+    List<Row> stats =
+        written
+            .groupBy(col(TokenColumns.SEQ_ID))
+            .agg(
+                count(lit(1)),
+                countDistinct(col(TokenColumns.POS)),
+                min(col(TokenColumns.POS)),
+                max(col(TokenColumns.POS)))
+            .collectAsList();
+    List<String> problems = new ArrayList<>();
+    boolean[] seen = new boolean[lengths.length];
+    long total = 0;
+    for (Row r : stats) {
+      Object raw = r.get(0);
+      Object id = raw instanceof Number ? (Object) ((Number) raw).longValue() : raw;
+      long rows = r.getLong(1);
+      long distinct = r.getLong(2);
+      total += rows;
+      Integer i = id == null ? null : index.get(id);
+      if (i == null) {
+        problems.add(rows + " row(s) of seq_id=" + id + ", which is not in the input");
+        continue;
+      }
+      seen[i] = true;
+      long n = lengths[i];
+      long lo = r.isNullAt(3) ? -1 : ((Number) r.get(3)).longValue();
+      long hi = r.isNullAt(4) ? -1 : ((Number) r.get(4)).longValue();
+      if (rows != n || distinct != n || lo != 0 || hi != n - 1) {
+        problems.add(
+            "seq_id="
+                + id
+                + " has "
+                + rows
+                + " rows with "
+                + distinct
+                + " distinct positions in "
+                + lo
+                + "…"
+                + hi
+                + " for "
+                + n
+                + " tokens");
+      }
+    }
+    for (int i = 0; i < seen.length; i++) {
+      if (!seen[i]) {
+        problems.add("seq_id=" + seqIds.get(i) + " has no rows for " + lengths[i] + " tokens");
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException(
+          "output check failed, not one row per input token ("
+              + problems.size()
+              + " sequence(s)): "
+              + String.join("; ", problems.subList(0, Math.min(3, problems.size())))
+              + (problems.size() > 3 ? "; …" : "")
+              + "; nothing written to "
+              + output);
+    }
+    return total;
   }
 
   /**

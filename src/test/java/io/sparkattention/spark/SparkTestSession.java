@@ -5,7 +5,7 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * One local[2] Spark session shared by all Spark tests of the JVM (surefire reuses one fork), set
+ * One local[2,4] Spark session shared by all Spark tests of the JVM (surefire reuses one fork), set
  * up through spark-testing-base with the UI off and the driver on loopback.
  */
 public final class SparkTestSession {
@@ -18,7 +18,9 @@ public final class SparkTestSession {
     @Override
     public SparkConf conf() {
       return super.conf()
-          .setMaster("local[2]")
+          // Two threads, and four attempts per task as on a cluster (spark.task.maxFailures): a
+          // failed attempt is retried, so FaultToleranceSparkTest can inject failures.
+          .setMaster("local[2,4]")
           .set("spark.ui.enabled", "false")
           .set("spark.driver.host", "127.0.0.1")
           .set("spark.driver.bindAddress", "127.0.0.1")
