@@ -21,7 +21,8 @@ import org.apache.spark.sql.SparkSession;
  *       partition has gone through (so the stage's side effects, shuffle files or output files of
  *       that attempt, are half done and must be discarded);
  *   <li>{@value #SLOW_KEY}{@code =RULES}: the task sleeps {@value #SLOW_MILLIS_KEY} ms (default
- *       {@value #DEFAULT_SLOW_MILLIS}) before its first record (a straggler for speculation).
+ *       {@value #DEFAULT_SLOW_MILLIS}) once its whole partition has gone through: a straggler whose
+ *       output is written but not committed, for speculation to race.
  * </ul>
  *
  * <p>{@code RULES} is {@code stage:partitions[;stage:partitions…]}, a stage one of {@code route}
@@ -153,22 +154,32 @@ public final class FaultInjection implements Serializable {
       return it;
     }
     return new Iterator<>() {
-      private boolean started;
+      private boolean ended;
 
       @Override
       public boolean hasNext() {
-        if (slowIt && !started) {
-          started = true;
+        if (it.hasNext()) {
+          return true;
+        }
+        if (!ended) {
+          ended = true;
+          end();
+        }
+        return false;
+      }
+
+      /** After the whole partition went through: the attempt's output exists, uncommitted. */
+      private void end() {
+        if (slowIt) {
           try {
             Thread.sleep(slowMillis);
           } catch (InterruptedException e) {
-            // Killed (another attempt won): stop here.
+            // Killed: another attempt of this task won.
             Thread.currentThread().interrupt();
             throw new InjectedFault("stalled " + stage + " task interrupted", e);
           }
         }
-        boolean more = it.hasNext();
-        if (!more && failIt) {
+        if (failIt) {
           throw new InjectedFault(
               "injected failure of the first attempt of "
                   + stage
@@ -179,12 +190,10 @@ public final class FaultInjection implements Serializable {
                   + ")",
               null);
         }
-        return more;
       }
 
       @Override
       public T next() {
-        hasNext();
         return it.next();
       }
     };

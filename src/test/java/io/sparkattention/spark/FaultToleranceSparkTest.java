@@ -77,9 +77,7 @@ class FaultToleranceSparkTest {
             "window local, parquet",
             spec(Mask.window(5), 1, Strategy.WINDOW),
             true,
-            "route:0;tile:*"),
-        Arguments.of(
-            "single causal, json", spec(Mask.causal(), 1, Strategy.SINGLE), false, "tile:1"));
+            "route:0;tile:*"));
   }
 
   @ParameterizedTest(name = "{0}: {3}")
