@@ -157,6 +157,9 @@ public final class AttentionPipeline {
         attendedValid = reduced.valid();
         pyramid = reduced.levels();
       }
+      if (context == null) {
+        InputValidator.checkWindow(spec.mask(), attendedValid);
+      }
       DistributedAttention.Context keys = context == null ? null : readContext(spark, context);
       if (maps != null) {
         // the sequences attention runs over: the input's, or the pyramid's top level

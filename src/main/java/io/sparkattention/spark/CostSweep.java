@@ -187,6 +187,15 @@ public final class CostSweep {
               n);
           continue;
         }
+        if (c.mask().kind() == Mask.Kind.WINDOW && s.input() == null && c.mask().window() >= n) {
+          LOG.info(
+              "[{}/{}] {} n={}: skipped, the window reaches past the sequence (local = global)",
+              done,
+              total,
+              c.name(),
+              n);
+          continue;
+        }
         List<Measured> runs = new ArrayList<>();
         for (int r = 0; r < s.repeats(); r++) {
           runs.add(run(spark, s, c, input, spec));

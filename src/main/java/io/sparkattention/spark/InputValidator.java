@@ -1,5 +1,6 @@
 package io.sparkattention.spark;
 
+import io.sparkattention.kernel.Mask;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -43,6 +44,29 @@ public final class InputValidator {
     ValidationSummary summary =
         rows.mapPartitions(new SummarizeFn(cols)).treeReduce(ValidationSummary::merge);
     return check(summary, cols, what);
+  }
+
+  /**
+   * Refuses a window that reaches past every sequence of the table: no token's attention would
+   * differ from global attention (a causal window: from plain causal attention), which is then what
+   * the user should ask for.
+   *
+   * @throws InputException naming the window and the longest sequence
+   */
+  public static void checkWindow(Mask mask, ValidTable valid) {
+    boolean local = mask.kind() == Mask.Kind.WINDOW;
+    if (!(local || mask.kind() == Mask.Kind.CAUSAL_WINDOW) || mask.window() < valid.maxLength()) {
+      return;
+    }
+    throw new InputException(
+        "--window "
+            + mask.window()
+            + " is too large: the longest sequence has "
+            + valid.maxLength()
+            + " tokens, so every token would see its whole sequence; "
+            + (local ? "use --attention global" : "drop --window for plain causal attention")
+            + " or a window below "
+            + valid.maxLength());
   }
 
   static ValidTable check(ValidationSummary s, TokenColumns cols, String what) {

@@ -11,6 +11,8 @@ import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.SparkTestSession;
 import io.sparkattention.spark.TableFormat;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.StringJoiner;
+import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.ml.linalg.SQLDataTypes;
@@ -305,11 +308,15 @@ class AttentionJobSparkTest {
     Files.createDirectories(out);
     Path old = Files.writeString(out.resolve("old-result.txt"), "keep me unless --overwrite");
 
-    InputException e =
-        assertThrows(InputException.class, () -> run(input, out, "--attention", "global"));
-    assertTrue(e.getMessage().contains(out.toString()), e.getMessage());
-    assertTrue(e.getMessage().contains("--overwrite"), e.getMessage());
+    Launch l = launch(withIo(input, out, "--attention", "global"));
+    assertEquals(JobLauncher.USAGE_ERROR, l.code());
+    assertEquals(
+        "error: output path already exists: " + out + " (use --overwrite to replace it)",
+        l.err().strip());
     assertTrue(Files.exists(old), "the old output is untouched");
+    try (Stream<Path> files = Files.list(out)) {
+      assertEquals(1, files.count(), "nothing added to the existing output");
+    }
 
     run(input, out, "--attention", "global", "--overwrite");
     assertFalse(Files.exists(old), "the old output is gone");
@@ -638,7 +645,48 @@ class AttentionJobSparkTest {
             "window strategy with global attention",
             goodJson(),
             "--attention global --strategy window",
-            "strategy 'window' needs a windowed mask"));
+            "strategy 'window' needs a windowed mask"),
+        bad(
+            "pos holding strings",
+            jsonWith(2, line("\"a\"", "\"2\"", vec)),
+            "--attention global",
+            "column pos has type string; expected an integer type"),
+        bad(
+            "window too large",
+            goodJson(),
+            "--attention local --window 4",
+            "--window 4 is too large: the longest sequence has 4 tokens",
+            "use --attention global"),
+        bad(
+            "causal window too large",
+            goodJson(),
+            "--attention causal --window 9",
+            "--window 9 is too large",
+            "drop --window for plain causal attention"),
+        bad(
+            "unreadable file (not Parquet)",
+            dir -> Files.writeString(dir.resolve("in.parquet"), "seq_id,pos,x\n").toString(),
+            "--attention global",
+            "cannot read input ",
+            "in.parquet as parquet: "),
+        bad(
+            "unreadable path (unknown file system)",
+            dir -> "nosuch://bucket/in.parquet",
+            "--attention global",
+            "cannot read input path nosuch://bucket/in.parquet: ",
+            "No FileSystem for scheme \"nosuch\""),
+        bad(
+            "plan too large for memory",
+            dir -> {
+              List<String> lines = new ArrayList<>();
+              for (int p = 0; p < 20_000; p++) {
+                lines.add(line("\"long\"", String.valueOf(p), "[0.5]"));
+              }
+              return json(lines).make(dir);
+            },
+            "--attention global --strategy single --block-size 20000",
+            "strategy single needs about ",
+            "use --strategy blocks"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -651,13 +699,31 @@ class AttentionJobSparkTest {
       options.add(o.equals("W") ? dir.resolve("w.json").toString() : o);
     }
     Path out = dir.resolve("out");
-    InputException e =
-        assertThrows(InputException.class, () -> run(input, out, options.toArray(new String[0])));
+    // As the user runs it: through the launcher, which prints what they see.
+    Launch l = launch(withIo(input, out, options.toArray(new String[0])));
+    assertEquals(JobLauncher.USAGE_ERROR, l.code(), l.err());
+    assertEquals("", l.out());
+    String err = l.err().strip();
+    assertFalse(err.contains("\tat "), "no stack trace without --verbose:\n" + err);
+    assertEquals(1, err.lines().count(), "one line:\n" + err);
+    assertTrue(err.startsWith("error: "), err);
     for (String part : bad.expected()) {
-      assertTrue(e.getMessage().contains(part), "'" + part + "' not in: " + e.getMessage());
+      assertTrue(err.contains(part), "'" + part + "' not in: " + err);
     }
     assertFalse(Files.exists(out), "nothing written");
     assertNoStaging(dir);
+  }
+
+  @Test
+  void verboseShowsTheStackTraceOfABadInput() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "verbose");
+    String input = jsonWith(3, line("\"a\"", "-1", json(smallVector(1, D)))).make(dir);
+    Path out = dir.resolve("out");
+    Launch l = launch(withIo(input, out, "--attention", "global", "--verbose"));
+    assertEquals(JobLauncher.USAGE_ERROR, l.code());
+    assertTrue(l.err().startsWith("error: invalid input: 1 bad row(s)"), l.err());
+    assertTrue(l.err().contains("\tat io.sparkattention."), l.err());
+    assertFalse(Files.exists(out));
   }
 
   // ------------------------------------------------------------------ running the job
@@ -666,6 +732,32 @@ class AttentionJobSparkTest {
     List<String> a = new ArrayList<>(List.of("--input", input, "--output", out.toString()));
     a.addAll(Arrays.asList(options));
     return a.toArray(new String[0]);
+  }
+
+  /** The job's command line on the shared session: options, run and errors as its main has them. */
+  @CommandLine.Command(name = "attention")
+  static final class OnSharedSession implements Callable<Integer> {
+    @CommandLine.Mixin AttentionJob job = new AttentionJob();
+
+    @Override
+    public Integer call() {
+      AttentionJob.run(spark, job.config());
+      return 0;
+    }
+  }
+
+  /** Exit code, standard output and standard error of a launch. */
+  record Launch(int code, String out, String err) {}
+
+  /** Runs the job as {@code main} would (exit code and messages), on the shared session. */
+  static Launch launch(String... args) {
+    OnSharedSession command = new OnSharedSession();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code =
+        JobLauncher.execute(
+            command, args, () -> command.job.verbose, new PrintWriter(out), new PrintWriter(err));
+    return new Launch(code, out.toString(), err.toString());
   }
 
   /** Parses the options as the command line would and runs the job. */

@@ -1,0 +1,436 @@
+package io.sparkattention.job;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.sparkattention.spark.FaultInjection;
+import io.sparkattention.spark.OutputFiles;
+import io.sparkattention.spark.SyntheticTokens;
+import io.sparkattention.spark.TaskAttemptListener;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.spark.SparkConf;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import picocli.CommandLine;
+
+/**
+ * The attention job on a real standalone cluster on loopback ({@code jobs/local-cluster}: a Master
+ * and two Workers, one executor of one core each): the sample job submitted with {@code
+ * jobs/attention} writes the same bytes as in local mode; then, with this JVM as the driver, failed
+ * first attempts, speculative copies and a Worker killed mid-job (with its executor and the shuffle
+ * files on it) all leave the output byte-identical to a clean run. Run by failsafe in {@code mvn
+ * verify}; the cluster is always stopped, and a failure shows the tail of its logs.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class LocalClusterIT {
+  static final String MASTER = "spark://127.0.0.1:7077";
+  static final Path ROOT = Path.of("").toAbsolutePath();
+  static final Path CLUSTER = ROOT.resolve("target/local-cluster");
+  static final Path WORK = ROOT.resolve("target/it-local-cluster");
+  static final long JOB_TIMEOUT_SECONDS = 240;
+
+  /** The sample job's options, with a fixed partition count so every run cuts files alike. */
+  static final List<String> SAMPLE =
+      List.of(
+          "--input",
+          "sample-data/tokens.jsonl",
+          "--attention",
+          "global",
+          "--heads",
+          "2",
+          "--weights",
+          "sample-data/weights.json",
+          "--partitions",
+          "4");
+
+  /** The sample with a merge stage: causal attention cut into key groups. */
+  static final List<String> SAMPLE_BLOCKS =
+      List.of(
+          "--input",
+          "sample-data/tokens.jsonl",
+          "--attention",
+          "causal",
+          "--heads",
+          "2",
+          "--weights",
+          "sample-data/weights.json",
+          "--strategy",
+          "blocks",
+          "--block-size",
+          "64",
+          "--query-tile-blocks",
+          "2",
+          "--key-tile-blocks",
+          "2",
+          "--partitions",
+          "4");
+
+  static SparkSession spark;
+  static boolean started;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    deleteTree(WORK);
+    Files.createDirectories(WORK);
+    if (run(60, "jobs/local-cluster", "status").code() == 0) {
+      run(60, "jobs/local-cluster", "stop"); // left over from an interrupted run
+    }
+    long t0 = System.nanoTime();
+    Result r = run(180, "jobs/local-cluster", "start");
+    started = true;
+    assertEquals(0, r.code(), "jobs/local-cluster start failed:\n" + r.output() + diagnostics());
+    assertTrue(r.output().contains("workers:    2 alive of 2"), r.output());
+    System.out.printf("LocalClusterIT: cluster started in %.1f s%n", seconds(t0));
+  }
+
+  @AfterAll
+  static void stopCluster() throws Exception {
+    try {
+      if (spark != null) {
+        spark.stop();
+      }
+    } finally {
+      if (started) {
+        Result r = run(60, "jobs/local-cluster", "stop");
+        System.out.println("LocalClusterIT: " + r.output().strip());
+      }
+    }
+  }
+
+  @Test
+  @Order(1)
+  void sampleJobOnTheClusterWritesTheBytesOfLocalMode() throws Exception {
+    Path onCluster = WORK.resolve("sample-cluster");
+    Path local = WORK.resolve("sample-local");
+    long t0 = System.nanoTime();
+    Result c = submit(MASTER, onCluster, SAMPLE);
+    System.out.printf("LocalClusterIT: sample job on the cluster %.1f s%n", seconds(t0));
+    assertEquals(0, c.code(), "cluster run failed:\n" + c.output() + diagnostics());
+    long t1 = System.nanoTime();
+    Result l = submit("local[2]", local, SAMPLE);
+    System.out.printf("LocalClusterIT: sample job in local mode %.1f s%n", seconds(t1));
+    assertEquals(0, l.code(), "local run failed:\n" + l.output());
+
+    // It really ran on the cluster: both Workers started an executor for it.
+    for (String w : List.of("worker1", "worker2")) {
+      try (Stream<Path> apps = Files.list(CLUSTER.resolve("work").resolve(w))) {
+        assertTrue(apps.anyMatch(p -> p.getFileName().toString().startsWith("app-")), w);
+      }
+    }
+    assertEquals(4, OutputFiles.parts(onCluster).size());
+    assertArrayEquals(
+        OutputFiles.bytes(local), OutputFiles.bytes(onCluster), "cluster and local bytes differ");
+  }
+
+  @Test
+  @Order(2)
+  void failedFirstAttemptsOnTheClusterGiveTheCleanRunsBytes() throws Exception {
+    SparkSession s = clusterSession();
+    Path clean = WORK.resolve("blocks-clean");
+    runJob(s, clean, SAMPLE_BLOCKS);
+    TaskAttemptListener attempts = new TaskAttemptListener();
+    Path faulty = WORK.resolve("blocks-faulty");
+    withListener(
+        s,
+        attempts,
+        () -> {
+          s.conf().set(FaultInjection.FAIL_KEY, "route:*;tile:*;merge:*");
+          try {
+            runJob(s, faulty, SAMPLE_BLOCKS);
+          } finally {
+            s.conf().unset(FaultInjection.FAIL_KEY);
+          }
+        });
+    assertTrue(
+        attempts.failuresWith("InjectedFault") >= 3,
+        "faults in all three stages: " + attempts.failures());
+    assertArrayEquals(OutputFiles.bytes(clean), OutputFiles.bytes(faulty));
+  }
+
+  @Test
+  @Order(3)
+  void speculativeCopiesGiveTheCleanRunsBytes() throws Exception {
+    SparkSession s = clusterSession();
+    Path clean = WORK.resolve("blocks-clean");
+    if (!Files.exists(clean)) {
+      runJob(s, clean, SAMPLE_BLOCKS);
+    }
+    TaskAttemptListener attempts = new TaskAttemptListener();
+    Path speculated = WORK.resolve("blocks-speculated");
+    long t0 = System.nanoTime();
+    withListener(
+        s,
+        attempts,
+        () -> {
+          // Stragglers that have written their whole partition (tile: shuffle files; merge: output
+          // files) and then stall: speculation must run copies and commit exactly one attempt.
+          s.conf().set(FaultInjection.SLOW_KEY, "tile:0;merge:1");
+          s.conf().set(FaultInjection.SLOW_MILLIS_KEY, "120000");
+          try {
+            runJob(s, speculated, SAMPLE_BLOCKS);
+          } finally {
+            s.conf().unset(FaultInjection.SLOW_KEY);
+            s.conf().unset(FaultInjection.SLOW_MILLIS_KEY);
+          }
+        });
+    double took = seconds(t0);
+    System.out.printf("LocalClusterIT: speculated run %.1f s%n", took);
+    assertTrue(attempts.speculativeLaunched() >= 2, "speculative copies: " + attempts.failures());
+    assertTrue(took < 120, "speculative copies replaced the stalled attempts: " + took + " s");
+    assertArrayEquals(OutputFiles.bytes(clean), OutputFiles.bytes(speculated));
+  }
+
+  @Test
+  @Order(4)
+  void aWorkerKilledMidJobStillGivesTheCleanRunsBytes() throws Exception {
+    SparkSession s = clusterSession();
+    // JSON, whose files are byte-deterministic. (Parquet files written by different JVMs can
+    // differ in their footers' lists of column encodings, which parquet-mr keeps in a HashSet,
+    // even when every row is bit-identical.)
+    Path input = WORK.resolve("synthetic.json");
+    Dataset<Row> synthetic = SyntheticTokens.generate(s, 2, 8192, 16, 11);
+    synthetic
+        .withColumn(
+            "x", org.apache.spark.ml.functions.vector_to_array(synthetic.col("x"), "float64"))
+        .write()
+        .json(input.toString());
+    List<String> options =
+        List.of(
+            "--input",
+            input.toString(),
+            "--attention",
+            "global",
+            "--strategy",
+            "blocks",
+            "--block-size",
+            "256",
+            "--query-tile-blocks",
+            "4",
+            "--key-tile-blocks",
+            "4",
+            "--partitions",
+            "8");
+    Path clean = WORK.resolve("synthetic-clean");
+    long t0 = System.nanoTime();
+    runJob(s, clean, options);
+    System.out.printf("LocalClusterIT: synthetic job, clean %.1f s%n", seconds(t0));
+
+    // Kill worker 2 (and its executor) as soon as a tile task (reads one shuffle, writes the
+    // next) has finished on it: its shuffle files are lost with it and must be recomputed.
+    long workerPid = Long.parseLong(Files.readString(CLUSTER.resolve("pids/worker2.pid")).strip());
+    AtomicBoolean killed = new AtomicBoolean();
+    SparkListener killer =
+        new SparkListener() {
+          @Override
+          public void onTaskEnd(SparkListenerTaskEnd end) {
+            boolean tileTask =
+                end.taskType().equals("ShuffleMapTask")
+                    && end.taskMetrics() != null
+                    && end.taskMetrics().shuffleReadMetrics().recordsRead() > 0
+                    && end.taskMetrics().shuffleWriteMetrics().recordsWritten() > 0;
+            if (tileTask
+                && end.taskInfo().successful()
+                && end.taskInfo().host().equals("127.0.0.2")
+                && killed.compareAndSet(false, true)) {
+              killTree(workerPid);
+            }
+          }
+        };
+    TaskAttemptListener attempts = new TaskAttemptListener();
+    Path afterKill = WORK.resolve("synthetic-killed");
+    long t1 = System.nanoTime();
+    s.sparkContext().addSparkListener(killer);
+    try {
+      withListener(s, attempts, () -> runJob(s, afterKill, options));
+    } finally {
+      s.sparkContext().removeSparkListener(killer);
+    }
+    System.out.printf("LocalClusterIT: synthetic job, worker killed %.1f s%n", seconds(t1));
+    assertTrue(killed.get(), "no tile task finished on worker 2, nothing was killed");
+    assertTrue(attempts.executorsRemoved() >= 1, "the executor was lost: " + attempts.failures());
+    assertEquals(2 * 8192, s.read().json(afterKill.toString()).count());
+    assertArrayEquals(OutputFiles.bytes(clean), OutputFiles.bytes(afterKill));
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** This JVM as the driver of an application on the cluster, with speculation on. */
+  static synchronized SparkSession clusterSession() throws Exception {
+    if (spark != null) {
+      return spark;
+    }
+    SparkConf conf = new SparkConf().setMaster(MASTER).setAppName("spark-attention LocalClusterIT");
+    defaults().forEach(conf::set);
+    conf.set("spark.jars", shadedJar().toString())
+        .set("spark.ui.enabled", "false")
+        .set("spark.speculation", "true")
+        .set("spark.speculation.interval", "100ms")
+        .set("spark.speculation.quantile", "0.5")
+        .set("spark.speculation.multiplier", "2");
+    long t0 = System.nanoTime();
+    spark = SparkSession.builder().config(conf).getOrCreate();
+    // Wait for both executors: the driver counts itself too.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (spark.sparkContext().getExecutorMemoryStatus().size() < 3) {
+      if (System.nanoTime() > deadline) {
+        fail("executors did not register within 90 s" + diagnostics());
+      }
+      Thread.sleep(200);
+    }
+    System.out.printf("LocalClusterIT: driver with 2 executors up in %.1f s%n", seconds(t0));
+    return spark;
+  }
+
+  /** conf/spark-defaults.conf as the launcher passes it to spark-submit. */
+  static Map<String, String> defaults() throws IOException {
+    Map<String, String> m = new HashMap<>();
+    for (String line : Files.readAllLines(ROOT.resolve("conf/spark-defaults.conf"))) {
+      String t = line.strip();
+      if (t.isEmpty() || t.startsWith("#")) {
+        continue;
+      }
+      String[] kv = t.split("\\s+", 2);
+      m.put(kv[0], kv.length > 1 ? kv[1] : "");
+    }
+    return m;
+  }
+
+  static Path shadedJar() throws IOException {
+    try (Stream<Path> files = Files.list(ROOT.resolve("target"))) {
+      return files
+          .filter(p -> p.getFileName().toString().matches("spark-attention-.*\\.jar"))
+          .filter(p -> !p.getFileName().toString().contains("-tests"))
+          .findFirst()
+          .orElseThrow(() -> new IllegalStateException("no shaded jar in target/: mvn package"));
+    }
+  }
+
+  /** Runs the attention job in this JVM on {@code s}, as its main would. */
+  static void runJob(SparkSession s, Path out, List<String> options) {
+    List<String> args = new ArrayList<>(options);
+    args.addAll(List.of("--output", out.toString()));
+    AttentionJob job = new AttentionJob();
+    new CommandLine(job).parseArgs(args.toArray(new String[0]));
+    AttentionJob.run(s, job.config());
+  }
+
+  interface Body {
+    void run() throws Exception;
+  }
+
+  static void withListener(SparkSession s, TaskAttemptListener l, Body body) throws Exception {
+    s.sparkContext().addSparkListener(l);
+    try {
+      body.run();
+    } finally {
+      s.sparkContext().listenerBus().waitUntilEmpty();
+      s.sparkContext().removeSparkListener(l);
+    }
+  }
+
+  /** SIGKILL a process and everything it started (a Worker and its executor). */
+  static void killTree(long pid) {
+    ProcessHandle.of(pid)
+        .ifPresent(
+            p -> {
+              p.descendants().forEach(ProcessHandle::destroyForcibly);
+              p.destroyForcibly();
+            });
+  }
+
+  /** jobs/attention with a master, writing to {@code out}. */
+  static Result submit(String master, Path out, List<String> options) throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "jobs/attention", "--master", master, "--conf", "spark.ui.enabled=false", "--"));
+    cmd.addAll(options);
+    cmd.addAll(List.of("--output", out.toString()));
+    return run(JOB_TIMEOUT_SECONDS, cmd.toArray(new String[0]));
+  }
+
+  record Result(int code, String output) {}
+
+  /** Runs a command from the project root; output and errors together; killed on timeout. */
+  static Result run(long timeoutSeconds, String... cmd) throws Exception {
+    Path log = Files.createTempFile(WORK, "cmd", ".log");
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile());
+    pb.environment().remove("SPARK_HOME"); // the launcher would look for bin/spark-submit there
+    pb.environment().put("SA_SKIP_BUILD", "1"); // the jar this build made, never a nested build
+    pb.redirectErrorStream(true).redirectOutput(log.toFile());
+    Process p = pb.start();
+    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly().waitFor();
+      return new Result(
+          -1,
+          String.join(" ", cmd)
+              + " timed out after "
+              + timeoutSeconds
+              + " s\n"
+              + Files.readString(log, StandardCharsets.UTF_8));
+    }
+    return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+  }
+
+  /** The last lines of the cluster's logs and of each executor's stderr. */
+  static String diagnostics() {
+    StringBuilder b = new StringBuilder("\n--- cluster logs (" + CLUSTER + ")\n");
+    try (Stream<Path> files = Files.walk(CLUSTER)) {
+      List<Path> logs =
+          files
+              .filter(Files::isRegularFile)
+              .filter(p -> p.toString().endsWith(".log") || p.endsWith("stderr"))
+              .sorted(Comparator.comparing(Path::toString))
+              .collect(Collectors.toList());
+      for (Path l : logs) {
+        List<String> lines = Files.readAllLines(l, StandardCharsets.UTF_8);
+        b.append("--- ").append(ROOT.relativize(l)).append('\n');
+        lines
+            .subList(Math.max(0, lines.size() - 20), lines.size())
+            .forEach(x -> b.append(x).append('\n'));
+      }
+    } catch (IOException e) {
+      b.append("(cannot read the logs: ").append(e).append(")\n");
+    }
+    return b.toString();
+  }
+
+  static double seconds(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
+        Files.delete(p);
+      }
+    }
+  }
+}
