@@ -65,11 +65,22 @@ public final class JobLauncher {
             }
             return USAGE_ERROR;
           }
-          // Only the first line: a Spark task failure's message carries the executor's stack
-          // trace and the driver's ("Driver stacktrace: ..."), for --verbose only.
-          String message = String.valueOf(ex);
-          int nl = message.indexOf('\n');
-          err.println("error: " + (nl < 0 ? message : message.substring(0, nl)).strip());
+          // One line: what went wrong at the bottom (a task failure arrives wrapped in Spark's
+          // job and write failures, whose messages carry the executor's and the driver's stack
+          // traces, for --verbose only).
+          Throwable root = ex;
+          while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+          }
+          String message = firstLine(String.valueOf(ex));
+          if (root != ex) {
+            message =
+                "job failed: "
+                    + root.getClass().getSimpleName()
+                    + ": "
+                    + firstLine(root.getMessage());
+          }
+          err.println("error: " + message);
           if (verbose.getAsBoolean()) {
             ex.printStackTrace(err);
           } else {
@@ -78,6 +89,14 @@ public final class JobLauncher {
           return RUN_ERROR;
         });
     return cli.execute(args);
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "(no message)";
+    }
+    int nl = s.indexOf('\n');
+    return (nl < 0 ? s : s.substring(0, nl)).strip();
   }
 
   private static InputException findInputException(Throwable t) {

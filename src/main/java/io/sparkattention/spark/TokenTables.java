@@ -83,8 +83,21 @@ public final class TokenTables {
     } catch (InputException e) {
       throw e;
     } catch (Exception e) {
+      // The innermost cause says what is wrong with the file; the outer ones are Spark's job
+      // failure, whose message carries the executor's stack trace.
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
       throw new InputException(
-          "cannot read " + what + " " + path + " as " + format + ": " + firstLine(e.getMessage()),
+          "cannot read "
+              + what
+              + " "
+              + path
+              + " as "
+              + format
+              + ": "
+              + firstLine(root.getMessage()),
           e);
     }
   }

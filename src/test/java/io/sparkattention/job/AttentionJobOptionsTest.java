@@ -371,10 +371,7 @@ class AttentionJobOptionsTest {
     assertEquals(JobLauncher.RUN_ERROR, l.code());
     String[] lines = l.err().strip().split("\\R");
     assertEquals(2, lines.length, "no stack trace without --verbose:\n" + l.err());
-    assertEquals(
-        "error: java.lang.IllegalStateException: Job aborted due to stage failure: Lost task 1.0:"
-            + " java.lang.IllegalArgumentException: row 0: max is Infinity",
-        lines[0]);
+    assertEquals("error: job failed: IllegalArgumentException: row 0: max is Infinity", lines[0]);
     assertEquals("(run with --verbose for the stack trace)", lines[1]);
 
     Launch verbose = launchFailing("--verbose");

@@ -362,6 +362,18 @@ class AttentionJobSparkTest {
     assertThrows(Exception.class, () -> run(input, fresh, options));
     assertFalse(Files.exists(fresh), "nothing at the output path after a failed run");
     assertNoStaging(dir);
+
+    // As the user sees it: exit 1, the innermost cause in one line, no stack trace.
+    Launch l = launch(withIo(input, fresh, options));
+    assertEquals(JobLauncher.RUN_ERROR, l.code(), l.err());
+    String[] lines = l.err().strip().split("\\R");
+    assertEquals(2, lines.length, l.err());
+    assertTrue(lines[0].startsWith("error: job failed: "), lines[0]);
+    assertTrue(lines[0].contains("Infinity"), lines[0]);
+    assertEquals("(run with --verbose for the stack trace)", lines[1]);
+    assertFalse(l.err().contains("\tat "), l.err());
+    assertFalse(Files.exists(fresh));
+    assertNoStaging(dir);
   }
 
   // ------------------------------------------------------------------ bad input and options
