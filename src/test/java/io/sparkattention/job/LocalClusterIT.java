@@ -126,12 +126,14 @@ class LocalClusterIT {
     Path onCluster = WORK.resolve("sample-cluster");
     Path local = WORK.resolve("sample-local");
     long t0 = System.nanoTime();
-    Result c = submit(MASTER, onCluster, SAMPLE);
-    System.out.printf("LocalClusterIT: sample job on the cluster %.1f s%n", seconds(t0));
+    // Both at once: the cluster run spends much of its time waiting for executors to start.
+    Launched cluster = submit(MASTER, onCluster, SAMPLE);
+    Launched inLocalMode = submit("local[2]", local, SAMPLE);
+    Result c = cluster.await();
+    Result l = inLocalMode.await();
+    System.out.printf(
+        "LocalClusterIT: sample job on the cluster and in local mode %.1f s%n", seconds(t0));
     assertEquals(0, c.code(), "cluster run failed:\n" + c.output() + diagnostics());
-    long t1 = System.nanoTime();
-    Result l = submit("local[2]", local, SAMPLE);
-    System.out.printf("LocalClusterIT: sample job in local mode %.1f s%n", seconds(t1));
     assertEquals(0, l.code(), "local run failed:\n" + l.output());
 
     // It really ran on the cluster: both Workers started an executor for it.
@@ -197,7 +199,9 @@ class LocalClusterIT {
           }
         });
     double took = seconds(t0);
-    System.out.printf("LocalClusterIT: speculated run %.1f s%n", took);
+    System.out.printf(
+        "LocalClusterIT: speculated run %.1f s, %d speculative copies%n",
+        took, attempts.speculativeLaunched());
     assertTrue(attempts.speculativeLaunched() >= 2, "speculative copies: " + attempts.failures());
     assertTrue(took < 120, "speculative copies replaced the stalled attempts: " + took + " s");
     assertArrayEquals(OutputFiles.bytes(clean), OutputFiles.bytes(speculated));
@@ -268,7 +272,10 @@ class LocalClusterIT {
     } finally {
       s.sparkContext().removeSparkListener(killer);
     }
-    System.out.printf("LocalClusterIT: synthetic job, worker killed %.1f s%n", seconds(t1));
+    System.out.printf(
+        "LocalClusterIT: synthetic job, worker killed %.1f s (%d executor(s) lost, %d failed"
+            + " attempts)%n",
+        seconds(t1), attempts.executorsRemoved(), attempts.failures().size());
     assertTrue(killed.get(), "no tile task finished on worker 2, nothing was killed");
     assertTrue(attempts.executorsRemoved() >= 1, "the executor was lost: " + attempts.failures());
     assertEquals(2 * 8192, s.read().json(afterKill.toString()).count());
@@ -361,39 +368,50 @@ class LocalClusterIT {
             });
   }
 
-  /** jobs/attention with a master, writing to {@code out}. */
-  static Result submit(String master, Path out, List<String> options) throws Exception {
+  /** jobs/attention with a master, writing to {@code out}, started in the background. */
+  static Launched submit(String master, Path out, List<String> options) throws IOException {
     List<String> cmd =
         new ArrayList<>(
             List.of(
                 "jobs/attention", "--master", master, "--conf", "spark.ui.enabled=false", "--"));
     cmd.addAll(options);
     cmd.addAll(List.of("--output", out.toString()));
-    return run(JOB_TIMEOUT_SECONDS, cmd.toArray(new String[0]));
+    return start(JOB_TIMEOUT_SECONDS, cmd.toArray(new String[0]));
   }
 
   record Result(int code, String output) {}
 
-  /** Runs a command from the project root; output and errors together; killed on timeout. */
-  static Result run(long timeoutSeconds, String... cmd) throws Exception {
+  /** A command running in the background; {@link #await} waits for it, killing it on timeout. */
+  record Launched(Process process, Path log, long timeoutSeconds, String command) {
+    Result await() throws Exception {
+      if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly().waitFor();
+        return new Result(
+            -1,
+            command
+                + " timed out after "
+                + timeoutSeconds
+                + " s\n"
+                + Files.readString(log, StandardCharsets.UTF_8));
+      }
+      return new Result(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+    }
+  }
+
+  /** Starts a command from the project root, output and errors together into a log file. */
+  static Launched start(long timeoutSeconds, String... cmd) throws IOException {
     Path log = Files.createTempFile(WORK, "cmd", ".log");
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile());
     pb.environment().remove("SPARK_HOME"); // the launcher would look for bin/spark-submit there
     pb.environment().put("SA_SKIP_BUILD", "1"); // the jar this build made, never a nested build
     pb.redirectErrorStream(true).redirectOutput(log.toFile());
-    Process p = pb.start();
-    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly().waitFor();
-      return new Result(
-          -1,
-          String.join(" ", cmd)
-              + " timed out after "
-              + timeoutSeconds
-              + " s\n"
-              + Files.readString(log, StandardCharsets.UTF_8));
-    }
-    return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+    return new Launched(pb.start(), log, timeoutSeconds, String.join(" ", cmd));
+  }
+
+  /** Runs a command from the project root and waits for it. */
+  static Result run(long timeoutSeconds, String... cmd) throws Exception {
+    return start(timeoutSeconds, cmd).await();
   }
 
   /** The last lines of the cluster's logs and of each executor's stderr. */
