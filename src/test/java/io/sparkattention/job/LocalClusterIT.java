@@ -34,6 +34,9 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
 import picocli.CommandLine;
 
 /**
@@ -90,6 +93,16 @@ class LocalClusterIT {
 
   static SparkSession spark;
   static boolean started;
+
+  /** Any failure: show what the cluster logged. */
+  @RegisterExtension
+  static final TestWatcher SHOW_LOGS_ON_FAILURE =
+      new TestWatcher() {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+          System.out.println(context.getDisplayName() + " failed" + diagnostics());
+        }
+      };
 
   @BeforeAll
   static void startCluster() throws Exception {
