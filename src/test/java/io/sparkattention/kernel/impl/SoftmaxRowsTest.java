@@ -97,6 +97,46 @@ class SoftmaxRowsTest {
     }
   }
 
+  @Test
+  void expAndSumGiveTheSameBitsColdAndAfterTheJitCompiledThem() {
+    // A retried task on a fresh executor runs this code cold; it must write the bits a warm one
+    // does. (The Vector API's own EXP did not: SVML when compiled, Math.exp before.)
+    for (SoftmaxRows rows : implementations()) {
+      Random rnd = new Random(13);
+      double[] row = randomRow(rnd, 1031);
+      double[] first = row.clone();
+      long firstSum = Double.doubleToRawLongBits(rows.expAndSum(first, 0, first.length, 0.5));
+      for (int it = 0; it < 20_000; it++) {
+        double[] s = row.clone();
+        long sum = Double.doubleToRawLongBits(rows.expAndSum(s, 0, s.length, 0.5));
+        if (sum != firstSum || !java.util.Arrays.equals(s, first)) {
+          throw new AssertionError(
+              rows.name() + ": other bits at call " + it + " than at the first");
+        }
+      }
+    }
+  }
+
+  @Test
+  void vectorExpIsWithinOneUlpOfMathExpOverTheWholeRange() {
+    SoftmaxRows vector = SoftmaxRows.vectorOrNull();
+    double[] s = new double[8];
+    for (double x = -745.3; x < 709.78; x += 0.00731) {
+      java.util.Arrays.fill(s, x);
+      vector.expAndSum(s, 0, s.length, 0.0);
+      double e = Math.exp(x);
+      assertTrue(Math.abs(s[0] - e) <= Math.ulp(e), "exp(" + x + ") = " + s[0] + ", not " + e);
+    }
+    double[] edges = {
+      Double.NaN, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, -746, -745, 709.78, 0, -1e4
+    };
+    double[] got = edges.clone();
+    vector.expAndSum(got, 0, got.length, 0.0);
+    for (int i = 0; i < edges.length; i++) {
+      assertEquals(Math.exp(edges[i]), got[i], 0.0, "exp(" + edges[i] + ")");
+    }
+  }
+
   private static double[] randomRow(Random rnd, int n) {
     double[] s = new double[n];
     for (int j = 0; j < n; j++) {
