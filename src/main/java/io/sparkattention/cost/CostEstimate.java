@@ -19,6 +19,8 @@ package io.sparkattention.cost;
  * @param reduceRecords records of a pyramidal encoder's reduce stage before attention (every input
  *     token once), 0 without one
  * @param reduceBytes that stage's shuffle bytes
+ * @param checkBytes the shuffle of the writer's one-row-per-token check (Spark SQL aggregates the
+ *     written rows' {@code seq_id, pos}), about one record per output row
  */
 public record CostEstimate(
     long tasks,
@@ -30,7 +32,8 @@ public record CostEstimate(
     long partialBytes,
     long peakTaskBytes,
     long reduceRecords,
-    long reduceBytes) {
+    long reduceBytes,
+    long checkBytes) {
 
   /** An estimate of attention alone (no reduce stage before it). */
   public CostEstimate(
@@ -52,11 +55,31 @@ public record CostEstimate(
         partialBytes,
         peakTaskBytes,
         0,
+        0,
         0);
   }
 
-  /** Every shuffle together: the reduce stage's (if any), the routed tokens', the partials'. */
+  /** This estimate with the output check's shuffle bytes set. */
+  public CostEstimate withCheckBytes(long bytes) {
+    return new CostEstimate(
+        tasks,
+        usefulFlops,
+        executedFlops,
+        routedRecords,
+        routedBytes,
+        partialRecords,
+        partialBytes,
+        peakTaskBytes,
+        reduceRecords,
+        reduceBytes,
+        bytes);
+  }
+
+  /**
+   * Every shuffle together: the reduce stage's (if any), the routed tokens', the partials', the
+   * output check's.
+   */
   public long shuffleBytes() {
-    return reduceBytes + routedBytes + partialBytes;
+    return reduceBytes + routedBytes + partialBytes + checkBytes;
   }
 }

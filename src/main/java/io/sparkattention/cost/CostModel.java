@@ -12,7 +12,8 @@ import io.sparkattention.plan.TileTask;
  * (queries and keys differ in cross-attention), stage 2 one partial state per (task, query) when a
  * query has several parts: {@code 2·heads} doubles (max and normaliser per head; hard attention:
  * best score and key) plus the weighted values. Each record also carries framing: the shuffle key
- * and the serializer's headers, {@link Framing}.
+ * and the serializer's headers, {@link Framing}. The writer's check that the output holds one row
+ * per token adds a small shuffle per output row.
  */
 public final class CostModel {
   private CostModel() {}
@@ -23,19 +24,29 @@ public final class CostModel {
    * @param routedRecordBytes stage 1 (task, role, position key and array header)
    * @param partialRecordBytes stage 2 (token key, indices, three array headers)
    * @param reduceRecordBytes a pyramidal encoder's reduce stage (step key, slot, array header)
+   * @param checkRecordBytes the writer's one-row-per-token check, per output row (all of it: Spark
+   *     SQL's aggregation buffer of {@code seq_id, pos})
    */
-  public record Framing(int routedRecordBytes, int partialRecordBytes, int reduceRecordBytes) {
+  public record Framing(
+      int routedRecordBytes, int partialRecordBytes, int reduceRecordBytes, int checkRecordBytes) {
     /**
      * Kryo with our classes registered (conf/spark-defaults.conf), shuffle compression off:
-     * measured 530 bytes per routed record and 569 per partial record at d = 64, one head (512 and
+     * measured 530 bytes per routed record and 570 per partial record at d = 64, one head (512 and
      * 528 of them doubles); 529.5 per reduce record at d = 64 and 145 at d = 16 (the step key is a
-     * variable-length long, a byte longer for later positions).
+     * variable-length long, a byte longer for later positions); 60 per output row for the check
+     * with {@code seq_id}s of up to 8 characters (longer ones add their length, 8-byte aligned).
+     * Measured with jobs/cost-report, 2026-11-25.
      */
-    public static final Framing KRYO_REGISTERED = new Framing(18, 41, 17);
+    public static final Framing KRYO_REGISTERED = new Framing(18, 42, 17, 60);
 
-    /** Framing of the attention stages; the reduce stage's as the routed records'. */
+    /** Framing of the attention stages; the reduce stage's as the routed records', no check. */
     public Framing(int routedRecordBytes, int partialRecordBytes) {
-      this(routedRecordBytes, partialRecordBytes, routedRecordBytes);
+      this(routedRecordBytes, partialRecordBytes, routedRecordBytes, 0);
+    }
+
+    /** Framing without the output check. */
+    public Framing(int routedRecordBytes, int partialRecordBytes, int reduceRecordBytes) {
+      this(routedRecordBytes, partialRecordBytes, reduceRecordBytes, 0);
     }
   }
 
@@ -104,8 +115,20 @@ public final class CostModel {
               taskBytes(
                   t, b, queryInputWidth, keyInputWidth, queryWidth / groups, valueWidth / groups));
     }
+    long outputRows = 0;
+    for (int s = 0; s < plan.numSequences(); s++) {
+      outputRows += plan.queryLength(s);
+    }
     return new CostEstimate(
-        plan.tasks().size(), useful, executed, routed, routedBytes, partials, partialBytes, peak);
+            plan.tasks().size(),
+            useful,
+            executed,
+            routed,
+            routedBytes,
+            partials,
+            partialBytes,
+            peak)
+        .withCheckBytes(outputRows * framing.checkRecordBytes());
   }
 
   /**
@@ -144,7 +167,8 @@ public final class CostModel {
         a.partialBytes(),
         Math.max(a.peakTaskBytes(), reduceTaskBytes),
         inputTokens,
-        inputTokens * (8L * inputWidth + framing.reduceRecordBytes()));
+        inputTokens * (8L * inputWidth + framing.reduceRecordBytes()),
+        a.checkBytes());
   }
 
   /** (query, key) entries of every block pair the task's kernel computes (not skipped). */

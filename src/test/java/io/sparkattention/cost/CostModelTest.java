@@ -77,6 +77,19 @@ class CostModelTest {
   }
 
   @Test
+  void outputCheckAddsItsBytesPerOutputRow() {
+    // Two sequences of 5 and 3 tokens: 8 output rows, 10 bytes each for the check.
+    AttentionPlan plan =
+        AttentionPlan.create(
+            new long[] {5, 3}, new PlanOptions(Strategy.BLOCKS, Mask.none(), 2, 1, 1, 2));
+    CostEstimate bare = CostModel.estimate(plan, 3, 3, 3, NO_FRAMING);
+    CostEstimate checked = CostModel.estimate(plan, 3, 3, 3, new CostModel.Framing(0, 0, 0, 10));
+    assertEquals(0, bare.checkBytes());
+    assertEquals(80, checked.checkBytes());
+    assertEquals(bare.shuffleBytes() + 80, checked.shuffleBytes());
+  }
+
+  @Test
   void singleTaskWithoutMergeShufflesOnlyRoutedTokens() {
     // One task: each token once as a query and once as a key; nothing merges.
     CostEstimate e = estimate(5, Strategy.SINGLE, Mask.none(), 4, 1, 1, 1, 2);
