@@ -2,12 +2,9 @@ package io.sparkattention.spark;
 
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.Collections;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -157,7 +154,7 @@ public final class HierarchyValidator {
   }
 
   /** Summarises one partition; sentences are keyed by {@link SentenceKey}. */
-  static final class SummarizeFn implements FlatMapFunction<Iterator<Row>, ValidationSummary> {
+  static final class SummarizeFn extends InputValidator.PartitionSummaryFn {
     private static final long serialVersionUID = 1L;
     private final HierarchyColumns cols;
 
@@ -166,20 +163,7 @@ public final class HierarchyValidator {
     }
 
     @Override
-    public Iterator<ValidationSummary> call(Iterator<Row> it) {
-      ValidationSummary s = new ValidationSummary();
-      while (it.hasNext()) {
-        Row row = it.next();
-        s.rows++;
-        String problem = problem(row, s);
-        if (problem != null) {
-          s.problem(problem);
-        }
-      }
-      return Collections.singletonList(s).iterator();
-    }
-
-    private String problem(Row row, ValidationSummary s) {
+    String problem(Row row, ValidationSummary s) {
       TokenColumns t = cols.tokens();
       Object doc = cols.docId(row);
       String sent = cols.sentIdIsNull(row) ? "null" : String.valueOf(cols.sentId(row));

@@ -218,14 +218,13 @@ public final class InputValidator {
     return null;
   }
 
-  /** Summarises one partition. */
-  static final class SummarizeFn implements FlatMapFunction<Iterator<Row>, ValidationSummary> {
+  /**
+   * Summarises one partition into a {@link ValidationSummary}: counts the rows and records each
+   * row's problem, which a subclass finds (and records the row's position in {@code s}).
+   */
+  abstract static class PartitionSummaryFn
+      implements FlatMapFunction<Iterator<Row>, ValidationSummary> {
     private static final long serialVersionUID = 1L;
-    private final TokenColumns cols;
-
-    SummarizeFn(TokenColumns cols) {
-      this.cols = cols;
-    }
 
     @Override
     public Iterator<ValidationSummary> call(Iterator<Row> it) {
@@ -241,7 +240,21 @@ public final class InputValidator {
       return Collections.singletonList(s).iterator();
     }
 
-    private String problem(Row row, ValidationSummary s) {
+    /** The row's problem, or null for a good row (whose position it adds to {@code s}). */
+    abstract String problem(Row row, ValidationSummary s);
+  }
+
+  /** Summarises one partition of a token table. */
+  static final class SummarizeFn extends PartitionSummaryFn {
+    private static final long serialVersionUID = 1L;
+    private final TokenColumns cols;
+
+    SummarizeFn(TokenColumns cols) {
+      this.cols = cols;
+    }
+
+    @Override
+    String problem(Row row, ValidationSummary s) {
       Object seq = cols.seqId(row);
       if (seq == null) {
         return "null seq_id (pos=" + (cols.posIsNull(row) ? "null" : cols.pos(row)) + ")";
