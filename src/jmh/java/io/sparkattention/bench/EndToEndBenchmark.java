@@ -7,8 +7,8 @@ import io.sparkattention.kernel.MatrixEngine;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.AttentionPipeline;
 import io.sparkattention.spark.AttentionSpec;
-import io.sparkattention.spark.SyntheticTokens;
-import io.sparkattention.spark.TableFormat;
+import io.sparkattention.spark.io.SyntheticTokens;
+import io.sparkattention.spark.io.TableFormat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -61,8 +61,8 @@ public final class EndToEndBenchmark {
             .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
             .config(
                 "spark.kryo.classesToRegister",
-                "io.sparkattention.spark.RouteKey,io.sparkattention.spark.TokenPart,"
-                    + "io.sparkattention.spark.FinishedToken")
+                "io.sparkattention.spark.attention.RouteKey,io.sparkattention.spark.attention.TokenPart,"
+                    + "io.sparkattention.spark.io.FinishedToken")
             .getOrCreate();
     spark.sparkContext().setLogLevel("WARN");
     int cores = spark.sparkContext().defaultParallelism();

@@ -1,9 +1,9 @@
 package io.sparkattention.job;
 
-import io.sparkattention.spark.AttentionMaps;
 import io.sparkattention.spark.AttentionSpec;
-import io.sparkattention.spark.ContextTable;
-import io.sparkattention.spark.TableFormat;
+import io.sparkattention.spark.io.ContextTable;
+import io.sparkattention.spark.io.TableFormat;
+import io.sparkattention.spark.maps.AttentionMaps;
 
 /**
  * The attention job's validated configuration.

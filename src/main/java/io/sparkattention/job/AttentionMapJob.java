@@ -1,9 +1,9 @@
 package io.sparkattention.job;
 
 import io.sparkattention.chart.AttentionMapChart;
-import io.sparkattention.spark.AttentionMapReader;
 import io.sparkattention.spark.InputException;
-import io.sparkattention.spark.TableFormat;
+import io.sparkattention.spark.io.TableFormat;
+import io.sparkattention.spark.maps.AttentionMapReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

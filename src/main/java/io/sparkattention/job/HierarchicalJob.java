@@ -1,9 +1,9 @@
 package io.sparkattention.job;
 
-import io.sparkattention.spark.HierarchicalPipeline;
-import io.sparkattention.spark.HierarchicalWeights;
 import io.sparkattention.spark.InputException;
-import io.sparkattention.spark.TableFormat;
+import io.sparkattention.spark.io.TableFormat;
+import io.sparkattention.spark.pooling.HierarchicalPipeline;
+import io.sparkattention.spark.pooling.HierarchicalWeights;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;

@@ -1,6 +1,6 @@
 package io.sparkattention.job;
 
-import io.sparkattention.spark.TableFormat;
+import io.sparkattention.spark.io.TableFormat;
 
 /**
  * The hierarchical job's validated configuration.

@@ -1,8 +1,8 @@
 package io.sparkattention.job;
 
-import io.sparkattention.spark.ResultWriter;
-import io.sparkattention.spark.SyntheticTokens;
-import io.sparkattention.spark.TableFormat;
+import io.sparkattention.spark.io.ResultWriter;
+import io.sparkattention.spark.io.SyntheticTokens;
+import io.sparkattention.spark.io.TableFormat;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;

@@ -1,6 +1,17 @@
 package io.sparkattention.spark;
 
 import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.spark.attention.DistributedAttention;
+import io.sparkattention.spark.attention.PyramidReduction;
+import io.sparkattention.spark.io.ContextTable;
+import io.sparkattention.spark.io.ResultWriter;
+import io.sparkattention.spark.io.TableFormat;
+import io.sparkattention.spark.io.TokenColumns;
+import io.sparkattention.spark.io.TokenTables;
+import io.sparkattention.spark.maps.AttentionMaps;
+import io.sparkattention.spark.metrics.Elapsed;
+import io.sparkattention.spark.metrics.ProgressListener;
+import io.sparkattention.spark.validate.InputValidator;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -235,7 +246,7 @@ public final class AttentionPipeline {
     }
   }
 
-  static String elapsed(long startNanos) {
-    return String.format("%.1f s", (System.nanoTime() - startNanos) / 1e9);
+  private static String elapsed(long startNanos) {
+    return Elapsed.since(startNanos);
   }
 }

@@ -138,7 +138,8 @@ public record AttentionSpec(
         0);
   }
 
-  PlanOptions planOptions(Strategy resolved) {
+  /** The plan options of this spec with the strategy resolved ({@link Strategy#AUTO} chosen). */
+  public PlanOptions planOptions(Strategy resolved) {
     return new PlanOptions(resolved, mask, blockSize, numHeads, queryTileBlocks, keyTileBlocks);
   }
 }

@@ -66,7 +66,7 @@ public record Selection(Kind kind, long seed) implements Serializable {
   }
 
   /** An empty hard state for {@code rows} queries of head {@code head} (hard kinds only). */
-  HardAttention emptyHardState(int rows, int valueDim, int head) {
+  public HardAttention emptyHardState(int rows, int valueDim, int head) {
     switch (kind) {
       case HARD:
         return HardAttention.argmax(rows, valueDim);

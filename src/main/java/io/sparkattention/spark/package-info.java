@@ -1,7 +1,10 @@
 /**
- * The Spark layer: reads and validates token tables, carries out an {@link
- * io.sparkattention.plan.AttentionPlan} (route tokens to tile tasks, run the kernel per task, merge
- * partial states in canonical order) and writes the results atomically. Executor-side functions are
- * top-level classes named for their role.
+ * The Spark layer's entry points: the {@link io.sparkattention.spark.AttentionSpec} of what to
+ * compute, {@link io.sparkattention.spark.InputException} for bad input, and the pipeline that
+ * reads, validates, computes and writes. The work is done in sub-packages split by role: {@code io}
+ * (tables in and out), {@code validate}, {@code attention} (the distributed engine), {@code
+ * pooling} (hierarchical attention), {@code maps}, {@code metrics} (listeners), {@code cost} (the
+ * cost sweep) and {@code ml} (the Spark ML transformer). Dependencies point one way, checked by
+ * {@code DependencyDirectionTest}.
  */
 package io.sparkattention.spark;

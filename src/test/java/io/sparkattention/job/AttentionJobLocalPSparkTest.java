@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.LocalPReference;
+import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.spark.InputException;
-import io.sparkattention.spark.LocalPReference;
-import io.sparkattention.spark.SparkTestSession;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

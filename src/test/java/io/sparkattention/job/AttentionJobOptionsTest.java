@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.Strategy;
-import io.sparkattention.spark.ContextTable;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.Selection;
-import io.sparkattention.spark.TableFormat;
+import io.sparkattention.spark.io.ContextTable;
+import io.sparkattention.spark.io.TableFormat;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;

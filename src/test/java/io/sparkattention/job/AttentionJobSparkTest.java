@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.spark.InputException;
-import io.sparkattention.spark.SparkTestSession;
-import io.sparkattention.spark.TableFormat;
+import io.sparkattention.spark.io.TableFormat;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

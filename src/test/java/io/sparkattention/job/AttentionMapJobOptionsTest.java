@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkattention.spark.TableFormat;
+import io.sparkattention.spark.io.TableFormat;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;

@@ -15,13 +15,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.PlainAttention;
+import io.sparkattention.fixtures.PlainAttention.Allowed;
+import io.sparkattention.fixtures.PlainAttention.Rule;
+import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.job.AttentionJobSparkTest.Weights;
 import io.sparkattention.spark.InputException;
-import io.sparkattention.spark.PlainAttention;
-import io.sparkattention.spark.PlainAttention.Allowed;
-import io.sparkattention.spark.PlainAttention.Rule;
-import io.sparkattention.spark.SparkTestSession;
-import io.sparkattention.spark.TableFormat;
+import io.sparkattention.spark.io.TableFormat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkattention.spark.HierarchicalPipeline;
+import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.spark.InputException;
-import io.sparkattention.spark.SparkTestSession;
-import io.sparkattention.spark.TableFormat;
+import io.sparkattention.spark.io.TableFormat;
+import io.sparkattention.spark.pooling.HierarchicalPipeline;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.sparkattention.spark.FaultInjection;
-import io.sparkattention.spark.OutputFiles;
-import io.sparkattention.spark.SyntheticTokens;
-import io.sparkattention.spark.TaskAttemptListener;
+import io.sparkattention.fixtures.OutputFiles;
+import io.sparkattention.fixtures.TaskAttemptListener;
+import io.sparkattention.spark.attention.FaultInjection;
+import io.sparkattention.spark.io.SyntheticTokens;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.spark.InputException;
-import io.sparkattention.spark.PyramidReduction;
-import io.sparkattention.spark.SparkTestSession;
+import io.sparkattention.spark.attention.PyramidReduction;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.job.AttentionJob;
 import io.sparkattention.job.AttentionJobConfig;
 import io.sparkattention.kernel.AttentionWeights;
@@ -13,8 +14,7 @@ import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.InputException;
-import io.sparkattention.spark.SparkTestSession;
-import io.sparkattention.spark.TableFormat;
+import io.sparkattention.spark.io.TableFormat;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;

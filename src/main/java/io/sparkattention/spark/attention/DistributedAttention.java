@@ -1,0 +1,293 @@
+package io.sparkattention.spark.attention;
+
+import io.sparkattention.cost.CostEstimate;
+import io.sparkattention.cost.CostModel;
+import io.sparkattention.kernel.AttentionWeights;
+import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.LocalPCells;
+import io.sparkattention.plan.Strategy;
+import io.sparkattention.plan.StrategyChooser;
+import io.sparkattention.plan.TaskBalancer;
+import io.sparkattention.spark.AttentionSpec;
+import io.sparkattention.spark.InputException;
+import io.sparkattention.spark.io.FinishedToken;
+import io.sparkattention.spark.io.TokenColumns;
+import io.sparkattention.spark.metrics.Elapsed;
+import io.sparkattention.spark.validate.InputValidator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.HashPartitioner;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Exact attention over every sequence of a validated token table, carried out as its {@link
+ * AttentionPlan} says: route tokens to tile tasks, run each task's kernel, merge partial states per
+ * token in canonical order. Self-attention takes queries, keys and values from the one table;
+ * cross-attention takes the queries from it and keys and values from the sequence of equal {@code
+ * seq_id} in a {@link Context context} table (of other lengths, and any vector width the weights
+ * fit).
+ */
+public final class DistributedAttention {
+  private static final Logger LOG = LoggerFactory.getLogger(DistributedAttention.class);
+
+  private DistributedAttention() {}
+
+  /**
+   * The keys/values table of cross-attention.
+   *
+   * @param table the context token table
+   * @param cols its columns
+   * @param valid its validation result
+   */
+  public record Context(Dataset<Row> table, TokenColumns cols, InputValidator.ValidTable valid) {}
+
+  /** The lazily computed results, and the plan behind them. */
+  public record Result(
+      JavaRDD<FinishedToken> tokens, AttentionPlan plan, String strategyReason, int partitions) {}
+
+  /**
+   * Plans and builds self-attention (lazy: nothing runs until the result is consumed).
+   *
+   * @throws InputException if the weights or heads do not fit the table's vector width
+   */
+  public static Result compute(
+      SparkSession spark,
+      Dataset<Row> table,
+      TokenColumns cols,
+      InputValidator.ValidTable valid,
+      AttentionSpec spec) {
+    return compute(spark, table, cols, valid, null, spec);
+  }
+
+  /**
+   * Plans and builds attention of the table's tokens over {@code context} (null: self-attention);
+   * one result per token of {@code table}.
+   *
+   * @throws InputException if the weights or heads do not fit the vector widths, or the context's
+   *     seq_ids differ from the table's
+   */
+  public static Result compute(
+      SparkSession spark,
+      Dataset<Row> table,
+      TokenColumns cols,
+      InputValidator.ValidTable valid,
+      Context context,
+      AttentionSpec spec) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    AttentionWeights weights = spec.weights();
+    int keyWidth = context == null ? valid.width() : context.valid().width();
+    try {
+      weights.validate(valid.width(), keyWidth, spec.numHeads());
+    } catch (IllegalArgumentException e) {
+      throw new InputException(
+          "weights/heads do not fit the input's vectors of width "
+              + valid.width()
+              + (context == null ? "" : " and the context's of width " + keyWidth)
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    if (spec.isLocalP() && !weights.hasLocalP()) {
+      throw new InputException(
+          "--attention local-p needs \"wp\" and \"vp\" in the --weights file: p_t = n·sigmoid(vp"
+              + "·tanh(h_t·wp)) with h_t the projected query, so wp has "
+              + weights.queryWidth(valid.width())
+              + " rows and vp one entry per column of wp");
+    }
+    if (spec.isLocalP() && context != null) {
+      throw new InputException("local-p is self-attention: it takes no context table");
+    }
+    long[] keyLengths =
+        context == null ? valid.lengths() : InputValidator.contextLengths(valid, context.valid());
+    long maxLength = valid.maxLength();
+    for (long n : keyLengths) {
+      maxLength = Math.max(maxLength, n);
+    }
+    int parallelism = jsc.defaultParallelism();
+    Strategy strategy = spec.strategy();
+    String reason = "chosen with --strategy";
+    if (strategy == Strategy.AUTO && spec.isLocalP()) {
+      StrategyChooser.Choice c =
+          StrategyChooser.chooseLocalP(
+              valid.maxLength(),
+              valid.seqIds().size(),
+              spec.localPWindow(),
+              spec.numHeads(),
+              spec.blockSize(),
+              parallelism);
+      strategy = c.strategy();
+      reason = c.reason();
+    } else if (strategy == Strategy.AUTO) {
+      StrategyChooser.Choice c =
+          StrategyChooser.choose(
+              maxLength,
+              valid.seqIds().size(),
+              spec.mask(),
+              spec.numHeads(),
+              spec.blockSize(),
+              parallelism);
+      strategy = c.strategy();
+      reason = c.reason();
+    }
+    Map<Object, Integer> index = new HashMap<>();
+    for (int i = 0; i < valid.seqIds().size(); i++) {
+      index.put(valid.seqIds().get(i), i);
+    }
+    Broadcast<Map<Object, Integer>> indexB = jsc.broadcast(index);
+    Broadcast<AttentionWeights> weightsB = jsc.broadcast(weights);
+    AttentionPlan plan;
+    try {
+      plan =
+          spec.isLocalP()
+              ? planLocalP(table, cols, valid, spec, strategy, indexB, weightsB)
+              : AttentionPlan.create(valid.lengths(), keyLengths, spec.planOptions(strategy));
+    } catch (IllegalArgumentException e) {
+      throw new InputException(e.getMessage(), e);
+    }
+    int width = valid.width();
+    CostEstimate estimate =
+        CostModel.estimate(
+            plan,
+            width,
+            keyWidth,
+            weights.queryWidth(width),
+            weights.valueWidth(keyWidth),
+            CostModel.Framing.KRYO_REGISTERED);
+    MemoryBudget.check(
+        plan,
+        estimate,
+        MemoryBudget.perTaskBytes(
+            jsc.getConf(), jsc.isLocal(), parallelism, Runtime.getRuntime().maxMemory()));
+    int partitions =
+        spec.partitions() > 0
+            ? spec.partitions()
+            : Math.max(1, Math.min(plan.tasks().size(), 2 * parallelism));
+    int[] placement = TaskBalancer.assign(plan.tasks(), partitions);
+    LOG.info(
+        "{} attention ({}), strategy {} ({}); {} tile tasks on {} partitions, largest partition"
+            + " {} of mean load",
+        context == null ? "self" : "cross",
+        spec.selection(),
+        strategy,
+        reason,
+        plan.tasks().size(),
+        partitions,
+        String.format("%.2f×", imbalance(plan, placement, partitions)));
+
+    Broadcast<AttentionPlan> planB = jsc.broadcast(plan);
+    FaultInjection faults = FaultInjection.of(spark);
+    if (faults.isActive()) {
+      LOG.warn("test-only fault injection is on: {}", faults);
+    }
+
+    // Stage 1 shuffles raw token vectors: each to every tile task needing it as query or key
+    // (cross-attention: queries from the table, keys from the context), sorted so a task reads
+    // its queries, then its keys in position order.
+    JavaPairRDD<RouteKey, double[]> routed;
+    if (context == null) {
+      routed =
+          table
+              .javaRDD()
+              .mapPartitionsToPair(
+                  faults.aroundPairs(
+                      FaultInjection.ROUTE,
+                      new RouteTokensFn(cols, planB, indexB, true, true, weightsB)));
+    } else {
+      routed =
+          table
+              .javaRDD()
+              .mapPartitionsToPair(
+                  faults.aroundPairs(
+                      FaultInjection.ROUTE, new RouteTokensFn(cols, planB, indexB, true, false)))
+              .union(
+                  context
+                      .table()
+                      .javaRDD()
+                      .mapPartitionsToPair(
+                          faults.aroundPairs(
+                              FaultInjection.ROUTE,
+                              new RouteTokensFn(context.cols(), planB, indexB, false, true))));
+    }
+    JavaRDD<TokenPart> parts =
+        routed
+            .repartitionAndSortWithinPartitions(new TaskPartitioner(placement, partitions))
+            .mapPartitions(
+                faults.around(
+                    FaultInjection.TILE, new TileTaskFn(planB, weightsB, spec.selection())));
+
+    JavaRDD<FinishedToken> finished;
+    if (plan.needsMerge()) {
+      // Stage 2 shuffles partial states (max, normaliser, weighted values; hard attention: best
+      // score, its key and value) by token, sorted by token so that output rows come in one
+      // order; merged in canonical (head group, key group) order.
+      finished =
+          parts
+              .mapToPair(p -> new scala.Tuple2<>(p.tokenKey(), p))
+              .repartitionAndSortWithinPartitions(new HashPartitioner(partitions))
+              .mapPartitions(faults.around(FaultInjection.MERGE, new MergePartialsFn(weightsB)));
+    } else {
+      finished = parts.map(p -> TokenFinisher.finish(List.of(p), weightsB.value()));
+    }
+    return new Result(finished, plan, reason, partitions);
+  }
+
+  /**
+   * Local-p's plan: a first pass computes every token's centre and summarises them per (sequence,
+   * centre block, position chunk); nothing is shuffled, the driver merges one summary per
+   * partition.
+   */
+  private static AttentionPlan planLocalP(
+      Dataset<Row> table,
+      TokenColumns cols,
+      InputValidator.ValidTable valid,
+      AttentionSpec spec,
+      Strategy strategy,
+      Broadcast<Map<Object, Integer>> indexB,
+      Broadcast<AttentionWeights> weightsB) {
+    AttentionPlan.requireLocalPStrategy(strategy); // before the first pass
+    long start = System.nanoTime();
+    long chunkRows = (long) spec.blockSize() * spec.queryTileBlocks();
+    LocalPCells cells =
+        table
+            .javaRDD()
+            .mapPartitions(
+                new SummariseCentresFn(
+                    cols,
+                    indexB,
+                    weightsB,
+                    valid.lengths(),
+                    spec.localPWindow(),
+                    spec.blockSize(),
+                    chunkRows))
+            .treeReduce(LocalPCells::merge);
+    AttentionPlan plan =
+        AttentionPlan.createLocalP(valid.lengths(), spec.planOptions(strategy), cells);
+    LOG.info(
+        "local-p: centres of {} tokens in {} cells (centre block × position chunk), {} ({})",
+        valid.tokens(),
+        cells.size(),
+        plan,
+        Elapsed.since(start));
+    return plan;
+  }
+
+  private static double imbalance(AttentionPlan plan, int[] placement, int partitions) {
+    long[] loads = TaskBalancer.loads(plan.tasks(), placement, partitions);
+    long max = 0;
+    long sum = 0;
+    for (long l : loads) {
+      max = Math.max(max, l);
+      sum += l;
+    }
+    return sum == 0 ? 1.0 : max / (sum / (double) partitions);
+  }
+}

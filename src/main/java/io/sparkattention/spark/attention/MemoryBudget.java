@@ -1,0 +1,51 @@
+package io.sparkattention.spark.attention;
+
+import io.sparkattention.cost.CostEstimate;
+import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.spark.InputException;
+import java.util.Locale;
+import org.apache.spark.SparkConf;
+
+/**
+ * Refuses, before anything runs, a plan whose largest task would not fit in the memory a task gets:
+ * Spark's unified memory ((heap − 300 MiB) × {@code spark.memory.fraction}) shared by the tasks an
+ * executor runs at once.
+ */
+final class MemoryBudget {
+  /** Spark's reserved system memory (UnifiedMemoryManager.RESERVED_SYSTEM_MEMORY_BYTES). */
+  static final long RESERVED_BYTES = 300L * 1024 * 1024;
+
+  private MemoryBudget() {}
+
+  /**
+   * Bytes one task may use: in local mode the driver's heap shared by its task threads, elsewhere
+   * {@code spark.executor.memory} shared by {@code spark.executor.cores}.
+   */
+  public static long perTaskBytes(
+      SparkConf conf, boolean local, int localThreads, long driverHeapBytes) {
+    long heap = local ? driverHeapBytes : conf.getSizeAsBytes("spark.executor.memory", "1g");
+    int cores =
+        local ? Math.max(1, localThreads) : Math.max(1, conf.getInt("spark.executor.cores", 1));
+    double fraction = conf.getDouble("spark.memory.fraction", 0.6);
+    return (long) (Math.max(0, heap - RESERVED_BYTES) * fraction / cores);
+  }
+
+  /**
+   * @throws InputException naming the strategy, both sizes and what to change, if the plan's
+   *     largest task needs more than {@code perTaskBytes}
+   */
+  public static void check(AttentionPlan plan, CostEstimate estimate, long perTaskBytes) {
+    if (estimate.peakTaskBytes() <= perTaskBytes) {
+      return;
+    }
+    throw new InputException(
+        String.format(
+            Locale.ROOT,
+            "strategy %s needs about %.0f MiB in its largest task but a task gets about %.0f MiB; "
+                + "use --strategy blocks (or window for local attention), a smaller --block-size "
+                + "or --query-tile-blocks, or more executor memory",
+            plan.strategy(),
+            estimate.peakTaskBytes() / 1048576.0,
+            perTaskBytes / 1048576.0));
+  }
+}

@@ -1,0 +1,409 @@
+package io.sparkattention.spark.attention;
+
+import io.sparkattention.kernel.AttentionOps;
+import io.sparkattention.kernel.AttentionWeights;
+import io.sparkattention.kernel.AttentionWorkspace;
+import io.sparkattention.kernel.HardAttention;
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.kernel.MultiHeadOps;
+import io.sparkattention.kernel.PartialAttention;
+import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.LocalPCells;
+import io.sparkattention.plan.TileTask;
+import io.sparkattention.spark.Selection;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import scala.Tuple2;
+
+/**
+ * Runs the tile tasks of one partition. Its input is sorted by (task, role, pos): for each task it
+ * first holds the task's queries (projected, cut into blocks of {@code blockSize} rows and into
+ * heads), then lets the keys stream past one block at a time, folding each key block into every
+ * query block's partial state that the mask lets it reach (online softmax, in key order; for hard
+ * attention the best key so far). Memory per task: the query tile and its state, one key block, one
+ * score block.
+ *
+ * <p>A local-p task's queries are those whose predicted centres fall in its tile, at scattered
+ * positions. The task computes each query's centre again from its vector (the same bits as for the
+ * plan), orders the queries by centre and cuts them into blocks, so that a query block's windows
+ * are close together and meet few key blocks; a key block is folded, with the Gaussian weighting,
+ * only into the query blocks whose windows reach it.
+ */
+final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, double[]>>, TokenPart> {
+  private static final long serialVersionUID = 1L;
+
+  private final Broadcast<AttentionPlan> plan;
+  private final Broadcast<AttentionWeights> weights;
+  private final Selection selection;
+
+  /** Softmax attention. */
+  public TileTaskFn(Broadcast<AttentionPlan> plan, Broadcast<AttentionWeights> weights) {
+    this(plan, weights, Selection.soft());
+  }
+
+  /** Softmax or hard attention, as {@code selection} says. */
+  public TileTaskFn(
+      Broadcast<AttentionPlan> plan, Broadcast<AttentionWeights> weights, Selection selection) {
+    this.plan = plan;
+    this.weights = weights;
+    this.selection = selection;
+  }
+
+  @Override
+  public Iterator<TokenPart> call(Iterator<Tuple2<RouteKey, double[]>> input) {
+    return new TaskRunner(plan.value(), weights.value(), selection, input);
+  }
+
+  /** Lazily runs one task after another, yielding each task's token results. */
+  static final class TaskRunner implements Iterator<TokenPart> {
+    private final AttentionPlan plan;
+    private final AttentionWeights weights;
+    private final Selection selection;
+    private final Iterator<Tuple2<RouteKey, double[]>> input;
+    private final ArrayDeque<TokenPart> ready = new ArrayDeque<>();
+    private final AttentionWorkspace ws = new AttentionWorkspace();
+    private Tuple2<RouteKey, double[]> pending;
+
+    /** Local-p, per task: each query row's position, and per query block its centres and hull. */
+    private long[] rowPos;
+
+    private double[][] blockCentres;
+    private long[] hullLo;
+    private long[] hullHi;
+
+    TaskRunner(
+        AttentionPlan plan,
+        AttentionWeights weights,
+        Selection selection,
+        Iterator<Tuple2<RouteKey, double[]>> input) {
+      this.plan = plan;
+      this.weights = weights;
+      this.selection = selection;
+      this.input = input;
+      this.pending = input.hasNext() ? input.next() : null;
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (ready.isEmpty() && pending != null) {
+        runTask(plan.task(pending._1().task));
+      }
+      return !ready.isEmpty();
+    }
+
+    @Override
+    public TokenPart next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      return ready.poll();
+    }
+
+    private Tuple2<RouteKey, double[]> advance() {
+      Tuple2<RouteKey, double[]> current = pending;
+      pending = input.hasNext() ? input.next() : null;
+      return current;
+    }
+
+    private boolean pendingIs(TileTask t, byte role) {
+      return pending != null && pending._1().task == t.id() && pending._1().role == role;
+    }
+
+    private void runTask(TileTask t) {
+      final int B = plan.blockSize();
+      final Mask mask = plan.mask();
+      final int tq = (int) t.queryCount();
+      final int numQBlocks = (tq + B - 1) / B;
+      final int groupHeads = t.headCount();
+      final boolean localP = plan.isLocalP();
+
+      // 1. The task's queries, in position order: project, then cut into blocks × heads.
+      DMatrixRMaj Xq = null;
+      rowPos = localP ? new long[tq] : null;
+      int seen = 0;
+      while (pendingIs(t, RouteKey.QUERY)) {
+        Tuple2<RouteKey, double[]> rec = advance();
+        double[] x = rec._2();
+        if (Xq == null) {
+          Xq = new DMatrixRMaj(tq, x.length);
+        }
+        int row = localP ? seen : (int) (rec._1().pos - t.qStart());
+        if (row != seen || seen == tq) {
+          throw new IllegalStateException(
+              "task " + t.id() + ": query rows out of order or too many at " + rec._1());
+        }
+        if (localP) {
+          rowPos[row] = rec._1().pos;
+        }
+        System.arraycopy(x, 0, Xq.data, row * x.length, x.length);
+        seen++;
+      }
+      if (seen != tq) {
+        throw new IllegalStateException(
+            "task " + t.id() + " received " + seen + " of " + tq + " queries");
+      }
+      double[] centres = localP ? orderByCentre(t, Xq) : null;
+      DMatrixRMaj Q = groupColumns(weights.projectQuery(Xq), t);
+      DMatrixRMaj[][] qBlocks = new DMatrixRMaj[numQBlocks][groupHeads];
+      BlockStates states = new BlockStates(selection, numQBlocks, groupHeads, t.headStart());
+      int valueWidth = -1;
+      if (localP) {
+        blockCentres = new double[numQBlocks][];
+        hullLo = new long[numQBlocks];
+        hullHi = new long[numQBlocks];
+      }
+      for (int b = 0; b < numQBlocks; b++) {
+        int r0 = b * B;
+        int r1 = Math.min(tq, r0 + B);
+        DMatrixRMaj rows = CommonOps_DDRM.extract(Q, r0, r1, 0, Q.numCols);
+        for (int h = 0; h < groupHeads; h++) {
+          qBlocks[b][h] = groupHeads == 1 ? rows : MultiHeadOps.head(rows, h, groupHeads);
+        }
+        if (localP) {
+          blockCentres[b] = Arrays.copyOfRange(centres, r0, r1);
+          hullLo[b] = Long.MAX_VALUE;
+          hullHi[b] = Long.MIN_VALUE;
+          int D = plan.localPWindow();
+          long n = plan.keyLength(t.seqIndex());
+          for (double c : blockCentres[b]) {
+            hullLo[b] = Math.min(hullLo[b], LocalPCells.windowLo(c, D));
+            hullHi[b] = Math.max(hullHi[b], LocalPCells.windowHi(c, D, n));
+          }
+        }
+      }
+
+      // 2. Keys stream past in position order, one block of B at a time.
+      long expectedKeys = t.keyCount();
+      long keysSeen = 0;
+      DMatrixRMaj Xk = null;
+      int inBlock = 0;
+      long blockStart = t.kStart();
+      while (pendingIs(t, RouteKey.KEY)) {
+        Tuple2<RouteKey, double[]> rec = advance();
+        double[] x = rec._2();
+        if (Xk == null) {
+          Xk = new DMatrixRMaj(B, x.length);
+        }
+        if (rec._1().pos != blockStart + inBlock) {
+          throw new IllegalStateException(
+              "task " + t.id() + ": key rows out of order at " + rec._1());
+        }
+        System.arraycopy(x, 0, Xk.data, inBlock * x.length, x.length);
+        inBlock++;
+        keysSeen++;
+        if (inBlock == B || keysSeen == expectedKeys) {
+          Xk.reshape(inBlock, Xk.numCols, true);
+          valueWidth = foldKeyBlock(t, mask, Xk, blockStart, qBlocks, states);
+          blockStart += inBlock;
+          inBlock = 0;
+          Xk.reshape(B, Xk.numCols, true);
+        }
+      }
+      if (keysSeen != expectedKeys) {
+        throw new IllegalStateException(
+            "task " + t.id() + " received " + keysSeen + " of " + expectedKeys + " keys");
+      }
+      if (valueWidth < 0) {
+        // No key block at all (a keyless task): the value width comes from the weights.
+        int dIn = Xq.numCols;
+        valueWidth = weights.valueWidth(dIn) / plan.numHeads();
+      }
+      emit(t, qBlocks, states, valueWidth);
+    }
+
+    /**
+     * Local-p: orders the task's query rows ({@code Xq}, {@link #rowPos}) by predicted centre, ties
+     * by position, in place; returns the centres in that order.
+     */
+    private double[] orderByCentre(TileTask t, DMatrixRMaj Xq) {
+      final int m = Xq.numRows;
+      final int d = Xq.numCols;
+      long n = plan.keyLength(t.seqIndex());
+      double[] c = new double[m];
+      double[] x = new double[d];
+      Integer[] order = new Integer[m];
+      for (int i = 0; i < m; i++) {
+        System.arraycopy(Xq.data, i * d, x, 0, d);
+        c[i] = weights.localPCentre(x, n);
+        order[i] = i;
+      }
+      final long[] pos = rowPos;
+      Arrays.sort(
+          order, Comparator.<Integer>comparingDouble(i -> c[i]).thenComparingLong(i -> pos[i]));
+      double[] data = new double[m * d];
+      double[] centres = new double[m];
+      long[] sortedPos = new long[m];
+      for (int r = 0; r < m; r++) {
+        int i = order[r];
+        System.arraycopy(Xq.data, i * d, data, r * d, d);
+        centres[r] = c[i];
+        sortedPos[r] = pos[i];
+      }
+      System.arraycopy(data, 0, Xq.data, 0, m * d);
+      rowPos = sortedPos;
+      return centres;
+    }
+
+    /** Folds one key block into every query block's state it can reach; returns the head width. */
+    private int foldKeyBlock(
+        TileTask t,
+        Mask mask,
+        DMatrixRMaj Xk,
+        long kPos0,
+        DMatrixRMaj[][] qBlocks,
+        BlockStates states) {
+      final int B = plan.blockSize();
+      DMatrixRMaj K = groupColumns(weights.projectKey(Xk), t);
+      DMatrixRMaj V = groupColumns(weights.projectValue(Xk), t);
+      final int groupHeads = t.headCount();
+      DMatrixRMaj[] kh = new DMatrixRMaj[groupHeads];
+      DMatrixRMaj[] vh = new DMatrixRMaj[groupHeads];
+      for (int h = 0; h < groupHeads; h++) {
+        kh[h] = groupHeads == 1 ? K : MultiHeadOps.head(K, h, groupHeads);
+        vh[h] = groupHeads == 1 ? V : MultiHeadOps.head(V, h, groupHeads);
+      }
+      long kEnd = kPos0 + Xk.numRows - 1;
+      for (int b = 0; b < qBlocks.length; b++) {
+        long q0 = t.qStart() + (long) b * B;
+        long q1 = q0 + qBlocks[b][0].numRows - 1;
+        states.ensure(b, qBlocks[b][0].numRows, vh[0].numCols);
+        if (blockCentres != null) {
+          if (hullHi[b] < kPos0 || hullLo[b] > kEnd) {
+            continue; // no window of this query block reaches the key block
+          }
+          for (int h = 0; h < groupHeads; h++) {
+            states.foldLocalP(
+                b, h, qBlocks[b][h], blockCentres[b], kh[h], vh[h], kPos0, plan.localPWindow(), ws);
+          }
+          continue;
+        }
+        if (!mask.anyAllowed(q0, q1, kPos0, kEnd)) {
+          continue; // wholly masked block pair (e.g. above the causal diagonal)
+        }
+        for (int h = 0; h < groupHeads; h++) {
+          states.fold(b, h, qBlocks[b][h], q0, kh[h], vh[h], kPos0, mask, ws);
+        }
+      }
+      return vh[0].numCols;
+    }
+
+    /** The columns of the task's head group of a projected matrix (all of it for one group). */
+    private DMatrixRMaj groupColumns(DMatrixRMaj M, TileTask t) {
+      int groups = plan.headGroups();
+      return groups == 1 ? M : MultiHeadOps.head(M, t.headGroup(), groups);
+    }
+
+    private void emit(TileTask t, DMatrixRMaj[][] qBlocks, BlockStates states, int valueWidth) {
+      final int B = plan.blockSize();
+      final int parts = plan.partsPerQuery(t);
+      for (int b = 0; b < qBlocks.length; b++) {
+        states.ensure(b, qBlocks[b][0].numRows, valueWidth);
+        for (int i = 0; i < qBlocks[b][0].numRows; i++) {
+          long pos = rowPos != null ? rowPos[b * B + i] : t.qStart() + (long) b * B + i;
+          ready.add(states.part(b, i, t, pos, parts, valueWidth));
+        }
+      }
+    }
+  }
+
+  /**
+   * The running states of a task's query blocks × heads: online-softmax states, or for hard
+   * attention the best key so far. Created on the first key block, when the value width is known.
+   */
+  static final class BlockStates {
+    private final Selection selection;
+    private final int headStart;
+    private final PartialAttention[][] soft;
+    private final HardAttention[][] hard;
+
+    BlockStates(Selection selection, int numQBlocks, int groupHeads, int headStart) {
+      this.selection = selection;
+      this.headStart = headStart;
+      this.soft = selection.isHard() ? null : new PartialAttention[numQBlocks][groupHeads];
+      this.hard = selection.isHard() ? new HardAttention[numQBlocks][groupHeads] : null;
+    }
+
+    /** Creates query block {@code b}'s empty states if it has none yet. */
+    void ensure(int b, int rows, int valueWidth) {
+      int heads = soft != null ? soft[b].length : hard[b].length;
+      for (int h = 0; h < heads; h++) {
+        if (soft != null && soft[b][h] == null) {
+          soft[b][h] = PartialAttention.empty(rows, valueWidth);
+        } else if (hard != null && hard[b][h] == null) {
+          hard[b][h] = selection.emptyHardState(rows, valueWidth, headStart + h);
+        }
+      }
+    }
+
+    /** Folds one key block into query block {@code b}'s state of head {@code h} of the group. */
+    void fold(
+        int b,
+        int h,
+        DMatrixRMaj Q,
+        long qPos0,
+        DMatrixRMaj K,
+        DMatrixRMaj V,
+        long kPos0,
+        Mask mask,
+        AttentionWorkspace ws) {
+      if (soft != null) {
+        AttentionOps.accumulate(soft[b][h], Q, qPos0, K, V, kPos0, mask, ws);
+      } else {
+        AttentionOps.accumulateHard(hard[b][h], Q, qPos0, K, V, kPos0, mask, ws);
+      }
+    }
+
+    /**
+     * Local-p: folds one key block into query block {@code b}'s softmax state of head {@code h}.
+     */
+    void foldLocalP(
+        int b,
+        int h,
+        DMatrixRMaj Q,
+        double[] centres,
+        DMatrixRMaj K,
+        DMatrixRMaj V,
+        long kPos0,
+        int halfWidth,
+        AttentionWorkspace ws) {
+      AttentionOps.accumulateLocalP(soft[b][h], Q, centres, K, V, kPos0, halfWidth, ws);
+    }
+
+    /** Row {@code i} of query block {@code b}, all heads of the group, as one token part. */
+    TokenPart part(int b, int i, TileTask t, long pos, int parts, int valueWidth) {
+      final int groupHeads = t.headCount();
+      double[] max = new double[groupHeads];
+      double[] acc = new double[groupHeads * valueWidth];
+      if (soft != null) {
+        double[] sum = new double[groupHeads];
+        for (int h = 0; h < groupHeads; h++) {
+          PartialAttention s = soft[b][h];
+          max[h] = s.max(i);
+          sum[h] = s.sum(i);
+          for (int c = 0; c < valueWidth; c++) {
+            acc[h * valueWidth + c] = s.weightedValue(i, c);
+          }
+        }
+        return new TokenPart(t.seqIndex(), pos, t.headGroup(), t.keyGroup(), parts, max, sum, acc);
+      }
+      long[] key = new long[groupHeads];
+      for (int h = 0; h < groupHeads; h++) {
+        HardAttention s = hard[b][h];
+        max[h] = s.bestScore(i);
+        key[h] = s.chosenKey(i);
+        for (int c = 0; c < valueWidth; c++) {
+          acc[h * valueWidth + c] = s.chosenValue(i, c);
+        }
+      }
+      return new TokenPart(
+          t.seqIndex(), pos, t.headGroup(), t.keyGroup(), parts, max, null, acc, key);
+    }
+  }
+}

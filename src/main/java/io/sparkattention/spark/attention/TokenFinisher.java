@@ -1,0 +1,105 @@
+package io.sparkattention.spark.attention;
+
+import io.sparkattention.kernel.AttentionWeights;
+import io.sparkattention.kernel.HardAttention;
+import io.sparkattention.kernel.PartialAttention;
+import io.sparkattention.spark.io.FinishedToken;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.ejml.data.DMatrixRMaj;
+
+/**
+ * Turns a token's parts into its output: within each head group, merge the key groups' partial
+ * states in key-group order (the canonical order: identical bits whatever the partitioning), take
+ * {@code a / l} per head (hard attention: the chosen value), concatenate head groups in order,
+ * apply the output projection.
+ */
+final class TokenFinisher {
+  private TokenFinisher() {}
+
+  static final Comparator<TokenPart> CANONICAL =
+      Comparator.<TokenPart>comparingInt(p -> p.headGroup).thenComparingInt(p -> p.keyGroup);
+
+  static FinishedToken finish(List<TokenPart> parts, AttentionWeights weights) {
+    List<TokenPart> sorted = new ArrayList<>(parts);
+    sorted.sort(CANONICAL);
+    TokenPart first = sorted.get(0);
+    if (sorted.size() != first.parts) {
+      throw new IllegalStateException(
+          "token seq "
+              + first.seqIndex
+              + " pos "
+              + first.pos
+              + " has "
+              + sorted.size()
+              + " parts, expected "
+              + first.parts);
+    }
+    List<double[]> groups = first.isHard() ? mergeHard(sorted) : mergeSoft(sorted);
+    int width = 0;
+    for (double[] g : groups) {
+      width += g.length;
+    }
+    double[] concat = new double[width];
+    int off = 0;
+    for (double[] g : groups) {
+      System.arraycopy(g, 0, concat, off, g.length);
+      off += g.length;
+    }
+    DMatrixRMaj out = weights.projectOutput(DMatrixRMaj.wrap(1, width, concat));
+    return new FinishedToken(first.seqIndex, first.pos, out.data);
+  }
+
+  /** Per head group (in order) the heads' outputs: key groups merged by log-sum-exp. */
+  private static List<double[]> mergeSoft(List<TokenPart> sorted) {
+    List<double[]> groups = new ArrayList<>();
+    PartialAttention state = null;
+    int group = -1;
+    for (TokenPart p : sorted) {
+      int heads = p.max.length;
+      PartialAttention part =
+          PartialAttention.of(p.max, p.sum, DMatrixRMaj.wrap(heads, p.acc.length / heads, p.acc));
+      if (p.headGroup != group) {
+        if (state != null) {
+          groups.add(state.output().data);
+        }
+        state = part;
+        group = p.headGroup;
+      } else {
+        state.mergeFrom(part);
+      }
+    }
+    groups.add(state.output().data);
+    return groups;
+  }
+
+  /**
+   * Per head group (in order) the heads' chosen values: key groups merged by best score, ties to
+   * the lower key position. A state's rows here are the heads; no key is folded in any more and the
+   * merge compares only scores and positions (any noise was added in the tasks), so the parts are
+   * rebuilt as argmax states whatever the selection.
+   */
+  private static List<double[]> mergeHard(List<TokenPart> sorted) {
+    List<double[]> groups = new ArrayList<>();
+    HardAttention state = null;
+    int group = -1;
+    for (TokenPart p : sorted) {
+      int heads = p.max.length;
+      HardAttention part =
+          HardAttention.of(
+              false, 0L, p.max, p.chosenKey, DMatrixRMaj.wrap(heads, p.acc.length / heads, p.acc));
+      if (p.headGroup != group) {
+        if (state != null) {
+          groups.add(state.output().data);
+        }
+        state = part;
+        group = p.headGroup;
+      } else {
+        state.mergeFrom(part);
+      }
+    }
+    groups.add(state.output().data);
+    return groups;
+  }
+}

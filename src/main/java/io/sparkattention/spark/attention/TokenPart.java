@@ -1,0 +1,71 @@
+package io.sparkattention.spark.attention;
+
+import java.io.Serializable;
+
+/**
+ * One tile task's result for one query token: for each head of the task's head group the partial
+ * state's max and normaliser, and the unnormalised weighted values of all its heads side by side.
+ * {@code parts} is how many parts the token gets over all its head groups and key groups.
+ *
+ * <p>For hard attention ({@code chosenKey} not null) {@code max} holds each head's best score,
+ * {@code chosenKey} the position of its key (−1 for none), {@code acc} the chosen values, and
+ * {@code sum} is null.
+ */
+final class TokenPart implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  final int seqIndex;
+  final long pos;
+  final int headGroup;
+  final int keyGroup;
+  final int parts;
+  final double[] max;
+  final double[] sum;
+  final double[] acc;
+  final long[] chosenKey;
+
+  /** A softmax part. */
+  TokenPart(
+      int seqIndex,
+      long pos,
+      int headGroup,
+      int keyGroup,
+      int parts,
+      double[] max,
+      double[] sum,
+      double[] acc) {
+    this(seqIndex, pos, headGroup, keyGroup, parts, max, sum, acc, null);
+  }
+
+  /** A softmax part ({@code chosenKey} null) or a hard part ({@code sum} null). */
+  TokenPart(
+      int seqIndex,
+      long pos,
+      int headGroup,
+      int keyGroup,
+      int parts,
+      double[] max,
+      double[] sum,
+      double[] acc,
+      long[] chosenKey) {
+    this.seqIndex = seqIndex;
+    this.pos = pos;
+    this.headGroup = headGroup;
+    this.keyGroup = keyGroup;
+    this.parts = parts;
+    this.max = max;
+    this.sum = sum;
+    this.acc = acc;
+    this.chosenKey = chosenKey;
+  }
+
+  /** Whether this is a hard-attention part. */
+  boolean isHard() {
+    return chosenKey != null;
+  }
+
+  /** {@code seqIndex} and {@code pos} packed into one long: the merge stage's shuffle key. */
+  long tokenKey() {
+    return ((long) seqIndex << 40) | pos;
+  }
+}

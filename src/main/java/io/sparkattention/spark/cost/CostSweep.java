@@ -1,0 +1,339 @@
+package io.sparkattention.spark.cost;
+
+import io.sparkattention.cost.CostEstimate;
+import io.sparkattention.cost.CostModel;
+import io.sparkattention.cost.CostRow;
+import io.sparkattention.cost.KernelCalibration;
+import io.sparkattention.cost.TimeModel;
+import io.sparkattention.kernel.AttentionWeights;
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.PlanOptions;
+import io.sparkattention.plan.Strategy;
+import io.sparkattention.spark.AttentionPipeline;
+import io.sparkattention.spark.AttentionSpec;
+import io.sparkattention.spark.attention.PyramidReduction;
+import io.sparkattention.spark.io.SyntheticTokens;
+import io.sparkattention.spark.io.TableFormat;
+import io.sparkattention.spark.metrics.Elapsed;
+import io.sparkattention.spark.metrics.StageMetricsListener;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs every applicable attention configuration over a range of sequence lengths, measures each run
+ * with a {@link StageMetricsListener}, and sets the {@link CostModel}'s figures beside the medians:
+ * the machinery behind the cost report.
+ */
+public final class CostSweep {
+  private static final Logger LOG = LoggerFactory.getLogger(CostSweep.class);
+
+  private CostSweep() {}
+
+  /**
+   * What to sweep.
+   *
+   * @param lengths sequence lengths (ignored with an input table)
+   * @param dModel vector width of the synthetic inputs
+   * @param numHeads heads; the heads configuration runs when > 1
+   * @param window local attention's window
+   * @param blockSize kernel block size
+   * @param strategies which of blocks, window, heads, single to run
+   * @param repeats runs per configuration (medians reported)
+   * @param input a token table to use instead of synthetic inputs, or null
+   * @param workDir where inputs and outputs of the runs go
+   * @param pyramidLevels levels of the pyramid configuration (global attention with blocks after a
+   *     pyramidal encoder), which runs when > 0 and blocks is among the strategies
+   */
+  public record Settings(
+      List<Integer> lengths,
+      int dModel,
+      int numHeads,
+      int window,
+      int blockSize,
+      Set<Strategy> strategies,
+      int repeats,
+      String input,
+      Path workDir,
+      int pyramidLevels) {
+
+    /** Settings without the pyramid configuration. */
+    public Settings(
+        List<Integer> lengths,
+        int dModel,
+        int numHeads,
+        int window,
+        int blockSize,
+        Set<Strategy> strategies,
+        int repeats,
+        String input,
+        Path workDir) {
+      this(lengths, dModel, numHeads, window, blockSize, strategies, repeats, input, workDir, 0);
+    }
+  }
+
+  /**
+   * One configuration: a name, a mask and a strategy, and the pyramid levels before attention (0:
+   * none).
+   */
+  record Config(String name, String attention, Mask mask, Strategy strategy, int pyramidLevels) {
+    Config(String name, String attention, Mask mask, Strategy strategy) {
+      this(name, attention, mask, strategy, 0);
+    }
+  }
+
+  /** The applicable configurations, in report order. */
+  static List<Config> configs(Settings s) {
+    List<Config> c = new ArrayList<>();
+    if (s.strategies().contains(Strategy.BLOCKS)) {
+      c.add(new Config("global-blocks", "global", Mask.none(), Strategy.BLOCKS));
+      c.add(new Config("causal-blocks", "causal", Mask.causal(), Strategy.BLOCKS));
+    }
+    if (s.strategies().contains(Strategy.WINDOW)) {
+      c.add(new Config("local-window", "local", Mask.window(s.window()), Strategy.WINDOW));
+    }
+    if (s.strategies().contains(Strategy.HEADS) && s.numHeads() > 1) {
+      c.add(new Config("global-heads", "global", Mask.none(), Strategy.HEADS));
+    }
+    if (s.strategies().contains(Strategy.SINGLE)) {
+      c.add(new Config("global-single", "global", Mask.none(), Strategy.SINGLE));
+    }
+    if (s.strategies().contains(Strategy.BLOCKS) && s.pyramidLevels() > 0) {
+      c.add(
+          new Config(
+              "global-pyramid-L" + s.pyramidLevels(),
+              "global",
+              Mask.none(),
+              Strategy.BLOCKS,
+              s.pyramidLevels()));
+    }
+    return c;
+  }
+
+  /** The machine's calibration and the time model built from it. */
+  public record Calibration(TimeModel model, double kernelGflops, String engine) {}
+
+  /**
+   * Measures the kernel speed (on the driver, one thread), the fixed overhead of a tiny job and the
+   * shuffle throughput of a shuffle-heavy small job.
+   */
+  public static Calibration calibrate(SparkSession spark, Settings s) {
+    int slots = spark.sparkContext().defaultParallelism();
+    double g = KernelCalibration.flopsPerSecond(s.blockSize(), s.dModel() / s.numHeads(), 9);
+    String engine = io.sparkattention.kernel.MatrixEngine.defaultEngine().name();
+    // Overhead: a sequence of one block, one task; the fastest of a few runs, since the first
+    // ones pay class loading and JIT compilation once.
+    String tiny = writeSynthetic(spark, s, s.blockSize(), "calibration-tiny");
+    Config single = new Config("calibration", "global", Mask.none(), Strategy.SINGLE);
+    AttentionSpec tinySpec =
+        new AttentionSpec(
+            Mask.none(), 1, AttentionWeights.none(), Strategy.SINGLE, s.blockSize(), 16, 32, 0);
+    long best = Long.MAX_VALUE;
+    for (int r = 0; r < 4; r++) {
+      best = Math.min(best, run(spark, s, single, tiny, tinySpec).wallMillis);
+    }
+    double overhead = best / 1000.0;
+    // Shuffle: eight blocks cut into one task per block pair, so most of its time is shuffling.
+    int n = 8 * s.blockSize();
+    String heavy = writeSynthetic(spark, s, n, "calibration-shuffle");
+    AttentionSpec spec =
+        new AttentionSpec(
+            Mask.none(), 1, AttentionWeights.none(), Strategy.BLOCKS, s.blockSize(), 1, 1, 0);
+    Measured m = run(spark, s, single, heavy, spec);
+    CostEstimate e =
+        CostModel.estimate(
+            m.plan, s.dModel(), s.dModel(), s.dModel(), CostModel.Framing.KRYO_REGISTERED);
+    double compute = e.executedFlops() / (g * Math.min(slots, e.tasks()));
+    double shuffleSeconds = Math.max(0.05, m.wallMillis / 1000.0 - overhead - compute);
+    double r = m.metrics.shuffleBytesWritten() / shuffleSeconds / slots;
+    LOG.info(
+        "calibration: kernel {} GFLOP/s per slot ({}), job overhead {} s, shuffle {} MB/s per slot, {} slots",
+        String.format("%.1f", g / 1e9),
+        engine,
+        String.format("%.2f", overhead),
+        String.format("%.1f", r / 1e6),
+        slots);
+    return new Calibration(new TimeModel(overhead, g, r, slots), g / 1e9, engine);
+  }
+
+  /** Runs the sweep; one progress line per configuration and length. */
+  public static List<CostRow> sweep(SparkSession spark, Settings s, Calibration cal) {
+    List<Config> configs = configs(s);
+    List<Integer> lengths = s.input() == null ? s.lengths() : List.of(-1);
+    int total = configs.size() * lengths.size();
+    int done = 0;
+    long start = System.nanoTime();
+    List<CostRow> rows = new ArrayList<>();
+    for (int n : lengths) {
+      String input = s.input() != null ? s.input() : writeSynthetic(spark, s, n, "input-" + n);
+      for (Config c : configs) {
+        done++;
+        AttentionSpec spec =
+            new AttentionSpec(
+                c.mask(),
+                s.numHeads(),
+                AttentionWeights.none(),
+                c.strategy(),
+                s.blockSize(),
+                PlanOptions.DEFAULT_QUERY_TILE_BLOCKS,
+                PlanOptions.DEFAULT_KEY_TILE_BLOCKS,
+                0);
+        if (c.strategy() == Strategy.SINGLE && s.input() == null && !fitsOneTask(s, n)) {
+          LOG.info(
+              "[{}/{}] {} n={}: skipped, one task would not fit in memory",
+              done,
+              total,
+              c.name(),
+              n);
+          continue;
+        }
+        if (c.mask().kind() == Mask.Kind.WINDOW && s.input() == null && c.mask().window() >= n) {
+          LOG.info(
+              "[{}/{}] {} n={}: skipped, the window reaches past the sequence (local = global)",
+              done,
+              total,
+              c.name(),
+              n);
+          continue;
+        }
+        List<Measured> runs = new ArrayList<>();
+        for (int r = 0; r < s.repeats(); r++) {
+          runs.add(run(spark, s, c, input, spec));
+        }
+        CostRow row = row(c, s, runs, cal.model());
+        rows.add(row);
+        LOG.info(
+            "[{}/{}] {} n={}: median {} s over {} runs, shuffle {} MiB (elapsed {})",
+            done,
+            total,
+            c.name(),
+            row.seqLen(),
+            String.format("%.2f", row.wallMillis() / 1000.0),
+            s.repeats(),
+            String.format("%.1f", row.shuffleBytesWritten() / 1048576.0),
+            Elapsed.since(start));
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * Whether one task per sequence fits: the model's working set of the single plan within a quarter
+   * of this JVM's heap (Spark's execution share, less headroom for the shuffle).
+   */
+  static boolean fitsOneTask(Settings s, int n) {
+    AttentionPlan plan =
+        AttentionPlan.create(
+            new long[] {n},
+            PlanOptions.of(Strategy.SINGLE, Mask.none(), s.blockSize(), s.numHeads()));
+    CostEstimate e =
+        CostModel.estimate(
+            plan, s.dModel(), s.dModel(), s.dModel(), CostModel.Framing.KRYO_REGISTERED);
+    return e.peakTaskBytes() <= Runtime.getRuntime().maxMemory() / 4;
+  }
+
+  /** One measured run. */
+  static final class Measured {
+    long wallMillis;
+    StageMetricsListener.Snapshot metrics;
+    AttentionPlan plan;
+    long maxLength;
+    int width;
+    List<PyramidReduction.Level> pyramid;
+  }
+
+  static Measured run(SparkSession spark, Settings s, Config c, String input, AttentionSpec spec) {
+    StageMetricsListener listener = new StageMetricsListener();
+    spark.sparkContext().addSparkListener(listener);
+    Measured m = new Measured();
+    try {
+      String out = s.workDir().resolve("out-" + c.name()).toString();
+      long t0 = System.nanoTime();
+      AttentionPipeline.Outcome o =
+          AttentionPipeline.run(
+              spark, input, null, out, TableFormat.fromPath(input), true, spec, c.pyramidLevels());
+      m.wallMillis = (System.nanoTime() - t0) / 1_000_000;
+      m.plan = o.plan();
+      m.maxLength = o.maxLength();
+      m.width = o.width();
+      m.pyramid = o.pyramid();
+      try {
+        // The listener bus is asynchronous: let it deliver the run's last task-end events.
+        spark.sparkContext().listenerBus().waitUntilEmpty();
+      } catch (java.util.concurrent.TimeoutException e) {
+        LOG.warn("listener bus did not drain; metrics of {} may be incomplete", c.name());
+      }
+      m.metrics = listener.snapshot();
+    } finally {
+      spark.sparkContext().removeSparkListener(listener);
+    }
+    return m;
+  }
+
+  static CostRow row(Config c, Settings s, List<Measured> runs, TimeModel model) {
+    Measured first = runs.get(0);
+    int d = first.width;
+    CostEstimate e;
+    if (c.pyramidLevels() > 0) {
+      // seq_len and d_model stay the input's; attention runs over the top level, 2^L·d wide.
+      int top = d << c.pyramidLevels();
+      e =
+          CostModel.estimatePyramid(
+              first.plan,
+              first.pyramid.get(0).steps(),
+              d,
+              c.pyramidLevels(),
+              top,
+              top,
+              CostModel.Framing.KRYO_REGISTERED);
+    } else {
+      e = CostModel.estimate(first.plan, d, d, d, CostModel.Framing.KRYO_REGISTERED);
+    }
+    return new CostRow(
+        c.name(),
+        c.attention(),
+        c.strategy().toString(),
+        first.maxLength,
+        d,
+        s.numHeads(),
+        c.mask().window(),
+        s.blockSize(),
+        runs.size(),
+        first.plan.tasks().size(),
+        median(runs, r -> r.wallMillis),
+        median(runs, r -> r.metrics.taskMillis()),
+        median(runs, r -> r.metrics.longestTaskMillis()),
+        median(runs, r -> r.metrics.tasks()),
+        median(runs, r -> r.metrics.shuffleBytesWritten()),
+        median(runs, r -> r.metrics.shuffleBytesRead()),
+        median(runs, r -> r.metrics.bytesSpilled()),
+        median(runs, r -> r.metrics.peakExecutionMemoryBytes()),
+        e.usefulFlops(),
+        e.executedFlops(),
+        e.shuffleBytes(),
+        e.peakTaskBytes(),
+        Math.round(model.seconds(e) * 1000));
+  }
+
+  private static long median(List<Measured> runs, java.util.function.ToLongFunction<Measured> f) {
+    long[] v = runs.stream().mapToLong(f).toArray();
+    Arrays.sort(v);
+    return v[v.length / 2];
+  }
+
+  private static String writeSynthetic(SparkSession spark, Settings s, int n, String name) {
+    String path = s.workDir().resolve(name).toString();
+    SyntheticTokens.generate(spark, 1, n, s.dModel(), 1)
+        .write()
+        .mode(SaveMode.Overwrite)
+        .parquet(path);
+    return path;
+  }
+}

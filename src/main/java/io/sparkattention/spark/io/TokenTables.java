@@ -1,0 +1,192 @@
+package io.sparkattention.spark.io;
+
+import io.sparkattention.spark.InputException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/** Reading token tables and turning results back into tables. */
+public final class TokenTables {
+  private TokenTables() {}
+
+  /**
+   * Reads a token table with Spark's own readers.
+   *
+   * @throws InputException if the path does not exist or cannot be read, holds no data files, or
+   *     (JSON) has malformed lines
+   */
+  public static Dataset<Row> read(
+      SparkSession spark, String path, TableFormat format, String what) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    try {
+      Path p = new Path(path);
+      FileSystem fs = p.getFileSystem(conf);
+      if (!fs.exists(p)) {
+        throw new InputException(what + " path does not exist: " + path);
+      }
+      FileStatus status = fs.getFileStatus(p);
+      if (status.isDirectory() && !hasDataFiles(fs, p)) {
+        throw new InputException(what + " directory has no data files: " + path);
+      }
+      if (status.isFile() && status.getLen() == 0) {
+        throw new InputException(what + " file is empty: " + path);
+      }
+    } catch (IOException e) {
+      throw new InputException("cannot read " + what + " path " + path + ": " + e.getMessage(), e);
+    }
+    try {
+      if (format == TableFormat.JSON) {
+        Dataset<Row> df =
+            spark
+                .read()
+                .option("mode", "PERMISSIVE")
+                .option("columnNameOfCorruptRecord", "_corrupt_record")
+                .json(path);
+        if (Arrays.asList(df.columns()).contains("_corrupt_record")) {
+          df = df.cache();
+          List<Row> bad =
+              df.filter(df.col("_corrupt_record").isNotNull())
+                  .select("_corrupt_record")
+                  .limit(3)
+                  .collectAsList();
+          if (!bad.isEmpty()) {
+            df.unpersist();
+            List<String> lines = new ArrayList<>();
+            for (Row r : bad) {
+              String line = r.getString(0);
+              lines.add(line.length() > 80 ? line.substring(0, 80) + "…" : line);
+            }
+            throw new InputException(
+                what + " has malformed JSON lines, e.g. " + String.join(" | ", lines));
+          }
+          df = df.drop("_corrupt_record");
+        }
+        return df;
+      }
+      return spark.read().parquet(path);
+    } catch (InputException e) {
+      throw e;
+    } catch (Exception e) {
+      // The innermost cause says what is wrong with the file; the outer ones are Spark's job
+      // failure, whose message carries the executor's stack trace.
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      throw new InputException(
+          "cannot read "
+              + what
+              + " "
+              + path
+              + " as "
+              + format
+              + ": "
+              + firstLine(root.getMessage()),
+          e);
+    }
+  }
+
+  private static boolean hasDataFiles(FileSystem fs, Path dir) throws IOException {
+    for (FileStatus s : fs.listStatus(dir)) {
+      String name = s.getPath().getName();
+      if (name.startsWith("_") || name.startsWith(".")) {
+        continue;
+      }
+      if (s.isFile() && s.getLen() > 0) {
+        return true;
+      }
+      if (s.isDirectory() && hasDataFiles(fs, s.getPath())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static String firstLine(String s) {
+    if (s == null) {
+      return "unknown error";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+
+  /** The output schema: seq_id and pos as in the input, {@code out} a vector or an array. */
+  public static StructType outputSchema(TokenColumns cols, TableFormat format, String outName) {
+    DataType outType =
+        format == TableFormat.PARQUET
+            ? SQLDataTypes.VectorType()
+            : DataTypes.createArrayType(DataTypes.DoubleType, false);
+    return new StructType(
+        new StructField[] {
+          DataTypes.createStructField(TokenColumns.SEQ_ID, cols.seqIdType(), false),
+          DataTypes.createStructField(TokenColumns.POS, cols.posType(), false),
+          DataTypes.createStructField(outName, outType, false)
+        });
+  }
+
+  /** Results as rows of {@link #outputSchema}, with the original seq_id values. */
+  public static Dataset<Row> toTable(
+      SparkSession spark,
+      JavaRDD<FinishedToken> tokens,
+      Broadcast<List<Object>> seqIds,
+      TokenColumns cols,
+      TableFormat format,
+      String outName) {
+    StructType schema = outputSchema(cols, format, outName);
+    final DataType seqType = cols.seqIdType();
+    final DataType posType = cols.posType();
+    final boolean vector = format == TableFormat.PARQUET;
+    JavaRDD<Row> rows =
+        tokens.map(
+            t -> {
+              Object seq = seqIdValue(seqIds.value().get(t.seqIndex()), seqType);
+              Object pos = posValue(t.pos(), posType);
+              Object out = vector ? Vectors.dense(t.out()) : toBoxed(t.out());
+              return RowFactory.create(seq, pos, out);
+            });
+    return spark.createDataFrame(rows, schema);
+  }
+
+  /** A seq_id as read ({@link TokenColumns#seqId}: String or Long) back in the column's type. */
+  public static Object seqIdValue(Object seq, DataType seqType) {
+    if (seqType == DataTypes.IntegerType) {
+      return ((Long) seq).intValue();
+    } else if (seqType == DataTypes.ShortType) {
+      return ((Long) seq).shortValue();
+    }
+    return seq;
+  }
+
+  /** A position in the pos column's type. */
+  public static Object posValue(long pos, DataType posType) {
+    return posType == DataTypes.LongType
+        ? (Object) pos
+        : posType == DataTypes.IntegerType ? (Object) (int) pos : (Object) (short) pos;
+  }
+
+  /** An array column's value: the vector boxed. */
+  public static Object toBoxed(double[] v) {
+    Double[] b = new Double[v.length];
+    for (int i = 0; i < v.length; i++) {
+      b[i] = v[i];
+    }
+    return b;
+  }
+}

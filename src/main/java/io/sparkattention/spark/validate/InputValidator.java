@@ -1,0 +1,285 @@
+package io.sparkattention.spark.validate;
+
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.spark.InputException;
+import io.sparkattention.spark.io.TokenColumns;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Checks a token table before anything is computed or written: null, non-finite or zero-length
+ * vectors, mixed widths, null or negative positions, duplicate or missing positions within a
+ * sequence, an empty table. One pass, no shuffle; errors name the column and the first few
+ * offending {@code seq_id}/{@code pos}.
+ */
+public final class InputValidator {
+  private InputValidator() {}
+
+  /** A table that passed: its sequences in a canonical order, their lengths, the vector width. */
+  public record ValidTable(List<Object> seqIds, long[] lengths, int width, long tokens) {
+    public long maxLength() {
+      long m = 0;
+      for (long n : lengths) {
+        m = Math.max(m, n);
+      }
+      return m;
+    }
+  }
+
+  /**
+   * Validates {@code table} (columns located by {@code cols}).
+   *
+   * @param what "input" or "context", for messages
+   * @throws InputException describing every kind of problem found, with examples
+   */
+  public static ValidTable validate(Dataset<Row> table, TokenColumns cols, String what) {
+    JavaRDD<Row> rows = table.javaRDD();
+    ValidationSummary summary =
+        rows.mapPartitions(new SummarizeFn(cols)).treeReduce(ValidationSummary::merge);
+    return check(summary, cols, what);
+  }
+
+  /**
+   * Refuses a window that reaches past every sequence of the table: no token's attention would
+   * differ from global attention (a causal window: from plain causal attention), which is then what
+   * the user should ask for.
+   *
+   * @throws InputException naming the window and the longest sequence
+   */
+  public static void checkWindow(Mask mask, ValidTable valid) {
+    boolean local = mask.kind() == Mask.Kind.WINDOW;
+    if (!(local || mask.kind() == Mask.Kind.CAUSAL_WINDOW) || mask.window() < valid.maxLength()) {
+      return;
+    }
+    throw new InputException(
+        "--window "
+            + mask.window()
+            + " is too large: the longest sequence has "
+            + valid.maxLength()
+            + " tokens, so every token would see its whole sequence; "
+            + (local ? "use --attention global" : "drop --window for plain causal attention")
+            + " or a window below "
+            + valid.maxLength());
+  }
+
+  static ValidTable check(ValidationSummary s, TokenColumns cols, String what) {
+    if (s.rows == 0) {
+      throw new InputException("the " + what + " has no rows (an empty table or no data files)");
+    }
+    List<String> errors = rowAndWidthErrors(s, cols.vectorName());
+    Map<Object, String> positions = s.positionProblems();
+    if (!positions.isEmpty()) {
+      StringBuilder b = new StringBuilder();
+      int shown = 0;
+      for (Map.Entry<Object, String> e : positions.entrySet()) {
+        if (shown++ == ValidationSummary.EXAMPLES) {
+          b.append("; …");
+          break;
+        }
+        b.append(b.length() == 0 ? "" : "; ")
+            .append("seq_id=")
+            .append(e.getKey())
+            .append(": ")
+            .append(e.getValue());
+      }
+      errors.add(
+          "column pos must hold 0 … n-1 once each within a sequence; "
+              + positions.size()
+              + " sequence(s) do not: "
+              + b);
+    }
+    if (!errors.isEmpty()) {
+      throw new InputException("invalid " + what + ": " + String.join(". ", errors));
+    }
+    List<Object> ids = new ArrayList<>(s.sequences.keySet());
+    // Canonical order, whatever the partitioning: by seq_id (numbers numerically).
+    ids.sort(seqIdOrder());
+    long[] lengths = new long[ids.size()];
+    for (int i = 0; i < lengths.length; i++) {
+      lengths[i] = s.sequences.get(ids.get(i)).count;
+    }
+    return new ValidTable(ids, lengths, s.widths.firstKey(), s.rows);
+  }
+
+  /**
+   * Pairs a cross-attention context with its input: both must hold the same sequences.
+   *
+   * @return per sequence of {@code input} (in its canonical order) the context's length
+   * @throws InputException if the seq_id types differ (string against integer) or a seq_id is in
+   *     one table only, listing the first few of each side
+   */
+  public static long[] contextLengths(ValidTable input, ValidTable context) {
+    String inputType = idType(input.seqIds().get(0));
+    String contextType = idType(context.seqIds().get(0));
+    if (!inputType.equals(contextType)) {
+      throw new InputException(
+          "seq_id is "
+              + inputType
+              + " in the input but "
+              + contextType
+              + " in the context; cross-attention pairs sequences by equal seq_id");
+    }
+    Map<Object, Long> contextLength = new HashMap<>();
+    for (int i = 0; i < context.seqIds().size(); i++) {
+      contextLength.put(context.seqIds().get(i), context.lengths()[i]);
+    }
+    long[] lengths = new long[input.seqIds().size()];
+    List<Object> noContext = new ArrayList<>();
+    for (int i = 0; i < lengths.length; i++) {
+      Long n = contextLength.remove(input.seqIds().get(i));
+      if (n == null) {
+        noContext.add(input.seqIds().get(i));
+      } else {
+        lengths[i] = n;
+      }
+    }
+    List<Object> noInput = new ArrayList<>(contextLength.keySet());
+    noInput.sort(seqIdOrder());
+    List<String> errors = new ArrayList<>();
+    if (!noContext.isEmpty()) {
+      errors.add(
+          noContext.size() + " seq_id(s) of the input are not in the context: " + first(noContext));
+    }
+    if (!noInput.isEmpty()) {
+      errors.add(
+          noInput.size() + " seq_id(s) of the context are not in the input: " + first(noInput));
+    }
+    if (!errors.isEmpty()) {
+      throw new InputException(
+          "cross-attention needs the same seq_ids in the input and the context: "
+              + String.join("; ", errors));
+    }
+    return lengths;
+  }
+
+  private static String idType(Object id) {
+    return id instanceof String ? "a string" : "an integer";
+  }
+
+  /** The first few ids, then "…". */
+  private static String first(List<Object> ids) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < ids.size(); i++) {
+      if (i == ValidationSummary.EXAMPLES) {
+        b.append(", …");
+        break;
+      }
+      b.append(i == 0 ? "" : ", ").append(ids.get(i));
+    }
+    return b.toString();
+  }
+
+  /** The bad rows and mixed vector widths a summary found, one message each. */
+  static List<String> rowAndWidthErrors(ValidationSummary s, String vectorName) {
+    List<String> errors = new ArrayList<>();
+    if (s.badRows > 0) {
+      errors.add(s.badRows + " bad row(s), e.g. " + String.join("; ", s.problems));
+    }
+    if (s.widths.size() > 1) {
+      StringBuilder b = new StringBuilder();
+      s.widths.forEach(
+          (w, row) -> b.append(b.length() == 0 ? "" : "; ").append(w).append(" at ").append(row));
+      errors.add("column " + vectorName + " has mixed vector lengths: " + b);
+    }
+    return errors;
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  static Comparator<Object> seqIdOrder() {
+    return (a, b) -> ((Comparable) a).compareTo(b);
+  }
+
+  /**
+   * What is wrong with a row's vector (null, zero-length, non-finite), or null; records its width
+   * in {@code s}. {@code at} names the row in the message.
+   */
+  static String vectorProblem(TokenColumns cols, Row row, ValidationSummary s, String at) {
+    String name = cols.vectorName();
+    if (cols.vectorIsNull(row)) {
+      return "null " + name + " at " + at;
+    }
+    double[] x = cols.vector(row);
+    if (x.length == 0) {
+      return "zero-length " + name + " at " + at;
+    }
+    s.widths.putIfAbsent(x.length, at);
+    for (int i = 0; i < x.length; i++) {
+      if (!Double.isFinite(x[i])) {
+        return name + "[" + i + "] is " + (Double.isNaN(x[i]) ? "NaN or null" : x[i]) + " at " + at;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Summarises one partition into a {@link ValidationSummary}: counts the rows and records each
+   * row's problem, which a subclass finds (and records the row's position in {@code s}).
+   */
+  abstract static class PartitionSummaryFn
+      implements FlatMapFunction<Iterator<Row>, ValidationSummary> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public Iterator<ValidationSummary> call(Iterator<Row> it) {
+      ValidationSummary s = new ValidationSummary();
+      while (it.hasNext()) {
+        Row row = it.next();
+        s.rows++;
+        String problem = problem(row, s);
+        if (problem != null) {
+          s.problem(problem);
+        }
+      }
+      return Collections.singletonList(s).iterator();
+    }
+
+    /** The row's problem, or null for a good row (whose position it adds to {@code s}). */
+    abstract String problem(Row row, ValidationSummary s);
+  }
+
+  /** Summarises one partition of a token table. */
+  static final class SummarizeFn extends PartitionSummaryFn {
+    private static final long serialVersionUID = 1L;
+    private final TokenColumns cols;
+
+    SummarizeFn(TokenColumns cols) {
+      this.cols = cols;
+    }
+
+    @Override
+    String problem(Row row, ValidationSummary s) {
+      Object seq = cols.seqId(row);
+      if (seq == null) {
+        return "null seq_id (pos=" + (cols.posIsNull(row) ? "null" : cols.pos(row)) + ")";
+      }
+      if (cols.posIsNull(row)) {
+        return "null pos (seq_id=" + seq + ")";
+      }
+      long pos = cols.pos(row);
+      String at = "seq_id=" + seq + ", pos=" + pos;
+      if (pos < 0) {
+        return "negative pos at " + at;
+      }
+      if (pos >= ValidationSummary.MAX_POSITION) {
+        return "pos "
+            + pos
+            + " is too large (limit "
+            + ValidationSummary.MAX_POSITION
+            + ") at "
+            + at;
+      }
+      String vectorProblem = vectorProblem(cols, row, s, at);
+      s.sequences.computeIfAbsent(seq, k -> new ValidationSummary.SeqStats()).add(pos);
+      return vectorProblem;
+    }
+  }
+}

@@ -1,0 +1,73 @@
+package io.sparkattention.spark.attention;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkattention.cost.CostEstimate;
+import io.sparkattention.cost.CostModel;
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.LocalPCells;
+import io.sparkattention.plan.PlanOptions;
+import io.sparkattention.plan.Strategy;
+import io.sparkattention.spark.InputException;
+import org.apache.spark.SparkConf;
+import org.junit.jupiter.api.Test;
+
+class MemoryBudgetTest {
+  private static final long MIB = 1024 * 1024;
+
+  @Test
+  void perTaskShareFollowsSparksUnifiedMemory() {
+    SparkConf conf = new SparkConf(false);
+    // local: (1324 − 300) MiB × 0.6 / 2 threads = 307.2 MiB
+    assertEquals(
+        (long) (1024 * MIB * 0.6 / 2), MemoryBudget.perTaskBytes(conf, true, 2, 1324 * MIB));
+    conf.set("spark.executor.memory", "4g").set("spark.executor.cores", "4");
+    // cluster: (4096 − 300) MiB × 0.6 / 4 cores
+    assertEquals((long) (3796 * MIB * 0.6 / 4), MemoryBudget.perTaskBytes(conf, false, 2, 0));
+  }
+
+  @Test
+  void aSingleTaskTooLargeIsRefusedWithAdvice() {
+    AttentionPlan single =
+        AttentionPlan.create(
+            new long[] {1 << 20}, PlanOptions.of(Strategy.SINGLE, Mask.none(), 1024, 1));
+    CostEstimate e = CostModel.estimate(single, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED);
+    InputException ex =
+        assertThrows(InputException.class, () -> MemoryBudget.check(single, e, 200 * MIB));
+    assertTrue(
+        ex.getMessage().contains("single") && ex.getMessage().contains("--strategy blocks"),
+        ex.getMessage());
+    AttentionPlan blocks =
+        AttentionPlan.create(
+            new long[] {1 << 20}, PlanOptions.of(Strategy.BLOCKS, Mask.none(), 1024, 1));
+    CostEstimate b = CostModel.estimate(blocks, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED);
+    assertDoesNotThrow(() -> MemoryBudget.check(blocks, b, 200 * MIB));
+  }
+
+  @Test
+  void localPPlansAreCheckedToo() {
+    long n = 1 << 20;
+    long[] lengths = {n};
+    AttentionPlan single = localP(lengths, Strategy.SINGLE);
+    CostEstimate e = CostModel.estimate(single, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED);
+    assertThrows(InputException.class, () -> MemoryBudget.check(single, e, 200 * MIB));
+    AttentionPlan blocks = localP(lengths, Strategy.BLOCKS);
+    CostEstimate b = CostModel.estimate(blocks, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED);
+    assertDoesNotThrow(() -> MemoryBudget.check(blocks, b, 200 * MIB));
+  }
+
+  /** Centres spread evenly over the sequence, D = 16. */
+  private static AttentionPlan localP(long[] lengths, Strategy s) {
+    PlanOptions o = PlanOptions.of(s, Mask.none(), 1024, 1);
+    LocalPCells cells =
+        new LocalPCells(lengths, 16, 1024, (long) o.blockSize() * o.queryTileBlocks());
+    for (long t = 0; t < lengths[0]; t++) {
+      cells.add(0, t, (t * 7919L) % lengths[0]);
+    }
+    return AttentionPlan.createLocalP(lengths, o, cells);
+  }
+}

@@ -1,0 +1,120 @@
+package io.sparkattention.spark.cost;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkattention.cost.CostModel;
+import io.sparkattention.cost.CostRow;
+import io.sparkattention.cost.ReportCharts;
+import io.sparkattention.cost.ReportFiles;
+import io.sparkattention.fixtures.SparkTestSession;
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.PlanOptions;
+import io.sparkattention.plan.Strategy;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.imageio.ImageIO;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A tiny cost-report sweep (lengths 64 and 256) end to end. */
+class CostSweepSparkTest {
+  @TempDir static Path dir;
+
+  @Test
+  void tinySweepWritesEveryConfigurationCsvReportAndCharts() throws Exception {
+    SparkSession spark = SparkTestSession.spark();
+    CostSweep.Settings s =
+        new CostSweep.Settings(
+            List.of(64, 256),
+            8,
+            2,
+            4,
+            16,
+            EnumSet.of(Strategy.BLOCKS, Strategy.WINDOW, Strategy.HEADS, Strategy.SINGLE),
+            1,
+            null,
+            dir.resolve("work"),
+            2);
+    CostSweep.Calibration cal = CostSweep.calibrate(spark, s);
+    List<CostRow> rows = CostSweep.sweep(spark, s, cal);
+
+    Set<String> expected =
+        Set.of(
+            "global-blocks",
+            "causal-blocks",
+            "local-window",
+            "global-heads",
+            "global-single",
+            "global-pyramid-L2");
+    Map<String, Map<Long, CostRow>> byConfig = new HashMap<>();
+    for (CostRow r : rows) {
+      byConfig.computeIfAbsent(r.config(), k -> new HashMap<>()).put(r.seqLen(), r);
+    }
+    assertEquals(expected, byConfig.keySet(), "every configuration ran");
+    for (String c : expected) {
+      CostRow small = byConfig.get(c).get(64L);
+      CostRow large = byConfig.get(c).get(256L);
+      assertNotNull(small, c + " at 64");
+      assertNotNull(large, c + " at 256");
+      // Every configuration routes tokens through a shuffle.
+      assertTrue(small.modelShuffleBytes() > 0 && small.shuffleBytesWritten() > 0, c + " shuffles");
+      assertTrue(
+          large.shuffleBytesWritten() > small.shuffleBytesWritten(), c + " shuffle grows with n");
+      assertTrue(large.modelUsefulFlops() > small.modelUsefulFlops(), c + " FLOPs grow with n");
+      assertTrue(large.wallMillis() > 0 && large.sparkTasks() > 0, c + " measured");
+    }
+
+    // The pyramid row: input n and d; attention over n/4 steps of width 4d after its reduce stage,
+    // which ships each of the n tokens once (d doubles and the framing).
+    for (long n : new long[] {64, 256}) {
+      CostRow p = byConfig.get("global-pyramid-L2").get(n);
+      CostRow g = byConfig.get("global-blocks").get(n);
+      assertEquals(8, p.dModel());
+      assertEquals(n, p.seqLen());
+      assertEquals(g.modelUsefulFlops() / 4, p.modelUsefulFlops(), 1e-9 * g.modelUsefulFlops());
+      AttentionPlan top =
+          AttentionPlan.create(
+              new long[] {n / 4}, PlanOptions.of(Strategy.BLOCKS, Mask.none(), 16, 2));
+      long attentionBytes =
+          CostModel.estimate(top, 32, 32, 32, CostModel.Framing.KRYO_REGISTERED).shuffleBytes();
+      assertEquals(
+          attentionBytes + n * (8 * 8 + CostModel.Framing.KRYO_REGISTERED.reduceRecordBytes()),
+          p.modelShuffleBytes());
+    }
+
+    ReportFiles.writeCsv(rows, dir.resolve("results.csv"));
+    List<String> lines = Files.readAllLines(dir.resolve("results.csv"));
+    assertEquals(String.join(",", CostRow.HEADER), lines.get(0));
+    assertEquals(rows.size() + 1, lines.size());
+    for (String line : lines.subList(1, lines.size())) {
+      assertEquals(CostRow.HEADER.size(), line.split(",", -1).length, line);
+    }
+
+    List<String> charts = ReportCharts.write(rows, dir);
+    assertEquals(3, charts.size());
+    for (String chart : charts) {
+      BufferedImage img = ImageIO.read(dir.resolve(chart).toFile());
+      assertNotNull(img, chart + " is a readable PNG");
+      assertTrue(img.getWidth() >= 400 && img.getHeight() >= 300, chart + " size");
+    }
+    ReportFiles.writeMarkdown(rows, Map.of("machine", "test"), charts, dir.resolve("report.md"));
+    String md = Files.readString(dir.resolve("report.md"));
+    assertTrue(
+        md.contains("global / local time")
+            && md.contains("Crossover")
+            && md.contains("time error")
+            && md.contains(
+                "`global-pyramid-L2`: global attention (blocks) after a pyramidal encoder of 2 levels"),
+        md);
+  }
+}
