@@ -5,7 +5,8 @@ import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.kernel.MatrixEngine;
 import io.sparkattention.plan.Strategy;
-import io.sparkattention.spark.AttentionPipeline;
+import io.sparkattention.spark.AttentionRequest;
+import io.sparkattention.spark.SparkAttention;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.io.SyntheticTokens;
 import io.sparkattention.spark.io.TableFormat;
@@ -26,7 +27,7 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * End-to-end benchmark of the attention job's machinery (never part of the test suite): one long
- * synthetic sequence through {@link AttentionPipeline} (read, validate, plan, shuffle, kernels,
+ * synthetic sequence through {@link SparkAttention#run} (read, validate, plan, shuffle, kernels,
  * merge, write) for global and causal attention with {@code blocks} and local attention with
  * {@code window}, against the single-thread block kernel measured in the same run.
  *
@@ -115,7 +116,8 @@ public final class EndToEndBenchmark {
       Strategy strategy,
       int block,
       int repeats) {
-    AttentionSpec spec = AttentionSpec.of(mask, 1, AttentionWeights.none(), strategy, block);
+    AttentionSpec spec =
+        AttentionSpec.builder().mask(mask).strategy(strategy).blockSize(block).build();
     double[] seconds = new double[repeats];
     double[] balance = new double[repeats];
     for (int r = -1; r < repeats; r++) { // one unmeasured warm-up run
@@ -123,7 +125,14 @@ public final class EndToEndBenchmark {
       spark.sparkContext().addSparkListener(times);
       String out = work.resolve("out-" + System.nanoTime()).toString();
       long t0 = System.nanoTime();
-      AttentionPipeline.run(spark, input, out, TableFormat.PARQUET, false, spec);
+      SparkAttention.run(
+          spark,
+          AttentionRequest.builder()
+              .input(input)
+              .output(out)
+              .format(TableFormat.PARQUET)
+              .spec(spec)
+              .build());
       long t1 = System.nanoTime();
       spark.sparkContext().removeSparkListener(times);
       deleteRecursively(Path.of(out));

@@ -3,15 +3,17 @@ package io.sparkattention.job;
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.Strategy;
-import io.sparkattention.spark.AttentionPipeline;
+import io.sparkattention.spark.AttentionRequest;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.Selection;
+import io.sparkattention.spark.SparkAttention;
 import io.sparkattention.spark.attention.PyramidReduction;
 import io.sparkattention.spark.io.ContextTable;
 import io.sparkattention.spark.io.TableFormat;
 import io.sparkattention.spark.io.WeightsFile;
 import io.sparkattention.spark.maps.AttentionMaps;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -41,6 +43,26 @@ import picocli.CommandLine.Option;
           + " [--causal] [--window W] [--sample [--seed N]]."
     })
 public final class AttentionJob implements Callable<Integer> {
+
+  /** The options behind the library's parameters, for its error messages. */
+  private static final OptionNames OPTIONS =
+      new OptionNames(
+          Map.ofEntries(
+              Map.entry("heads", "--heads"),
+              Map.entry("window", "--window"),
+              Map.entry("mask", "--window"),
+              Map.entry("localPWindow", "--window"),
+              Map.entry("strategy", "--strategy"),
+              Map.entry("blockSize", "--block-size"),
+              Map.entry("queryTileBlocks", "--query-tile-blocks"),
+              Map.entry("keyTileBlocks", "--key-tile-blocks"),
+              Map.entry("partitions", "--partitions"),
+              Map.entry("pyramidLevels", "--pyramid-levels"),
+              Map.entry("input", "--input"),
+              Map.entry("output", "--output"),
+              Map.entry("context", "--context"),
+              Map.entry("maps", "--emit-weights"),
+              Map.entry("mapsMaxLength", "--emit-weights-max-length")));
 
   @Option(
       names = "--input",
@@ -219,41 +241,37 @@ public final class AttentionJob implements Callable<Integer> {
     }
     Mask mask = kind.mask(window, causal);
     ContextTable contextTable = contextTable(kind);
-    if (kind == AttentionKind.CROSS && strat == Strategy.WINDOW) {
-      throw new InputException(
-          "--strategy window does not apply to cross attention (every query sees its whole"
-              + " context; use single, blocks, heads or auto)");
+    try {
+      AttentionMaps.Request maps =
+          emitWeights == null ? null : new AttentionMaps.Request(emitWeights, emitWeightsMaxLength);
+      AttentionSpec spec =
+          AttentionSpec.builder()
+              .mask(mask)
+              .heads(heads)
+              .strategy(strat)
+              .blockSize(blockSize)
+              .queryTileBlocks(queryTileBlocks)
+              .keyTileBlocks(keyTileBlocks)
+              .partitions(partitions)
+              .selection(selection(kind))
+              .localP(kind.localPWindow(window))
+              .pyramidLevels(pyramidLevels)
+              .cross(kind == AttentionKind.CROSS)
+              .build();
+      AttentionRequest request =
+          AttentionRequest.builder()
+              .input(input)
+              .output(output)
+              .format(fmt)
+              .overwrite(overwrite)
+              .spec(spec)
+              .context(contextTable)
+              .maps(maps)
+              .build();
+      return new AttentionJobConfig(request, weights);
+    } catch (InputException e) {
+      throw OPTIONS.named(e);
     }
-    AttentionSpec spec =
-        new AttentionSpec(
-            mask,
-            heads,
-            AttentionWeights.none(),
-            strat,
-            blockSize,
-            queryTileBlocks,
-            keyTileBlocks,
-            partitions,
-            selection(kind),
-            kind.localPWindow(window));
-    PyramidReduction.checkLevels(pyramidLevels);
-    if (pyramidLevels > 0 && kind == AttentionKind.CROSS) {
-      throw new InputException(
-          "--pyramid-levels applies to self-attention, not cross attention (the context would"
-              + " stay at the input's width)");
-    }
-    AttentionMaps.Request maps = null;
-    if (emitWeights != null) {
-      if (kind == AttentionKind.CROSS || kind == AttentionKind.HARD) {
-        throw new InputException(
-            "--emit-weights applies to softmax self-attention (global, local, causal, local-p),"
-                + " not "
-                + kind);
-      }
-      maps = new AttentionMaps.Request(emitWeights, emitWeightsMaxLength);
-    }
-    return new AttentionJobConfig(
-        input, output, fmt, overwrite, weights, spec, contextTable, pyramidLevels, maps);
   }
 
   /** Soft, or hard (argmax or sampled) from --attention hard, --sample and --seed. */
@@ -292,23 +310,13 @@ public final class AttentionJob implements Callable<Integer> {
    * @return the number of rows written
    */
   public static long run(SparkSession spark, AttentionJobConfig config) {
-    AttentionSpec spec = config.spec();
+    AttentionRequest request = config.request();
     if (config.weightsPath() != null) {
-      spec =
-          spec.withWeights(
-              WeightsFile.read(config.weightsPath(), spark.sparkContext().hadoopConfiguration()));
+      AttentionWeights w =
+          WeightsFile.read(config.weightsPath(), spark.sparkContext().hadoopConfiguration());
+      request = request.withSpec(request.spec().withWeights(w));
     }
-    AttentionPipeline.Outcome outcome =
-        AttentionPipeline.run(
-            spark,
-            config.input(),
-            config.context(),
-            config.output(),
-            config.format(),
-            config.overwrite(),
-            spec,
-            config.pyramidLevels(),
-            config.maps());
+    SparkAttention.Outcome outcome = SparkAttention.run(spark, request);
     for (PyramidReduction.Level level : outcome.pyramid()) {
       System.out.println(level.describe());
     }

@@ -1,57 +1,62 @@
 package io.sparkattention.job;
 
+import io.sparkattention.spark.AttentionRequest;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.io.ContextTable;
 import io.sparkattention.spark.io.TableFormat;
 import io.sparkattention.spark.maps.AttentionMaps;
 
 /**
- * The attention job's validated configuration.
+ * The attention job's validated configuration: the library's request, and the weights file to load
+ * into its spec at run time (where Hadoop's file systems are at hand).
  *
- * @param input token table path
- * @param output result path (must not exist unless {@code overwrite})
- * @param format table format of input and output
- * @param overwrite replace an existing output
+ * @param request what to read, compute and write (the spec's weights not yet loaded)
  * @param weightsPath weights JSON, or null
- * @param spec what to compute and how to split it (weights not yet loaded: see {@link
- *     AttentionJob#run})
- * @param context the keys/values table of cross-attention, or null for self-attention
- * @param pyramidLevels levels of the pyramidal encoder before attention (0: none)
- * @param maps where to write the attention maps, or null for none
  */
-public record AttentionJobConfig(
-    String input,
-    String output,
-    TableFormat format,
-    boolean overwrite,
-    String weightsPath,
-    AttentionSpec spec,
-    ContextTable context,
-    int pyramidLevels,
-    AttentionMaps.Request maps) {
-
-  /** A configuration without a pyramidal encoder or attention maps. */
-  public AttentionJobConfig(
-      String input,
-      String output,
-      TableFormat format,
-      boolean overwrite,
-      String weightsPath,
-      AttentionSpec spec,
-      ContextTable context) {
-    this(input, output, format, overwrite, weightsPath, spec, context, 0, null);
+public record AttentionJobConfig(AttentionRequest request, String weightsPath) {
+  public AttentionJobConfig {
+    if (request == null) {
+      throw new IllegalArgumentException("a job configuration needs a request");
+    }
   }
 
-  /** A configuration without attention maps. */
-  public AttentionJobConfig(
-      String input,
-      String output,
-      TableFormat format,
-      boolean overwrite,
-      String weightsPath,
-      AttentionSpec spec,
-      ContextTable context,
-      int pyramidLevels) {
-    this(input, output, format, overwrite, weightsPath, spec, context, pyramidLevels, null);
+  /** The token table's path. */
+  public String input() {
+    return request.input();
+  }
+
+  /** The result's path. */
+  public String output() {
+    return request.output();
+  }
+
+  /** The tables' format. */
+  public TableFormat format() {
+    return request.format();
+  }
+
+  /** Whether an existing output may be replaced. */
+  public boolean overwrite() {
+    return request.overwrite();
+  }
+
+  /** What to compute (weights not yet loaded). */
+  public AttentionSpec spec() {
+    return request.spec();
+  }
+
+  /** The context table of cross-attention, or null. */
+  public ContextTable context() {
+    return request.context();
+  }
+
+  /** Levels of the pyramidal encoder (0: none). */
+  public int pyramidLevels() {
+    return request.spec().pyramidLevels();
+  }
+
+  /** Where to write the attention maps, or null. */
+  public AttentionMaps.Request maps() {
+    return request.maps();
   }
 }

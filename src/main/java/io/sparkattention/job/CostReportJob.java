@@ -4,8 +4,8 @@ import io.sparkattention.cost.CostRow;
 import io.sparkattention.cost.ReportCharts;
 import io.sparkattention.cost.ReportFiles;
 import io.sparkattention.plan.Strategy;
+import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.InputException;
-import io.sparkattention.spark.attention.PyramidReduction;
 import io.sparkattention.spark.cost.CostSweep;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -152,7 +152,11 @@ public final class CostReportJob implements Callable<Integer> {
       }
       s.add(st);
     }
-    PyramidReduction.checkLevels(pyramidLevels);
+    try {
+      AttentionSpec.builder().pyramidLevels(pyramidLevels).build();
+    } catch (InputException e) {
+      throw new OptionNames(Map.of("pyramidLevels", "--pyramid-levels")).named(e);
+    }
     return new CostSweep.Settings(
         List.copyOf(lengths),
         dModel,

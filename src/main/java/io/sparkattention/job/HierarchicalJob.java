@@ -1,9 +1,11 @@
 package io.sparkattention.job;
 
 import io.sparkattention.spark.InputException;
+import io.sparkattention.spark.SparkAttention;
 import io.sparkattention.spark.io.TableFormat;
 import io.sparkattention.spark.pooling.HierarchicalPipeline;
 import io.sparkattention.spark.pooling.HierarchicalWeights;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -101,19 +103,27 @@ public final class HierarchicalJob implements Callable<Integer> {
             ? HierarchicalWeights.defaults()
             : HierarchicalWeights.read(
                 config.weightsPath(), spark.sparkContext().hadoopConfiguration());
-    HierarchicalPipeline.Outcome o =
-        HierarchicalPipeline.run(
-            spark,
-            config.input(),
-            config.output(),
-            config.format(),
-            config.overwrite(),
-            w,
-            config.blockSize());
+    HierarchicalPipeline.Outcome o = poolNamingOptions(spark, config, w);
     System.out.printf(
         "pooled %d words into %d sentences and %d documents (width %d): %s/sentences, %s/documents%n",
         o.words(), o.sentences(), o.documents(), o.width(), config.output(), config.output());
     return o;
+  }
+
+  private static HierarchicalPipeline.Outcome poolNamingOptions(
+      SparkSession spark, HierarchicalJobConfig config, HierarchicalWeights w) {
+    try {
+      return SparkAttention.pool(
+          spark,
+          config.input(),
+          config.output(),
+          config.format(),
+          config.overwrite(),
+          w,
+          config.blockSize());
+    } catch (InputException e) {
+      throw new OptionNames(Map.of("blockSize", "--block-size")).named(e);
+    }
   }
 
   @Override

@@ -315,7 +315,8 @@ class AttentionJobLocalPSparkTest {
                     "global",
                     "--emit-weights",
                     dir.resolve("out").toString()));
-    assertTrue(e.getMessage().contains("--emit-weights must differ from --output"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("--emit-weights must differ from the output"), e.getMessage());
     Files.createDirectories(dir.resolve("maps"));
     e =
         assertThrows(

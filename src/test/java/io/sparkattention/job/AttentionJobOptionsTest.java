@@ -228,7 +228,7 @@ class AttentionJobOptionsTest {
         "--attention global --block-size 0 | --block-size must be >= 1, got 0",
         "--attention global --heads 0 | --heads must be >= 1, got 0",
         "--attention global --partitions -2 | --partitions must be >= 0, got -2",
-        "--attention global --query-tile-blocks 0 | tile sizes must be >= 1 block",
+        "--attention global --query-tile-blocks 0 | --query-tile-blocks must be >= 1, got 0",
         "--attention global --sample | --sample needs --attention hard",
         "--attention cross --context c.json --sample | --sample needs --attention hard",
         "--attention hard --seed 3 | --seed applies to --sample (sampled hard attention)",

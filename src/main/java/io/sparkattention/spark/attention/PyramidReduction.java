@@ -1,7 +1,7 @@
 package io.sparkattention.spark.attention;
 
 import io.sparkattention.kernel.PyramidOps;
-import io.sparkattention.spark.InputException;
+import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.validate.InputValidator;
 import java.util.ArrayList;
@@ -36,7 +36,7 @@ import scala.Tuple2;
  */
 public final class PyramidReduction {
   /** Levels above this are refused: the width grows as 2^L·d. */
-  public static final int MAX_LEVELS = 10;
+  public static final int MAX_LEVELS = AttentionSpec.MAX_PYRAMID_LEVELS;
 
   /** Bits of a shuffle key holding the position (as {@link TokenPart}'s token key). */
   private static final int POS_BITS = 40;
@@ -117,12 +117,13 @@ public final class PyramidReduction {
   }
 
   /**
-   * @throws InputException unless 0 ≤ levels ≤ {@link #MAX_LEVELS}
+   * @throws IllegalArgumentException unless 0 ≤ levels ≤ {@link #MAX_LEVELS} (a spec's levels are
+   *     checked when it is built)
    */
-  public static void checkLevels(int levels) {
+  private static void checkLevels(int levels) {
     if (levels < 0 || levels > MAX_LEVELS) {
-      throw new InputException(
-          "--pyramid-levels must be between 0 and " + MAX_LEVELS + ", got " + levels);
+      throw new IllegalArgumentException(
+          "pyramid levels must be between 0 and " + MAX_LEVELS + ", got " + levels);
     }
   }
 

@@ -5,13 +5,13 @@ import io.sparkattention.cost.CostModel;
 import io.sparkattention.cost.CostRow;
 import io.sparkattention.cost.KernelCalibration;
 import io.sparkattention.cost.TimeModel;
-import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.Strategy;
-import io.sparkattention.spark.AttentionPipeline;
+import io.sparkattention.spark.AttentionRequest;
 import io.sparkattention.spark.AttentionSpec;
+import io.sparkattention.spark.SparkAttention;
 import io.sparkattention.spark.attention.PyramidReduction;
 import io.sparkattention.spark.io.SyntheticTokens;
 import io.sparkattention.spark.io.TableFormat;
@@ -133,8 +133,7 @@ public final class CostSweep {
     String tiny = writeSynthetic(spark, s, s.blockSize(), "calibration-tiny");
     Config single = new Config("calibration", "global", Mask.none(), Strategy.SINGLE);
     AttentionSpec tinySpec =
-        new AttentionSpec(
-            Mask.none(), 1, AttentionWeights.none(), Strategy.SINGLE, s.blockSize(), 16, 32, 0);
+        AttentionSpec.builder().strategy(Strategy.SINGLE).blockSize(s.blockSize()).build();
     long best = Long.MAX_VALUE;
     for (int r = 0; r < 4; r++) {
       best = Math.min(best, run(spark, s, single, tiny, tinySpec).wallMillis);
@@ -144,8 +143,12 @@ public final class CostSweep {
     int n = 8 * s.blockSize();
     String heavy = writeSynthetic(spark, s, n, "calibration-shuffle");
     AttentionSpec spec =
-        new AttentionSpec(
-            Mask.none(), 1, AttentionWeights.none(), Strategy.BLOCKS, s.blockSize(), 1, 1, 0);
+        AttentionSpec.builder()
+            .strategy(Strategy.BLOCKS)
+            .blockSize(s.blockSize())
+            .queryTileBlocks(1)
+            .keyTileBlocks(1)
+            .build();
     Measured m = run(spark, s, single, heavy, spec);
     CostEstimate e =
         CostModel.estimate(
@@ -176,15 +179,13 @@ public final class CostSweep {
       for (Config c : configs) {
         done++;
         AttentionSpec spec =
-            new AttentionSpec(
-                c.mask(),
-                s.numHeads(),
-                AttentionWeights.none(),
-                c.strategy(),
-                s.blockSize(),
-                PlanOptions.DEFAULT_QUERY_TILE_BLOCKS,
-                PlanOptions.DEFAULT_KEY_TILE_BLOCKS,
-                0);
+            AttentionSpec.builder()
+                .mask(c.mask())
+                .heads(s.numHeads())
+                .strategy(c.strategy())
+                .blockSize(s.blockSize())
+                .pyramidLevels(c.pyramidLevels())
+                .build();
         if (c.strategy() == Strategy.SINGLE && s.input() == null && !fitsOneTask(s, n)) {
           LOG.info(
               "[{}/{}] {} n={}: skipped, one task would not fit in memory",
@@ -256,9 +257,16 @@ public final class CostSweep {
     try {
       String out = s.workDir().resolve("out-" + c.name()).toString();
       long t0 = System.nanoTime();
-      AttentionPipeline.Outcome o =
-          AttentionPipeline.run(
-              spark, input, null, out, TableFormat.fromPath(input), true, spec, c.pyramidLevels());
+      SparkAttention.Outcome o =
+          SparkAttention.run(
+              spark,
+              AttentionRequest.builder()
+                  .input(input)
+                  .output(out)
+                  .format(TableFormat.fromPath(input))
+                  .overwrite(true)
+                  .spec(spec)
+                  .build());
       m.wallMillis = (System.nanoTime() - t0) / 1_000_000;
       m.plan = o.plan();
       m.maxLength = o.maxLength();

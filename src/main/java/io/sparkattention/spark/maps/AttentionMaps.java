@@ -68,10 +68,10 @@ public final class AttentionMaps {
   public record Request(String path, int maxLength) {
     public Request {
       if (path == null || path.isBlank()) {
-        throw new InputException("--emit-weights needs a path");
+        throw InputException.forParameter("maps", "needs a path");
       }
       if (maxLength < 1) {
-        throw new InputException("--emit-weights-max-length must be >= 1, got " + maxLength);
+        throw InputException.forParameter("mapsMaxLength", "must be >= 1, got " + maxLength);
       }
     }
   }

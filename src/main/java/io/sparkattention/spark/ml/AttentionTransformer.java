@@ -1,19 +1,13 @@
 package io.sparkattention.spark.ml;
 
-import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.AttentionSpec;
+import io.sparkattention.spark.SparkAttention;
 import io.sparkattention.spark.attention.DistributedAttention;
-import io.sparkattention.spark.io.TableFormat;
 import io.sparkattention.spark.io.TokenColumns;
-import io.sparkattention.spark.io.TokenTables;
-import io.sparkattention.spark.validate.InputValidator;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.param.IntParam;
@@ -27,12 +21,6 @@ import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.ArrayType;
-import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.NumericType;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -290,7 +278,12 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
       throw new IllegalArgumentException(
           uid + ": strategy 'window' needs local attention or causal attention with a window");
     }
-    return AttentionSpec.of(m, getHeads(), AttentionWeights.none(), s, getBlockSize());
+    return AttentionSpec.builder()
+        .mask(m)
+        .heads(getHeads())
+        .strategy(s)
+        .blockSize(getBlockSize())
+        .build();
   }
 
   // ------------------------------------------------------------------ Transformer
@@ -304,63 +297,8 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
   @Override
   public StructType transformSchema(StructType schema) {
     spec();
-    DataType seq = column(schema, getSeqIdCol(), "seqIdCol");
-    if (!(seq == DataTypes.StringType || integer(seq))) {
-      throw new IllegalArgumentException(
-          uid
-              + ": seqIdCol '"
-              + getSeqIdCol()
-              + "' has type "
-              + seq.simpleString()
-              + "; expected string or integer");
-    }
-    DataType pos = column(schema, getPosCol(), "posCol");
-    if (!integer(pos)) {
-      throw new IllegalArgumentException(
-          uid
-              + ": posCol '"
-              + getPosCol()
-              + "' has type "
-              + pos.simpleString()
-              + "; expected an integer type");
-    }
-    DataType in = column(schema, getInputCol(), "inputCol");
-    if (!(in.equals(SQLDataTypes.VectorType())
-        || (in instanceof ArrayType && ((ArrayType) in).elementType() instanceof NumericType))) {
-      throw new IllegalArgumentException(
-          uid
-              + ": inputCol '"
-              + getInputCol()
-              + "' has type "
-              + in.simpleString()
-              + "; expected a vector or an array of numbers");
-    }
-    if (Arrays.asList(schema.fieldNames()).contains(getOutputCol())) {
-      throw new IllegalArgumentException(
-          uid + ": outputCol '" + getOutputCol() + "' already exists in the input");
-    }
+    TokenColumnCheck.check(uid, schema, getSeqIdCol(), getPosCol(), getInputCol(), getOutputCol());
     return schema.add(getOutputCol(), SQLDataTypes.VectorType(), false);
-  }
-
-  private DataType column(StructType schema, String name, String param) {
-    for (StructField f : schema.fields()) {
-      if (f.name().equals(name)) {
-        return f.dataType();
-      }
-    }
-    throw new IllegalArgumentException(
-        uid
-            + ": "
-            + param
-            + " '"
-            + name
-            + "' is not a column of the input (columns: "
-            + String.join(", ", schema.fieldNames())
-            + ")");
-  }
-
-  private static boolean integer(DataType t) {
-    return t == DataTypes.IntegerType || t == DataTypes.LongType || t == DataTypes.ShortType;
   }
 
   /**
@@ -375,22 +313,15 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
     transformSchema(dataset.schema());
     AttentionSpec spec = spec();
     Dataset<Row> input = dataset.toDF();
-    SparkSession spark = input.sparkSession();
     // The job's table shape, whatever the columns are called here.
     Dataset<Row> table =
         input.select(
             column(input, getSeqIdCol()).as(TokenColumns.SEQ_ID),
             column(input, getPosCol()).as(TokenColumns.POS),
             column(input, getInputCol()).as("x"));
-    TokenColumns cols = TokenColumns.of(table.schema(), "x");
-    InputValidator.ValidTable valid = InputValidator.validate(table, cols, "input");
-    DistributedAttention.Result result =
-        DistributedAttention.compute(spark, table, cols, valid, spec);
-    Broadcast<List<Object>> seqIds =
-        JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(valid.seqIds());
     Dataset<Row> out =
-        TokenTables.toTable(
-                spark, result.tokens(), seqIds, cols, TableFormat.PARQUET, getOutputCol())
+        SparkAttention.attend(table, spec)
+            .withColumnRenamed("out", getOutputCol())
             .withColumnRenamed(TokenColumns.SEQ_ID, JOIN_SEQ)
             .withColumnRenamed(TokenColumns.POS, JOIN_POS);
     // One output per (seq_id, pos), and validation proved (seq_id, pos) unique in the input: the

@@ -71,7 +71,7 @@ public final class HierarchicalPipeline {
       HierarchicalWeights weights,
       int blockSize) {
     if (blockSize < 1) {
-      throw new InputException("--block-size must be >= 1, got " + blockSize);
+      throw InputException.forParameter("blockSize", "must be >= 1, got " + blockSize);
     }
     ProgressListener progress = new ProgressListener();
     spark.sparkContext().addSparkListener(progress);

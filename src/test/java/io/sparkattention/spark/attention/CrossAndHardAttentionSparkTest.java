@@ -122,11 +122,29 @@ class CrossAndHardAttentionSparkTest {
     Map<String, double[]> single =
         compute(
             null,
-            new AttentionSpec(m, 2, AttentionWeights.none(), Strategy.SINGLE, 8, 1, 1, 2, sampled));
+            AttentionSpec.builder()
+                .mask(m)
+                .heads(2)
+                .strategy(Strategy.SINGLE)
+                .blockSize(8)
+                .queryTileBlocks(1)
+                .keyTileBlocks(1)
+                .partitions(2)
+                .selection(sampled)
+                .build());
     Map<String, double[]> pairs =
         compute(
             null,
-            new AttentionSpec(m, 2, AttentionWeights.none(), Strategy.BLOCKS, 8, 1, 1, 5, sampled));
+            AttentionSpec.builder()
+                .mask(m)
+                .heads(2)
+                .strategy(Strategy.BLOCKS)
+                .blockSize(8)
+                .queryTileBlocks(1)
+                .keyTileBlocks(1)
+                .partitions(5)
+                .selection(sampled)
+                .build());
     assertSameBits(one, five, "partitions 1 vs 5");
     assertSameBits(one, single, "blocks vs single");
     assertSameBits(one, pairs, "tiles of 2x3 blocks of 16 vs 1x1 blocks of 8");
@@ -167,7 +185,17 @@ class CrossAndHardAttentionSparkTest {
             .build();
     for (Mask m : new Mask[] {Mask.none(), Mask.causal(), Mask.window(5)}) {
       AttentionSpec spec =
-          new AttentionSpec(m, 1, firstColumnKeys, Strategy.BLOCKS, 4, 1, 1, 4, Selection.hard());
+          AttentionSpec.builder()
+              .mask(m)
+              .heads(1)
+              .weights(firstColumnKeys)
+              .strategy(Strategy.BLOCKS)
+              .blockSize(4)
+              .queryTileBlocks(1)
+              .keyTileBlocks(1)
+              .partitions(4)
+              .selection(Selection.hard())
+              .build();
       for (FinishedToken t :
           DistributedAttention.compute(spark, table, cols, valid, spec).tokens().collect()) {
         long lowest = m.kind() == Mask.Kind.WINDOW ? Math.max(0, t.pos() - 5) : 0;
@@ -251,8 +279,16 @@ class CrossAndHardAttentionSparkTest {
   // ------------------------------------------------------------------ helpers
 
   static AttentionSpec spec(Mask m, int heads, Strategy s, Selection selection, int partitions) {
-    return new AttentionSpec(
-        m, heads, AttentionWeights.none(), s, BLOCK, 3, 2, partitions, selection);
+    return AttentionSpec.builder()
+        .mask(m)
+        .heads(heads)
+        .strategy(s)
+        .blockSize(BLOCK)
+        .queryTileBlocks(3)
+        .keyTileBlocks(2)
+        .partitions(partitions)
+        .selection(selection)
+        .build();
   }
 
   /** Output rows by "seq_id/pos", one per target token. */

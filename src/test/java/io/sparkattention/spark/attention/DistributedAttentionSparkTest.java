@@ -68,7 +68,15 @@ class DistributedAttentionSparkTest {
   @MethodSource("cases")
   void equalsSingleMachineReference(Strategy strategy, Mask mask, int heads) {
     AttentionSpec spec =
-        new AttentionSpec(mask, heads, AttentionWeights.none(), strategy, BLOCK, 3, 5, 3);
+        AttentionSpec.builder()
+            .mask(mask)
+            .heads(heads)
+            .strategy(strategy)
+            .blockSize(BLOCK)
+            .queryTileBlocks(3)
+            .keyTileBlocks(5)
+            .partitions(3)
+            .build();
     List<FinishedToken> out =
         DistributedAttention.compute(spark, table, cols, valid, spec).tokens().collect();
     assertEquals(fixtures.rows.size(), out.size(), "one output row per input token");

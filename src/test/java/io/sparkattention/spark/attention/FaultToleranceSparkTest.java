@@ -11,11 +11,11 @@ import io.sparkattention.fixtures.OutputFiles;
 import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.fixtures.TaskAttemptListener;
 import io.sparkattention.fixtures.TokenFixtures;
-import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.Strategy;
-import io.sparkattention.spark.AttentionPipeline;
+import io.sparkattention.spark.AttentionRequest;
 import io.sparkattention.spark.AttentionSpec;
+import io.sparkattention.spark.SparkAttention;
 import io.sparkattention.spark.io.TableFormat;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +63,15 @@ class FaultToleranceSparkTest {
 
   static AttentionSpec spec(Mask mask, int heads, Strategy strategy) {
     // Blocks of 16 and tiles of 2 blocks: many tasks and, for blocks/heads, several key groups.
-    return new AttentionSpec(mask, heads, AttentionWeights.none(), strategy, 16, 2, 2, 3);
+    return AttentionSpec.builder()
+        .mask(mask)
+        .heads(heads)
+        .strategy(strategy)
+        .blockSize(16)
+        .queryTileBlocks(2)
+        .keyTileBlocks(2)
+        .partitions(3)
+        .build();
   }
 
   static Stream<Arguments> cases() {
@@ -102,7 +110,15 @@ class FaultToleranceSparkTest {
     try {
       assertEquals(
           tokens,
-          AttentionPipeline.run(spark, input, clean.toString(), format, false, spec).rowsWritten());
+          SparkAttention.run(
+                  spark,
+                  AttentionRequest.builder()
+                      .input(input)
+                      .output(clean.toString())
+                      .format(format)
+                      .spec(spec)
+                      .build())
+              .rowsWritten());
     } finally {
       spark.sparkContext().listenerBus().waitUntilEmpty();
       spark.sparkContext().removeSparkListener(cleanRun);
@@ -115,7 +131,14 @@ class FaultToleranceSparkTest {
     try {
       assertEquals(
           tokens,
-          AttentionPipeline.run(spark, input, faulty.toString(), format, false, spec)
+          SparkAttention.run(
+                  spark,
+                  AttentionRequest.builder()
+                      .input(input)
+                      .output(faulty.toString())
+                      .format(format)
+                      .spec(spec)
+                      .build())
               .rowsWritten());
     } finally {
       spark.conf().unset(FaultInjection.FAIL_KEY);

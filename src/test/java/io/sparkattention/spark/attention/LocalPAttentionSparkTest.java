@@ -90,8 +90,18 @@ class LocalPAttentionSparkTest {
             ? spread
             : weightsName.equals("clustered") ? clustered : predictorOnly;
     AttentionSpec spec =
-        new AttentionSpec(
-            Mask.none(), heads, w.toKernel(), strategy, BLOCK, 2, 2, 3, Selection.soft(), D);
+        AttentionSpec.builder()
+            .mask(Mask.none())
+            .heads(heads)
+            .weights(w.toKernel())
+            .strategy(strategy)
+            .blockSize(BLOCK)
+            .queryTileBlocks(2)
+            .keyTileBlocks(2)
+            .partitions(3)
+            .selection(Selection.soft())
+            .localP(D)
+            .build();
     DistributedAttention.Result result =
         DistributedAttention.compute(spark, table, cols, valid, spec);
     List<FinishedToken> out = result.tokens().collect();
@@ -150,17 +160,18 @@ class LocalPAttentionSparkTest {
   @Test
   void blocksPlanCutsLongSequencesIntoBoundedTasks() {
     AttentionSpec spec =
-        new AttentionSpec(
-            Mask.none(),
-            2,
-            spread.toKernel(),
-            Strategy.BLOCKS,
-            BLOCK,
-            2,
-            2,
-            3,
-            Selection.soft(),
-            4);
+        AttentionSpec.builder()
+            .mask(Mask.none())
+            .heads(2)
+            .weights(spread.toKernel())
+            .strategy(Strategy.BLOCKS)
+            .blockSize(BLOCK)
+            .queryTileBlocks(2)
+            .keyTileBlocks(2)
+            .partitions(3)
+            .selection(Selection.soft())
+            .localP(4)
+            .build();
     AttentionPlan plan = DistributedAttention.compute(spark, table, cols, valid, spec).plan();
     long longest = 0;
     for (TileTask t : plan.tasks()) {

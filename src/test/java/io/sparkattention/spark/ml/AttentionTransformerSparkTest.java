@@ -9,9 +9,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.job.AttentionJob;
 import io.sparkattention.job.AttentionJobConfig;
-import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.Strategy;
+import io.sparkattention.spark.AttentionRequest;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.io.TableFormat;
@@ -201,12 +201,18 @@ class AttentionTransformerSparkTest {
     AttentionJob.run(
         spark,
         new AttentionJobConfig(
-            jobInput,
-            jobOutput,
-            TableFormat.PARQUET,
-            false,
-            null,
-            AttentionSpec.of(Mask.causalWindow(9), 2, AttentionWeights.none(), Strategy.BLOCKS, 4),
+            AttentionRequest.builder()
+                .input(jobInput)
+                .output(jobOutput)
+                .format(TableFormat.PARQUET)
+                .spec(
+                    AttentionSpec.builder()
+                        .mask(Mask.causalWindow(9))
+                        .heads(2)
+                        .strategy(Strategy.BLOCKS)
+                        .blockSize(4)
+                        .build())
+                .build(),
             null));
     Map<String, double[]> job = byToken(spark.read().parquet(jobOutput), "seq_id", "pos", "out");
     assertEquals(job.keySet(), got.keySet());

@@ -1,0 +1,149 @@
+package io.sparkattention.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkattention.kernel.AttentionWeights;
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.plan.Strategy;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.ejml.dense.row.CommonOps_DDRM;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The spec's builder: defaults, masks, and every rule naming its parameter. */
+class AttentionSpecTest {
+
+  @Test
+  void defaultsAreGlobalSoftOneHeadAuto() {
+    AttentionSpec s = AttentionSpec.builder().build();
+    assertEquals(Mask.none(), s.mask());
+    assertEquals(1, s.numHeads());
+    assertTrue(s.weights().isNone());
+    assertEquals(Strategy.AUTO, s.strategy());
+    assertEquals(1024, s.blockSize());
+    assertEquals(16, s.queryTileBlocks());
+    assertEquals(32, s.keyTileBlocks());
+    assertEquals(0, s.partitions());
+    assertEquals(Selection.soft(), s.selection());
+    assertFalse(s.isLocalP());
+    assertFalse(s.isCross());
+    assertEquals(0, s.pyramidLevels());
+  }
+
+  @Test
+  void causalAndWindowCombineInEitherOrder() {
+    assertEquals(Mask.causal(), AttentionSpec.builder().causal().build().mask());
+    assertEquals(Mask.window(5), AttentionSpec.builder().window(5).build().mask());
+    assertEquals(Mask.causalWindow(5), AttentionSpec.builder().causal().window(5).build().mask());
+    assertEquals(Mask.causalWindow(5), AttentionSpec.builder().window(5).causal().build().mask());
+    assertEquals(Mask.none(), AttentionSpec.builder().causal().global().build().mask());
+  }
+
+  @Test
+  void toBuilderKeepsEveryValue() {
+    AttentionSpec s =
+        AttentionSpec.builder()
+            .window(3)
+            .heads(4)
+            .strategy(Strategy.WINDOW)
+            .blockSize(64)
+            .queryTileBlocks(2)
+            .keyTileBlocks(5)
+            .partitions(7)
+            .selection(Selection.sampled(9))
+            .build();
+    assertEquals(s, s.toBuilder().build());
+    assertEquals(s.hashCode(), s.toBuilder().build().hashCode());
+    assertNotEquals(s, s.toBuilder().heads(2).build());
+    AttentionWeights w =
+        AttentionWeights.builder().output(CommonOps_DDRM.identity(2), new double[] {1, 2}).build();
+    AttentionSpec weighted = s.withWeights(w);
+    assertEquals(w, weighted.weights());
+    assertEquals(s, weighted.withWeights(AttentionWeights.none()));
+  }
+
+  static Stream<Arguments> badSpecs() {
+    return Stream.of(
+        bad("heads", "heads must be >= 1, got 0", () -> AttentionSpec.builder().heads(0).build()),
+        bad(
+            "blockSize",
+            "blockSize must be >= 1, got 0",
+            () -> AttentionSpec.builder().blockSize(0).build()),
+        bad(
+            "queryTileBlocks",
+            "queryTileBlocks must be >= 1, got 0",
+            () -> AttentionSpec.builder().queryTileBlocks(0).build()),
+        bad(
+            "keyTileBlocks",
+            "keyTileBlocks must be >= 1, got -1",
+            () -> AttentionSpec.builder().keyTileBlocks(-1).build()),
+        bad(
+            "partitions",
+            "partitions must be >= 0, got -2",
+            () -> AttentionSpec.builder().partitions(-2).build()),
+        bad("window", "window must be >= 0, got -1", () -> AttentionSpec.builder().window(-1)),
+        bad(
+            "localPWindow",
+            "localPWindow must be >= 1, got -3",
+            () -> AttentionSpec.builder().localP(-3).build()),
+        bad(
+            "localPWindow",
+            "localPWindow applies to softmax attention, not hard",
+            () -> AttentionSpec.builder().localP(4).selection(Selection.hard()).build()),
+        bad(
+            "localPWindow",
+            "localPWindow takes its windows from the predicted centres",
+            () -> AttentionSpec.builder().localP(4).causal().build()),
+        bad(
+            "pyramidLevels",
+            "pyramidLevels must be between 0 and 10, got 11",
+            () -> AttentionSpec.builder().pyramidLevels(11).build()),
+        bad(
+            "pyramidLevels",
+            "pyramidLevels applies to self-attention, not cross attention",
+            () -> AttentionSpec.builder().cross(true).pyramidLevels(1).build()),
+        bad(
+            "localPWindow",
+            "localPWindow is self-attention",
+            () -> AttentionSpec.builder().cross(true).localP(2).build()),
+        bad(
+            "strategy",
+            "strategy window does not apply to cross attention",
+            () -> AttentionSpec.builder().cross(true).strategy(Strategy.WINDOW).build()),
+        bad(
+            "mask",
+            "mask does not apply to cross attention",
+            () -> AttentionSpec.builder().cross(true).window(3).build()),
+        bad(
+            "selection",
+            "selection is required",
+            () -> AttentionSpec.builder().selection(null).build()));
+  }
+
+  private static Arguments bad(String parameter, String message, Supplier<Object> build) {
+    return Arguments.of(parameter, message, build);
+  }
+
+  @ParameterizedTest(name = "{1}")
+  @MethodSource("badSpecs")
+  void everyRuleNamesItsParameter(String parameter, String message, Supplier<Object> build) {
+    InputException e = assertThrows(InputException.class, build::get);
+    assertEquals(parameter, e.parameter());
+    assertTrue(e.getMessage().startsWith(message), e.getMessage());
+    assertEquals(parameter + " " + e.problem(), e.getMessage());
+  }
+
+  @Test
+  void dataErrorsNameNoParameter() {
+    InputException e = new InputException("input row seq_id=a pos=3: NaN in x");
+    assertEquals(null, e.parameter());
+    assertEquals(e.getMessage(), e.problem());
+  }
+}
