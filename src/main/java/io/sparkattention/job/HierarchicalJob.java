@@ -115,12 +115,13 @@ public final class HierarchicalJob implements Callable<Integer> {
     try {
       return SparkAttention.pool(
           spark,
-          config.input(),
-          config.output(),
-          config.format(),
-          config.overwrite(),
-          w,
-          config.blockSize());
+          new HierarchicalPipeline.Request(
+              config.input(),
+              config.output(),
+              config.format(),
+              config.overwrite(),
+              w,
+              config.blockSize()));
     } catch (InputException e) {
       throw new OptionNames(Map.of("blockSize", "--block-size")).named(e);
     }

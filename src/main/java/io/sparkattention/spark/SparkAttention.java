@@ -10,7 +10,6 @@ import io.sparkattention.spark.attention.PyramidReduction;
 import io.sparkattention.spark.io.TableFormat;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.pooling.HierarchicalPipeline;
-import io.sparkattention.spark.pooling.HierarchicalWeights;
 import io.sparkattention.spark.validate.InputValidator;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
@@ -96,23 +95,15 @@ public final class SparkAttention {
   }
 
   /**
-   * Hierarchical attention pooling of the word table at {@code input} ({@code doc_id}, {@code
-   * sent_id}, {@code pos}, {@code x}): words into sentence vectors, sentences into document
-   * vectors, written as {@code output/sentences} and {@code output/documents}, all or nothing.
+   * Hierarchical attention pooling of a word table ({@code doc_id}, {@code sent_id}, {@code pos},
+   * {@code x}): words into sentence vectors, sentences into document vectors, written as {@code
+   * output/sentences} and {@code output/documents}, all or nothing.
    *
-   * @param weights both levels' pooling weights (checked against the data's width)
-   * @param blockSize rows per pooling block, ≥ 1 (parameter {@code blockSize})
-   * @throws InputException for bad input or parameters, before anything is written
+   * @throws InputException for bad input, before anything is written
    */
   public static HierarchicalPipeline.Outcome pool(
-      SparkSession spark,
-      String input,
-      String output,
-      TableFormat format,
-      boolean overwrite,
-      HierarchicalWeights weights,
-      int blockSize) {
-    return HierarchicalPipeline.run(spark, input, output, format, overwrite, weights, blockSize);
+      SparkSession spark, HierarchicalPipeline.Request request) {
+    return HierarchicalPipeline.run(spark, request);
   }
 
   /**

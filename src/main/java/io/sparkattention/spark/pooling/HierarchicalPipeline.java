@@ -55,24 +55,49 @@ public final class HierarchicalPipeline {
   public record Outcome(long words, long sentences, long documents, int width) {}
 
   /**
-   * Runs the pooling over the table at {@code input} and writes {@code output/sentences} and {@code
-   * output/documents}.
+   * What to pool and where to write it; the constructor checks the parameters, naming them.
    *
-   * @param weights both levels' weights (checked against the data's width here)
-   * @param blockSize rows per pooling block (see {@link DistributedPooling})
-   * @throws InputException for bad input or options, before anything is written
+   * @param input the word table's path
+   * @param output where {@code sentences/} and {@code documents/} go
+   * @param format the tables' format
+   * @param overwrite replace an existing output
+   * @param weights both levels' weights (checked against the data's width when run)
+   * @param blockSize rows per pooling block, ≥ 1 (see {@link DistributedPooling})
    */
-  public static Outcome run(
-      SparkSession spark,
+  public record Request(
       String input,
       String output,
       TableFormat format,
       boolean overwrite,
       HierarchicalWeights weights,
       int blockSize) {
-    if (blockSize < 1) {
-      throw InputException.forParameter("blockSize", "must be >= 1, got " + blockSize);
+    public Request {
+      if (input == null || output == null || format == null || weights == null) {
+        throw InputException.forParameter(
+            input == null
+                ? "input"
+                : output == null ? "output" : format == null ? "format" : "weights",
+            "is required");
+      }
+      if (blockSize < 1) {
+        throw InputException.forParameter("blockSize", "must be >= 1, got " + blockSize);
+      }
     }
+  }
+
+  /**
+   * Runs the pooling over the table at {@code request.input()} and writes {@code output/sentences}
+   * and {@code output/documents}.
+   *
+   * @throws InputException for bad input, before anything is written
+   */
+  public static Outcome run(SparkSession spark, Request request) {
+    String input = request.input();
+    String output = request.output();
+    TableFormat format = request.format();
+    boolean overwrite = request.overwrite();
+    HierarchicalWeights weights = request.weights();
+    int blockSize = request.blockSize();
     ProgressListener progress = new ProgressListener();
     spark.sparkContext().addSparkListener(progress);
     JavaRDD<PooledGroup> sentences = null;
