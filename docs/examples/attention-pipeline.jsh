@@ -1,5 +1,5 @@
 // AttentionTransformer in a Spark ML Pipeline over the sample tokens: fit, save, load, transform.
-// Run from the repository root (see README.md, "Spark ML Transformer").
+// Run from the repository root (see docs/attention-kinds.md, "Spark ML Transformer").
 import io.sparkattention.spark.ml.AttentionTransformer;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
