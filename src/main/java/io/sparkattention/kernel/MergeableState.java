@@ -32,7 +32,7 @@ import org.ejml.data.DMatrixRMaj;
  * <ul>
  *   <li><b>Identity</b>: {@code a ⊕ a.identity()} and {@code a.identity() ⊕ a} equal {@code a} bit
  *       for bit (soft: the rescaling factors are exactly 1 and 0; the one exception, a {@code -0.0}
- *       in the weighted values of a state built with {@code of}, comes back as {@code +0.0}).
+ *       that a state built with {@code of} may hold, comes back as {@code +0.0}).
  *   <li><b>Commutativity</b>, bit for bit: {@code a ⊕ b} equals {@code b ⊕ a}. Soft states rescale
  *       both sides by one symmetric formula, {@code x·f₁ + y·f₂} with {@code fᵢ = exp(mᵢ − m)}, and
  *       IEEE addition and multiplication commute; hard states keep the greater (score, −key) pair
@@ -43,9 +43,10 @@ import org.ejml.data.DMatrixRMaj;
  *       last bits (a relative difference of a few ulp per merge level; the tests hold outputs to
  *       1e-12). Callers that must write the same bits on every run merge in one canonical order.
  *   <li><b>Split then merge</b>: merging the states of the parts of any split of the keys gives the
- *       state of the unsplit keys, exactly for hard attention (argmax and sampled: the noise is a
- *       function of the positions, not of the split) and to rounding for soft (the unsplit block
- *       kernel sums in another order).
+ *       state of the unsplit keys: for hard attention exactly, as long as the matrix engine gives a
+ *       score the same bits in any block (the choice is a function of the scores and positions;
+ *       sampling noise too depends on positions only); for soft attention to rounding (the unsplit
+ *       block kernel sums in another order).
  *   <li><b>Fully masked rows</b>: a row that saw no allowed key holds the identity's row (soft: max
  *       −∞, sum 0, values 0; hard: key −1, score −∞, value 0). It merges like the identity, and
  *       {@link #output} gives zeros for it, never NaN.
