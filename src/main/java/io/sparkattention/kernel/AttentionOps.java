@@ -136,25 +136,6 @@ public final class AttentionOps {
   }
 
   /**
-   * Folds one block of keys into a hard-attention state.
-   *
-   * @deprecated the same as {@link #accumulate}, which takes every state; kept only until the Spark
-   *     layer's last caller moves over
-   */
-  @Deprecated
-  public static void accumulateHard(
-      HardAttention state,
-      DMatrixRMaj Q,
-      long qPos0,
-      DMatrixRMaj K,
-      DMatrixRMaj V,
-      long kPos0,
-      Mask mask,
-      AttentionWorkspace ws) {
-    accumulate(state, Q, qPos0, K, V, kPos0, mask, ws);
-  }
-
-  /**
    * The attention weights {@code softmax(Q·Kᵀ/sqrt(d) + mask)}, m×n, for inspection (attention
    * maps). Rows with no allowed key are zeros. Costs O(m·n) memory: for short sequences only.
    */
