@@ -1,7 +1,6 @@
 package io.sparkattention.kernel;
 
-import io.sparkattention.kernel.impl.HardAttentionKernel;
-import io.sparkattention.kernel.impl.OnlineSoftmaxKernel;
+import io.sparkattention.kernel.impl.Blocks;
 import org.ejml.data.DMatrixRMaj;
 
 /**
@@ -43,14 +42,17 @@ public final class AttentionOps {
   }
 
   /**
-   * Folds one block of keys and values into {@code state} (the online-softmax update): equal to
-   * {@code state.mergeFrom(partial(Q, qPos0, K, V, kPos0, mask))} without the temporary state.
+   * Folds one block of keys and values into {@code state}: for soft attention the online-softmax
+   * update, for hard attention the best key (argmax or sampled, as the state says). Equal to {@code
+   * state.mergeFrom(}the state of this block alone{@code )} without the temporary state: for hard
+   * attention bit for bit, for soft to rounding (see {@link MergeableState}).
    *
    * @param state the queries' running state, m×dv (modified)
    * @param ws scratch buffers, reused across calls (modified)
+   * @throws IllegalArgumentException if the shapes do not fit or an input is not finite
    */
   public static void accumulate(
-      PartialAttention state,
+      MergeableState<?> state,
       DMatrixRMaj Q,
       long qPos0,
       DMatrixRMaj K,
@@ -58,27 +60,12 @@ public final class AttentionOps {
       long kPos0,
       Mask mask,
       AttentionWorkspace ws) {
-    checkBlock(state.rows(), state.valueDim(), Q, K, V);
-    ws.ensureRows(Q.numRows);
+    checkBlock(state, Q, K, V);
+    ws.block.ensureRows(Q.numRows);
     for (int i = 0; i < Q.numRows; i++) {
-      ws.lo[i] = mask.firstKey(qPos0 + i);
-      ws.hi[i] = mask.lastKey(qPos0 + i);
+      ws.block.allow(i, mask.firstKey(qPos0 + i), mask.lastKey(qPos0 + i));
     }
-    OnlineSoftmaxKernel.accumulate(
-        Q,
-        K,
-        V,
-        kPos0,
-        ws.lo,
-        ws.hi,
-        null,
-        0.0,
-        scale(Q),
-        state.max,
-        state.sum,
-        state.acc,
-        ws.block,
-        MatrixEngine.defaultEngine());
+    state.accumulateBlock(Q, qPos0, K, V, kPos0, ws.block);
   }
 
   /**
@@ -112,7 +99,7 @@ public final class AttentionOps {
       long kPos0,
       int halfWidth,
       AttentionWorkspace ws) {
-    checkBlock(state.rows(), state.valueDim(), Q, K, V);
+    checkBlock(state, Q, K, V);
     if (halfWidth < 1) {
       throw new IllegalArgumentException("local-p window D must be >= 1, got " + halfWidth);
     }
@@ -121,32 +108,19 @@ public final class AttentionOps {
           centres.length + " centres for " + Q.numRows + " query rows");
     }
     Checks.requireFinite(centres, "centres");
-    ws.ensureRows(Q.numRows);
+    ws.block.ensureRows(Q.numRows);
     for (int i = 0; i < Q.numRows; i++) {
-      ws.lo[i] = (long) Math.ceil(centres[i] - halfWidth);
-      ws.hi[i] = (long) Math.floor(centres[i] + halfWidth);
+      // |s - c_i| <= D
+      ws.block.allow(
+          i, (long) Math.ceil(centres[i] - halfWidth), (long) Math.floor(centres[i] + halfWidth));
     }
-    OnlineSoftmaxKernel.accumulate(
-        Q,
-        K,
-        V,
-        kPos0,
-        ws.lo,
-        ws.hi,
-        centres,
-        halfWidth / 2.0,
-        scale(Q),
-        state.max,
-        state.sum,
-        state.acc,
-        ws.block,
-        MatrixEngine.defaultEngine());
+    state.accumulateBlock(Q, K, V, kPos0, ws.block, centres, halfWidth / 2.0);
   }
 
   /** Hard attention: each query takes the value of its highest-scoring allowed key. */
   public static DMatrixRMaj hard(DMatrixRMaj Q, DMatrixRMaj K, DMatrixRMaj V, Mask mask) {
     HardAttention state = HardAttention.argmax(Q.numRows, V.numCols);
-    accumulateHard(state, Q, 0, K, V, 0, mask, new AttentionWorkspace());
+    accumulate(state, Q, 0, K, V, 0, mask, new AttentionWorkspace());
     return state.output();
   }
 
@@ -157,42 +131,8 @@ public final class AttentionOps {
   public static DMatrixRMaj hardSampled(
       DMatrixRMaj Q, DMatrixRMaj K, DMatrixRMaj V, Mask mask, long seed) {
     HardAttention state = HardAttention.sampled(Q.numRows, V.numCols, seed);
-    accumulateHard(state, Q, 0, K, V, 0, mask, new AttentionWorkspace());
+    accumulate(state, Q, 0, K, V, 0, mask, new AttentionWorkspace());
     return state.output();
-  }
-
-  /** Folds one block of keys into a hard-attention state (argmax or sampled, as the state says). */
-  public static void accumulateHard(
-      HardAttention state,
-      DMatrixRMaj Q,
-      long qPos0,
-      DMatrixRMaj K,
-      DMatrixRMaj V,
-      long kPos0,
-      Mask mask,
-      AttentionWorkspace ws) {
-    checkBlock(state.rows(), state.valueDim(), Q, K, V);
-    ws.ensureRows(Q.numRows);
-    for (int i = 0; i < Q.numRows; i++) {
-      ws.lo[i] = mask.firstKey(qPos0 + i);
-      ws.hi[i] = mask.lastKey(qPos0 + i);
-    }
-    HardAttentionKernel.accumulate(
-        Q,
-        qPos0,
-        K,
-        V,
-        kPos0,
-        ws.lo,
-        ws.hi,
-        scale(Q),
-        state.sample,
-        state.seed,
-        state.bestScore,
-        state.bestKey,
-        state.bestValue,
-        ws.scores,
-        MatrixEngine.defaultEngine());
   }
 
   /**
@@ -233,20 +173,10 @@ public final class AttentionOps {
     return 1.0 / Math.sqrt(Q.numCols);
   }
 
+  /** The state fits the block and every input is finite. */
   private static void checkBlock(
-      int stateRows, int stateDim, DMatrixRMaj Q, DMatrixRMaj K, DMatrixRMaj V) {
-    Checks.requireAttentionShapes(Q, K, V);
-    if (stateRows != Q.numRows || stateDim != V.numCols) {
-      throw new IllegalArgumentException(
-          "state is "
-              + stateRows
-              + "×"
-              + stateDim
-              + " but Q is "
-              + Checks.shape(Q)
-              + " and V is "
-              + Checks.shape(V));
-    }
+      MergeableState<?> state, DMatrixRMaj Q, DMatrixRMaj K, DMatrixRMaj V) {
+    Blocks.requireBlock(state.rows(), state.valueDim(), Q, K, V);
     Checks.requireFinite(Q, "Q");
     Checks.requireFinite(K, "K");
     Checks.requireFinite(V, "V");

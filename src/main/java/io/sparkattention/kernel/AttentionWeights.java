@@ -1,5 +1,6 @@
 package io.sparkattention.kernel;
 
+import io.sparkattention.kernel.impl.Blocks;
 import java.io.Serializable;
 import org.ejml.data.DMatrixRMaj;
 
@@ -128,7 +129,7 @@ public final class AttentionWeights implements Serializable {
       throw new IllegalArgumentException(
           name
               + " is "
-              + Checks.shape(w)
+              + Blocks.shape(w)
               + " but the "
               + what
               + " is "
@@ -154,7 +155,7 @@ public final class AttentionWeights implements Serializable {
               + " entries but "
               + wName
               + " is "
-              + Checks.shape(w)
+              + Blocks.shape(w)
               + " (need "
               + w.numCols
               + ")");
@@ -172,7 +173,7 @@ public final class AttentionWeights implements Serializable {
           "vp has "
               + vp.length
               + " entries but wp is "
-              + Checks.shape(wp)
+              + Blocks.shape(wp)
               + " (need "
               + wp.numCols
               + ")");
@@ -200,7 +201,7 @@ public final class AttentionWeights implements Serializable {
     if (wq != null) {
       if (x.length != wq.numRows) {
         throw new IllegalArgumentException(
-            "x has " + x.length + " entries but wq is " + Checks.shape(wq));
+            "x has " + x.length + " entries but wq is " + Blocks.shape(wq));
       }
       // h_j = Σ_c x_c · wq_cj + bq_j, in a fixed order
       final int dq = wq.numCols;
@@ -242,7 +243,7 @@ public final class AttentionWeights implements Serializable {
     }
     if (X.numCols != W.numRows) {
       throw new IllegalArgumentException(
-          "input is " + Checks.shape(X) + " but " + name + " is " + Checks.shape(W));
+          "input is " + Blocks.shape(X) + " but " + name + " is " + Blocks.shape(W));
     }
     DMatrixRMaj Y = new DMatrixRMaj(X.numRows, W.numCols);
     MatrixEngine.defaultEngine().mult(X, W, Y);

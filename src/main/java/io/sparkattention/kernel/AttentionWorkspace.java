@@ -1,7 +1,6 @@
 package io.sparkattention.kernel;
 
 import io.sparkattention.kernel.impl.BlockScratch;
-import org.ejml.data.DMatrixRMaj;
 
 /**
  * Scratch buffers for the block kernels (scores and per-row key intervals), grown on demand and
@@ -9,18 +8,5 @@ import org.ejml.data.DMatrixRMaj;
  * or thread.
  */
 public final class AttentionWorkspace {
-  final DMatrixRMaj scores = new DMatrixRMaj(1, 1);
   final BlockScratch block = new BlockScratch();
-  long[] lo = new long[0];
-  long[] hi = new long[0];
-  double[] centres = new double[0];
-
-  /** Makes the per-row arrays at least {@code rows} long. */
-  void ensureRows(int rows) {
-    if (lo.length < rows) {
-      lo = new long[rows];
-      hi = new long[rows];
-      centres = new double[rows];
-    }
-  }
 }

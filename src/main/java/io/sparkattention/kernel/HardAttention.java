@@ -1,6 +1,7 @@
 package io.sparkattention.kernel;
 
-import java.io.Serializable;
+import io.sparkattention.kernel.impl.BlockScratch;
+import io.sparkattention.kernel.impl.HardAttentionKernel;
 import java.util.Arrays;
 import org.ejml.data.DMatrixRMaj;
 
@@ -12,9 +13,11 @@ import org.ejml.data.DMatrixRMaj;
  * drawn from (seed, query position, key position): the choice is then a sample from the softmax
  * (the Gumbel-max trick), again independent of the split.
  *
- * <p>A row that saw no allowed key has key −1 and outputs zeros.
+ * <p>A {@link MergeableState}: the merge is commutative and associative bit for bit, idempotent,
+ * and has the empty state of the same mode and seed ({@link #identity}) as identity. A row that saw
+ * no allowed key has key −1 and outputs zeros.
  */
-public final class HardAttention implements Serializable {
+public final class HardAttention extends MergeableState<HardAttention> {
   private static final long serialVersionUID = 1L;
 
   final boolean sample;
@@ -103,10 +106,12 @@ public final class HardAttention implements Serializable {
     return new HardAttention(sample, seed, bestScore.clone(), bestKey.clone(), bestValue.copy());
   }
 
+  @Override
   public int rows() {
     return bestKey.length;
   }
 
+  @Override
   public int valueDim() {
     return bestValue.numCols;
   }
@@ -136,53 +141,55 @@ public final class HardAttention implements Serializable {
     return bestValue.get(i, c);
   }
 
+  /** The empty state of this state's shape, mode and seed. */
+  @Override
+  public HardAttention identity() {
+    return empty(sample, seed, rows(), valueDim());
+  }
+
+  @Override
   public HardAttention copy() {
     return new HardAttention(sample, seed, bestScore.clone(), bestKey.clone(), bestValue.copy());
   }
 
-  /** {@code this ⊕ other} as a new state. */
-  public HardAttention merge(HardAttention other) {
-    return copy().mergeFrom(other);
-  }
-
-  /**
-   * Folds {@code other} into this state: per row the higher score wins, ties to the lower key.
-   *
-   * @return this
-   * @throws IllegalArgumentException if shapes or modes differ
-   */
-  public HardAttention mergeFrom(HardAttention other) {
-    if (other.rows() != rows() || other.valueDim() != valueDim()) {
-      throw new IllegalArgumentException(
-          "cannot merge hard states of "
-              + rows()
-              + "×"
-              + valueDim()
-              + " and "
-              + other.rows()
-              + "×"
-              + other.valueDim());
-    }
+  /** Folds {@code other} in: per row the higher score wins, ties to the lower key. */
+  @Override
+  void mergeRows(HardAttention other) {
     if (other.sample != sample || other.seed != seed) {
       throw new IllegalArgumentException("cannot merge hard states of different modes or seeds");
     }
     final int dv = valueDim();
     for (int i = 0; i < rows(); i++) {
       long k = other.bestKey[i];
-      if (k < 0) {
-        continue;
-      }
-      double s = other.bestScore[i];
-      if (bestKey[i] < 0 || s > bestScore[i] || (s == bestScore[i] && k < bestKey[i])) {
-        bestScore[i] = s;
+      if (k >= 0 && HardAttentionKernel.beats(other.bestScore[i], k, bestScore[i], bestKey[i])) {
+        bestScore[i] = other.bestScore[i];
         bestKey[i] = k;
         System.arraycopy(other.bestValue.data, i * dv, bestValue.data, i * dv, dv);
       }
     }
-    return this;
+  }
+
+  @Override
+  void accumulateBlock(
+      DMatrixRMaj Q, long qPos0, DMatrixRMaj K, DMatrixRMaj V, long kPos0, BlockScratch block) {
+    HardAttentionKernel.accumulate(
+        Q,
+        qPos0,
+        K,
+        V,
+        kPos0,
+        AttentionOps.scale(Q),
+        sample,
+        seed,
+        bestScore,
+        bestKey,
+        bestValue,
+        block,
+        MatrixEngine.defaultEngine());
   }
 
   /** The chosen values, rows×dv; zeros for rows with no allowed key. */
+  @Override
   public DMatrixRMaj output() {
     return bestValue.copy();
   }

@@ -1,5 +1,6 @@
 package io.sparkattention.kernel;
 
+import io.sparkattention.kernel.impl.Blocks;
 import org.ejml.data.DMatrixRMaj;
 
 /**
@@ -22,19 +23,7 @@ public final class LocalPOps {
    * @return m centres in {@code [0, S]}
    */
   public static double[] centres(DMatrixRMaj H, DMatrixRMaj Wp, double[] vp, int sourceLength) {
-    if (H.numCols != Wp.numRows || Wp.numCols != vp.length) {
-      throw new IllegalArgumentException(
-          "H is "
-              + Checks.shape(H)
-              + ", wp is "
-              + Checks.shape(Wp)
-              + ", vp has "
-              + vp.length
-              + " entries: need H's width = wp's rows and wp's columns = vp's length");
-    }
-    if (sourceLength < 0) {
-      throw new IllegalArgumentException("source length must be >= 0, got " + sourceLength);
-    }
+    requirePredictor("H", H.numRows, H.numCols, Wp, vp, sourceLength);
     Checks.requireFinite(H, "H");
     Checks.requireFinite(Wp, "wp");
     Checks.requireFinite(vp, "vp");
@@ -69,19 +58,7 @@ public final class LocalPOps {
    * @return the centre, in {@code [0, S]}
    */
   public static double centre(double[] h, DMatrixRMaj Wp, double[] vp, long sourceLength) {
-    if (h.length != Wp.numRows || Wp.numCols != vp.length) {
-      throw new IllegalArgumentException(
-          "h has "
-              + h.length
-              + " entries, wp is "
-              + Checks.shape(Wp)
-              + ", vp has "
-              + vp.length
-              + " entries: need h's length = wp's rows and wp's columns = vp's length");
-    }
-    if (sourceLength < 0) {
-      throw new IllegalArgumentException("source length must be >= 0, got " + sourceLength);
-    }
+    requirePredictor("h", -1, h.length, Wp, vp, sourceLength);
     Checks.requireFinite(h, "h");
     final int a = Wp.numCols;
     final double[] w = Wp.data;
@@ -95,5 +72,34 @@ public final class LocalPOps {
       z += vp[j] * StrictMath.tanh(hw);
     }
     return sourceLength / (1.0 + StrictMath.exp(-z));
+  }
+
+  /**
+   * Throws unless the hidden states are as wide as {@code Wp} has rows, {@code vp} is as long as
+   * {@code Wp} is wide, and {@code sourceLength} ≥ 0.
+   *
+   * @param name what the message calls the hidden states
+   * @param rows how many there are, or −1 for one vector
+   * @param width their width (a vector's length)
+   */
+  private static void requirePredictor(
+      String name, int rows, int width, DMatrixRMaj Wp, double[] vp, long sourceLength) {
+    if (width != Wp.numRows || Wp.numCols != vp.length) {
+      throw new IllegalArgumentException(
+          (rows < 0
+                  ? name + " has " + width + " entries"
+                  : name + " is " + Blocks.shape(rows, width))
+              + ", wp is "
+              + Blocks.shape(Wp)
+              + ", vp has "
+              + vp.length
+              + " entries: need "
+              + name
+              + (rows < 0 ? "'s length" : "'s width")
+              + " = wp's rows and wp's columns = vp's length");
+    }
+    if (sourceLength < 0) {
+      throw new IllegalArgumentException("source length must be >= 0, got " + sourceLength);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package io.sparkattention.kernel;
 
+import io.sparkattention.kernel.impl.Blocks;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
 
@@ -86,9 +87,9 @@ public final class MultiHeadOps {
     if (head.numCols != w || head.numRows != dst.numRows) {
       throw new IllegalArgumentException(
           "head is "
-              + Checks.shape(head)
+              + Blocks.shape(head)
               + " but a head of "
-              + Checks.shape(dst)
+              + Blocks.shape(dst)
               + " split "
               + numHeads
               + " ways is "

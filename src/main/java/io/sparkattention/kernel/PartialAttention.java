@@ -1,6 +1,7 @@
 package io.sparkattention.kernel;
 
-import java.io.Serializable;
+import io.sparkattention.kernel.impl.BlockScratch;
+import io.sparkattention.kernel.impl.OnlineSoftmaxKernel;
 import java.util.Arrays;
 import org.ejml.data.DMatrixRMaj;
 
@@ -11,12 +12,12 @@ import org.ejml.data.DMatrixRMaj;
  * g_j v_j} (the online-softmax / log-sum-exp rule; Milakov and Gimelshein 2018). The log-sum-exp of
  * a row is {@code m + log l}; its output is {@code a / l}.
  *
- * <p>{@link #merge} is commutative (bit for bit), associative (up to rounding) and has {@link
- * #empty} as identity. A row that saw no allowed key has {@code m = -∞, l = 0, a = 0} and outputs
- * zeros, never NaN. Like Commons Numbers' {@code Sum}, a state is a mutable accumulator: {@link
- * #mergeFrom} folds another state into this one.
+ * <p>A {@link MergeableState} (which says exactly what holds): {@link #merge} is commutative bit
+ * for bit, associative up to rounding and has {@link #empty} as identity. A row that saw no allowed
+ * key has {@code m = -∞, l = 0, a = 0} and outputs zeros, never NaN. Attention pooling's state
+ * ({@link PoolingOps#partial}) is a one-row {@code PartialAttention} over the pooled rows.
  */
-public final class PartialAttention implements Serializable {
+public final class PartialAttention extends MergeableState<PartialAttention> {
   private static final long serialVersionUID = 1L;
 
   final double[] max;
@@ -82,12 +83,12 @@ public final class PartialAttention implements Serializable {
     return new PartialAttention(max.clone(), sum.clone(), weightedValues.copy());
   }
 
-  /** Number of query rows. */
+  @Override
   public int rows() {
     return max.length;
   }
 
-  /** Width of the values. */
+  @Override
   public int valueDim() {
     return acc.numCols;
   }
@@ -117,35 +118,23 @@ public final class PartialAttention implements Serializable {
     return acc.copy();
   }
 
-  /** An independent copy of this state. */
+  /** {@link #empty} of this state's shape. */
+  @Override
+  public PartialAttention identity() {
+    return empty(rows(), valueDim());
+  }
+
+  @Override
   public PartialAttention copy() {
     return new PartialAttention(max.clone(), sum.clone(), acc.copy());
   }
 
-  /** {@code this ⊕ other} as a new state; neither input changes. */
-  public PartialAttention merge(PartialAttention other) {
-    return copy().mergeFrom(other);
-  }
-
   /**
-   * Folds {@code other} (same rows, attention over a disjoint key set) into this state: {@code m =
-   * max(m₁, m₂)}, {@code l = l₁e^{m₁-m} + l₂e^{m₂-m}}, {@code a = a₁e^{m₁-m} + a₂e^{m₂-m}}.
-   *
-   * @return this
-   * @throws IllegalArgumentException if the shapes differ
+   * Folds {@code other} in: {@code m = max(m₁, m₂)}, {@code l = l₁e^{m₁-m} + l₂e^{m₂-m}}, {@code a
+   * = a₁e^{m₁-m} + a₂e^{m₂-m}}.
    */
-  public PartialAttention mergeFrom(PartialAttention other) {
-    if (other.rows() != rows() || other.valueDim() != valueDim()) {
-      throw new IllegalArgumentException(
-          "cannot merge partial states of "
-              + rows()
-              + "×"
-              + valueDim()
-              + " and "
-              + other.rows()
-              + "×"
-              + other.valueDim());
-    }
+  @Override
+  void mergeRows(PartialAttention other) {
     final int dv = valueDim();
     final double[] a = acc.data;
     final double[] b = other.acc.data;
@@ -165,10 +154,43 @@ public final class PartialAttention implements Serializable {
         a[c] = a[c] * f1 + b[c] * f2;
       }
     }
-    return this;
+  }
+
+  @Override
+  void accumulateBlock(
+      DMatrixRMaj Q, long qPos0, DMatrixRMaj K, DMatrixRMaj V, long kPos0, BlockScratch block) {
+    accumulateBlock(Q, K, V, kPos0, block, null, 0.0);
+  }
+
+  /**
+   * The online-softmax update over one key block, each row seeing the keys {@code block} allows it;
+   * with {@code centres}, local-p's Gaussian of deviation {@code sigma} weights the values.
+   */
+  void accumulateBlock(
+      DMatrixRMaj Q,
+      DMatrixRMaj K,
+      DMatrixRMaj V,
+      long kPos0,
+      BlockScratch block,
+      double[] centres,
+      double sigma) {
+    OnlineSoftmaxKernel.accumulate(
+        Q,
+        K,
+        V,
+        kPos0,
+        centres,
+        sigma,
+        AttentionOps.scale(Q),
+        max,
+        sum,
+        acc,
+        block,
+        MatrixEngine.defaultEngine());
   }
 
   /** The attention output {@code a / l}, rows×dv; zeros for rows that saw no allowed key. */
+  @Override
   public DMatrixRMaj output() {
     DMatrixRMaj out = new DMatrixRMaj(rows(), valueDim());
     output(out, 0);

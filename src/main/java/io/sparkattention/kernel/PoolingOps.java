@@ -1,5 +1,6 @@
 package io.sparkattention.kernel;
 
+import io.sparkattention.kernel.impl.Blocks;
 import org.ejml.data.DMatrixRMaj;
 
 /**
@@ -24,9 +25,9 @@ public final class PoolingOps {
         || (b != null && b.length != W.numCols)) {
       throw new IllegalArgumentException(
           "H is "
-              + Checks.shape(H)
+              + Blocks.shape(H)
               + ", W is "
-              + Checks.shape(W)
+              + Blocks.shape(W)
               + ", b has "
               + (b == null ? "no" : String.valueOf(b.length))
               + " entries, u has "
@@ -72,7 +73,7 @@ public final class PoolingOps {
   public static PartialAttention partial(DMatrixRMaj H, double[] scores) {
     if (scores.length != H.numRows) {
       throw new IllegalArgumentException(
-          "H is " + Checks.shape(H) + " but there are " + scores.length + " scores");
+          "H is " + Blocks.shape(H) + " but there are " + scores.length + " scores");
     }
     Checks.requireFinite(H, "H");
     Checks.requireFinite(scores, "scores");

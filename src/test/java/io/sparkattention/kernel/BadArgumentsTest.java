@@ -73,7 +73,7 @@ class BadArgumentsTest {
         bad(
             "hard state shape",
             () ->
-                AttentionOps.accumulateHard(
+                AttentionOps.accumulate(
                     HardAttention.argmax(4, 2), m(3, 4), 0, m(5, 4), m(5, 2), 0, Mask.none(), ws),
             "state is 4×2"),
         bad(

@@ -50,7 +50,7 @@ class HardAttentionTest {
     double[][] V = ReferenceAttention.random(rnd, len, DV, 1);
     long[] expected = ReferenceAttention.hardChoice(Q, 0, K, 0, mask.allowed);
     HardAttention state = HardAttention.argmax(len, DV);
-    AttentionOps.accumulateHard(
+    AttentionOps.accumulate(
         state,
         toMatrix(Q, d),
         0,
@@ -122,7 +122,7 @@ class HardAttentionTest {
       AttentionWorkspace ws = new AttentionWorkspace();
       for (int k0 = (n - 1) / block * block; k0 >= 0; k0 -= block) {
         int k1 = Math.min(n, k0 + block);
-        AttentionOps.accumulateHard(
+        AttentionOps.accumulate(
             acc,
             toMatrix(Q, 4),
             qPos0,
@@ -203,7 +203,7 @@ class HardAttentionTest {
     int[] counts = new int[3];
     for (int seed = 0; seed < draws; seed++) {
       HardAttention state = HardAttention.sampled(1, 1, seed);
-      AttentionOps.accumulateHard(state, Q, 0, K, V, 0, Mask.none(), new AttentionWorkspace());
+      AttentionOps.accumulate(state, Q, 0, K, V, 0, Mask.none(), new AttentionWorkspace());
       counts[(int) state.chosenKey(0)]++;
     }
     double[] expected = {1 / 8.0, 2 / 8.0, 5 / 8.0};
@@ -228,22 +228,6 @@ class HardAttentionTest {
       differ |= out.get(i, 0) != out.get(0, 0);
     }
     assertTrue(differ, "noise should differ between query positions");
-  }
-
-  @Test
-  void mergeIsCommutativeAndHasIdentity() {
-    Random rnd = new Random(5);
-    double[][] Q = ReferenceAttention.random(rnd, 9, 2, 1);
-    double[][] K = ReferenceAttention.random(rnd, 20, 2, 1);
-    double[][] V = ReferenceAttention.random(rnd, 20, DV, 1);
-    HardAttention a = hardState(Q, 0, K, V, 0, 8, Mask.none(), true, 3);
-    HardAttention b = hardState(Q, 0, K, V, 8, 20, Mask.none(), true, 3);
-    HardAttention ab = a.merge(b);
-    HardAttention ba = b.merge(a);
-    assertArrayEquals(chosen(ab), chosen(ba));
-    assertArrayEquals(ab.output().data, ba.output().data);
-    assertArrayEquals(chosen(a), chosen(a.merge(HardAttention.sampled(9, DV, 3))));
-    assertArrayEquals(chosen(a), chosen(HardAttention.sampled(9, DV, 3).merge(a)));
   }
 
   /** A state rebuilt from its parts (as after a shuffle) merges like the original. */
@@ -328,7 +312,7 @@ class HardAttentionTest {
     // keys k0..k1-1 of K/V if K is the whole sequence, or all of K placed at position k0
     double[][] Kb = K.length >= k1 ? rows(K, k0, k1) : K;
     double[][] Vb = V.length >= k1 ? rows(V, k0, k1) : V;
-    AttentionOps.accumulateHard(
+    AttentionOps.accumulate(
         state,
         toMatrix(Q, d),
         qPos0,

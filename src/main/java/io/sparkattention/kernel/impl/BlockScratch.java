@@ -3,12 +3,34 @@ package io.sparkattention.kernel.impl;
 import org.ejml.data.DMatrixRMaj;
 
 /**
- * Scratch matrices of the online-softmax block kernel, grown on demand and reused across calls: one
- * chunk of query rows, its running weighted values, and its scores. Not thread-safe: one per task
- * or thread.
+ * The buffers of one call of a block kernel, grown on demand and reused across calls: each query
+ * row's allowed key interval, which the caller sets before the call, and the kernels' scratch
+ * matrices (the scores, and for the chunked soft kernel one chunk of query rows and its running
+ * weighted values). Not thread-safe: one per task or thread.
  */
 public final class BlockScratch {
+  long[] lo = new long[0];
+  long[] hi = new long[0];
   final DMatrixRMaj queries = new DMatrixRMaj(1, 1);
   final DMatrixRMaj acc = new DMatrixRMaj(1, 1);
   final DMatrixRMaj scores = new DMatrixRMaj(1, 1);
+
+  /**
+   * Makes room for the intervals of {@code rows} query rows (their contents are then undefined).
+   */
+  public void ensureRows(int rows) {
+    if (lo.length < rows) {
+      lo = new long[rows];
+      hi = new long[rows];
+    }
+  }
+
+  /**
+   * Query row {@code i} of the next call may see the keys at absolute positions {@code first …
+   * last}, inclusive; none if {@code first > last}.
+   */
+  public void allow(int i, long first, long last) {
+    lo[i] = first;
+    hi[i] = last;
+  }
 }

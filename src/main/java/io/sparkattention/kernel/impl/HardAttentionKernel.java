@@ -16,14 +16,13 @@ public final class HardAttentionKernel {
    * Folds keys {@code K}, values {@code V} at positions {@code kPos0 …} into the state of queries
    * {@code Q} at positions {@code qPos0 …}.
    *
-   * @param lo per query row, the first allowed absolute key position (inclusive)
-   * @param hi per query row, the last allowed absolute key position (inclusive)
    * @param sample whether to add Gumbel noise
    * @param seed the noise seed (ignored without sampling)
    * @param bestScore per row the best (noisy) scaled score so far (modified)
    * @param bestKey per row the position of the best key so far, -1 for none (modified)
    * @param bestValue m×dv, per row the value of the best key (modified)
-   * @param S workspace for the m×nk scores (reshaped, overwritten)
+   * @param block each query row's allowed key interval ({@link BlockScratch#allow}), and the m×nk
+   *     scores (reshaped, overwritten)
    */
   public static void accumulate(
       DMatrixRMaj Q,
@@ -31,58 +30,33 @@ public final class HardAttentionKernel {
       DMatrixRMaj K,
       DMatrixRMaj V,
       long kPos0,
-      long[] lo,
-      long[] hi,
       double scale,
       boolean sample,
       long seed,
       double[] bestScore,
       long[] bestKey,
       DMatrixRMaj bestValue,
-      DMatrixRMaj S,
+      BlockScratch block,
       MatrixEngine engine) {
     final int m = Q.numRows;
     final int nk = K.numRows;
     final int dv = V.numCols;
-    if (Q.numCols != K.numCols || K.numRows != V.numRows) {
-      throw new IllegalArgumentException(
-          "shapes do not fit: Q "
-              + Q.numRows
-              + "×"
-              + Q.numCols
-              + ", K "
-              + K.numRows
-              + "×"
-              + K.numCols
-              + ", V "
-              + V.numRows
-              + "×"
-              + V.numCols);
-    }
-    if (bestValue.numRows != m || bestValue.numCols != dv) {
-      throw new IllegalArgumentException(
-          "state is "
-              + bestValue.numRows
-              + "×"
-              + bestValue.numCols
-              + " but queries × values are "
-              + m
-              + "×"
-              + dv);
-    }
-    if (m == 0
-        || nk == 0
-        || !OnlineSoftmaxKernel.anyRowSeesBlock(m, lo, hi, kPos0, kPos0 + nk - 1)) {
+    Blocks.requireBlock(bestValue.numRows, bestValue.numCols, Q, K, V);
+    final long[] lo = block.lo;
+    final long[] hi = block.hi;
+    assert lo.length >= m && bestScore.length >= m && bestKey.length >= m;
+    if (m == 0 || nk == 0 || !Blocks.anyRowSees(0, m, lo, hi, kPos0, kPos0 + nk - 1)) {
       return;
     }
+    final DMatrixRMaj S = block.scores;
     S.reshape(m, nk);
     // s_ij = q_i·k_j · scale (+ Gumbel noise g(seed, q, k))
     engine.multTransB(Q, K, S);
     final double[] s = S.data;
     for (int i = 0; i < m; i++) {
       final int rowOff = i * nk;
-      final int first = (int) Math.max(0, Math.min(nk, lo[i] - kPos0));
-      final int last = (int) Math.min(nk - 1, Math.max(-1, hi[i] - kPos0));
+      final int first = Blocks.first(lo[i], kPos0, nk);
+      final int last = Blocks.last(hi[i], kPos0, nk);
       int best = -1;
       double bestHere = Double.NEGATIVE_INFINITY;
       for (int j = first; j <= last; j++) {
@@ -100,13 +74,21 @@ public final class HardAttentionKernel {
         continue;
       }
       long key = kPos0 + best;
-      if (bestKey[i] < 0
-          || bestHere > bestScore[i]
-          || (bestHere == bestScore[i] && key < bestKey[i])) {
+      if (beats(bestHere, key, bestScore[i], bestKey[i])) {
         bestScore[i] = bestHere;
         bestKey[i] = key;
         System.arraycopy(V.data, best * dv, bestValue.data, i * dv, dv);
       }
     }
+  }
+
+  /**
+   * The order hard attention chooses by, in the block update and in every merge: whether a key at
+   * position {@code key} (≥ 0) with score {@code score} beats the best so far ({@code bestKey} −1
+   * for none). The higher score wins; equal scores go to the lower position, so the choice does not
+   * depend on how the keys were split or in what order the parts merge.
+   */
+  public static boolean beats(double score, long key, double bestScore, long bestKey) {
+    return bestKey < 0 || score > bestScore || (score == bestScore && key < bestKey);
   }
 }

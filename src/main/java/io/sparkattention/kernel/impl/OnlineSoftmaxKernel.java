@@ -1,6 +1,7 @@
 package io.sparkattention.kernel.impl;
 
 import io.sparkattention.kernel.MatrixEngine;
+import java.util.Arrays;
 import org.ejml.data.DMatrixRMaj;
 
 /**
@@ -34,15 +35,14 @@ public final class OnlineSoftmaxKernel {
    * @param K nk×d keys
    * @param V nk×dv values
    * @param kPos0 absolute position of the first key
-   * @param lo per query row, the first allowed absolute key position (inclusive)
-   * @param hi per query row, the last allowed absolute key position (inclusive)
    * @param centres per query row the local-p centre, or null for no Gaussian weighting
    * @param sigma the Gaussian's standard deviation (ignored without centres)
    * @param scale score scale, {@code 1/sqrt(d)}
    * @param max running row maxima, length ≥ m (modified)
    * @param sum running normalisers, length ≥ m (modified)
    * @param acc m×dv running weighted value sums (modified)
-   * @param scratch workspace (reshaped, overwritten)
+   * @param block each query row's allowed key interval ({@link BlockScratch#allow}), and scratch
+   *     matrices (reshaped, overwritten)
    * @param engine where the two matrix products run
    */
   public static void accumulate(
@@ -50,154 +50,92 @@ public final class OnlineSoftmaxKernel {
       DMatrixRMaj K,
       DMatrixRMaj V,
       long kPos0,
-      long[] lo,
-      long[] hi,
       double[] centres,
       double sigma,
       double scale,
       double[] max,
       double[] sum,
       DMatrixRMaj acc,
-      BlockScratch scratch,
+      BlockScratch block,
       MatrixEngine engine) {
     final int m = Q.numRows;
     final int nk = K.numRows;
     final int dv = V.numCols;
-    if (Q.numCols != K.numCols || K.numRows != V.numRows) {
-      throw new IllegalArgumentException(
-          "shapes do not fit: Q "
-              + Q.numRows
-              + "×"
-              + Q.numCols
-              + ", K "
-              + K.numRows
-              + "×"
-              + K.numCols
-              + ", V "
-              + V.numRows
-              + "×"
-              + V.numCols
-              + " (need Q and K of equal width, K and V of equal length)");
-    }
-    if (acc.numRows != m || acc.numCols != dv) {
-      throw new IllegalArgumentException(
-          "state is "
-              + acc.numRows
-              + "×"
-              + acc.numCols
-              + " but queries × values are "
-              + m
-              + "×"
-              + dv);
-    }
-    if (m == 0 || nk == 0 || !anyRowSeesBlock(m, lo, hi, kPos0, kPos0 + nk - 1)) {
+    Blocks.requireBlock(acc.numRows, acc.numCols, Q, K, V);
+    final long[] lo = block.lo;
+    final long[] hi = block.hi;
+    assert lo.length >= m && max.length >= m && sum.length >= m;
+    assert centres == null || centres.length >= m;
+    if (m == 0 || nk == 0) {
       return;
     }
-    if (m <= CHUNK_ROWS) {
-      accumulateRows(
-          Q, K, V, kPos0, lo, hi, centres, sigma, scale, max, sum, acc, 0, scratch, engine);
-      return;
-    }
-    // Query rows go through in chunks so that a chunk's scores stay in cache between the product
-    // that writes them, the softmax passes and the product that reads them.
-    final DMatrixRMaj Qc = scratch.queries;
-    final DMatrixRMaj Ac = scratch.acc;
-    for (int r0 = 0; r0 < m; r0 += CHUNK_ROWS) {
-      final int r1 = Math.min(m, r0 + CHUNK_ROWS);
-      if (!anyRowSeesBlock(r0, r1, lo, hi, kPos0, kPos0 + nk - 1)) {
-        continue;
-      }
-      Qc.reshape(r1 - r0, Q.numCols);
-      System.arraycopy(Q.data, r0 * Q.numCols, Qc.data, 0, (r1 - r0) * Q.numCols);
-      Ac.reshape(r1 - r0, dv);
-      System.arraycopy(acc.data, r0 * dv, Ac.data, 0, (r1 - r0) * dv);
-      accumulateRows(
-          Qc, K, V, kPos0, lo, hi, centres, sigma, scale, max, sum, Ac, r0, scratch, engine);
-      System.arraycopy(Ac.data, 0, acc.data, r0 * dv, (r1 - r0) * dv);
-    }
-  }
-
-  /**
-   * The update for query rows {@code Q} whose per-row arrays ({@code lo, hi, centres, max, sum})
-   * start at {@code rowOffset}; {@code acc} holds just these rows.
-   */
-  private static void accumulateRows(
-      DMatrixRMaj Q,
-      DMatrixRMaj K,
-      DMatrixRMaj V,
-      long kPos0,
-      long[] lo,
-      long[] hi,
-      double[] centres,
-      double sigma,
-      double scale,
-      double[] max,
-      double[] sum,
-      DMatrixRMaj acc,
-      int rowOffset,
-      BlockScratch scratch,
-      MatrixEngine engine) {
-    final int m = Q.numRows;
-    final int nk = K.numRows;
-    final int dv = V.numCols;
-    final DMatrixRMaj S = scratch.scores;
-    S.reshape(m, nk);
-    // s_ij = q_i·k_j (scaled below)
-    engine.multTransB(Q, K, S);
-    final double[] s = S.data;
-    final double[] a = acc.data;
+    final long kLast = kPos0 + nk - 1;
     final double twoSigmaSq = 2 * sigma * sigma;
     final SoftmaxRows rows = SoftmaxRows.get();
-    for (int i = 0; i < m; i++) {
-      final int r = rowOffset + i;
-      final int rowOff = i * nk;
-      final int first = (int) Math.max(0, Math.min(nk, lo[r] - kPos0));
-      final int last = (int) Math.min(nk - 1, Math.max(-1, hi[r] - kPos0));
-      if (first > last) {
-        java.util.Arrays.fill(s, rowOff, rowOff + nk, 0.0);
+    final DMatrixRMaj S = block.scores;
+    // Query rows go through in chunks so that a chunk's scores stay in cache between the product
+    // that writes them, the softmax passes and the product that reads them. A block of at most
+    // CHUNK_ROWS rows is one chunk, used in place; a larger one's chunks are copied out and back.
+    for (int r0 = 0; r0 < m; r0 += CHUNK_ROWS) {
+      final int r1 = Math.min(m, r0 + CHUNK_ROWS);
+      if (!Blocks.anyRowSees(r0, r1, lo, hi, kPos0, kLast)) {
         continue;
       }
-      // m_new = max(m_old, max_j s_ij · scale)
-      final double blockMax = rows.scaleAndMax(s, rowOff + first, rowOff + last + 1, scale);
-      final double oldMax = max[r];
-      final double newMax = Math.max(oldMax, blockMax);
-      if (newMax != oldMax && oldMax != Double.NEGATIVE_INFINITY) {
-        // l_i, A_i *= exp(m_old - m_new)
-        double correction = Math.exp(oldMax - newMax);
-        sum[r] *= correction;
-        for (int c = i * dv, end = c + dv; c < end; c++) {
-          a[c] *= correction;
+      final int mc = r1 - r0;
+      final boolean inPlace = mc == m;
+      final DMatrixRMaj Qc = inPlace ? Q : rowsOf(Q, r0, r1, block.queries);
+      final DMatrixRMaj Ac = inPlace ? acc : rowsOf(acc, r0, r1, block.acc);
+      S.reshape(mc, nk);
+      // s_ij = q_i·k_j (scaled below)
+      engine.multTransB(Qc, K, S);
+      final double[] s = S.data;
+      final double[] a = Ac.data;
+      for (int i = 0; i < mc; i++) {
+        final int r = r0 + i;
+        final int rowOff = i * nk;
+        final int first = Blocks.first(lo[r], kPos0, nk);
+        final int last = Blocks.last(hi[r], kPos0, nk);
+        if (first > last) {
+          Arrays.fill(s, rowOff, rowOff + nk, 0.0);
+          continue;
         }
-      }
-      max[r] = newMax;
-      // p_ij = exp(s_ij - m_new) (· Gaussian for local-p); masked p_ij = 0
-      java.util.Arrays.fill(s, rowOff, rowOff + first, 0.0);
-      sum[r] += rows.expAndSum(s, rowOff + first, rowOff + last + 1, newMax);
-      if (centres != null) {
-        final double centre = centres[r];
-        for (int j = first; j <= last; j++) {
-          double dist = kPos0 + j - centre;
-          s[rowOff + j] *= Math.exp(-dist * dist / twoSigmaSq);
+        // m_new = max(m_old, max_j s_ij · scale)
+        final double blockMax = rows.scaleAndMax(s, rowOff + first, rowOff + last + 1, scale);
+        final double oldMax = max[r];
+        final double newMax = Math.max(oldMax, blockMax);
+        if (newMax != oldMax && oldMax != Double.NEGATIVE_INFINITY) {
+          // l_i, A_i *= exp(m_old - m_new)
+          double correction = Math.exp(oldMax - newMax);
+          sum[r] *= correction;
+          for (int c = i * dv, end = c + dv; c < end; c++) {
+            a[c] *= correction;
+          }
         }
+        max[r] = newMax;
+        // p_ij = exp(s_ij - m_new) (· Gaussian for local-p); masked p_ij = 0
+        Arrays.fill(s, rowOff, rowOff + first, 0.0);
+        sum[r] += rows.expAndSum(s, rowOff + first, rowOff + last + 1, newMax);
+        if (centres != null) {
+          final double centre = centres[r];
+          for (int j = first; j <= last; j++) {
+            double dist = kPos0 + j - centre;
+            s[rowOff + j] *= Math.exp(-dist * dist / twoSigmaSq);
+          }
+        }
+        Arrays.fill(s, rowOff + last + 1, rowOff + nk, 0.0);
       }
-      java.util.Arrays.fill(s, rowOff + last + 1, rowOff + nk, 0.0);
+      // A += P · V
+      engine.multAdd(S, V, Ac);
+      if (!inPlace) {
+        System.arraycopy(Ac.data, 0, acc.data, r0 * dv, mc * dv);
+      }
     }
-    // A += P · V
-    engine.multAdd(S, V, acc);
   }
 
-  /** Whether any of the m rows' key interval meets [k0, k1]. */
-  static boolean anyRowSeesBlock(int m, long[] lo, long[] hi, long k0, long k1) {
-    return anyRowSeesBlock(0, m, lo, hi, k0, k1);
-  }
-
-  /** Whether any of rows r0 … r1-1's key interval meets [k0, k1]. */
-  private static boolean anyRowSeesBlock(int r0, int r1, long[] lo, long[] hi, long k0, long k1) {
-    for (int i = r0; i < r1; i++) {
-      if (lo[i] <= k1 && hi[i] >= k0 && lo[i] <= hi[i]) {
-        return true;
-      }
-    }
-    return false;
+  /** Rows r0 … r1-1 of {@code M}, copied into {@code into} (reshaped). */
+  private static DMatrixRMaj rowsOf(DMatrixRMaj M, int r0, int r1, DMatrixRMaj into) {
+    into.reshape(r1 - r0, M.numCols);
+    System.arraycopy(M.data, r0 * M.numCols, into.data, 0, (r1 - r0) * M.numCols);
+    return into;
   }
 }

@@ -5,6 +5,7 @@ import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.AttentionWorkspace;
 import io.sparkattention.kernel.HardAttention;
 import io.sparkattention.kernel.Mask;
+import io.sparkattention.kernel.MergeableState;
 import io.sparkattention.kernel.MultiHeadOps;
 import io.sparkattention.kernel.PartialAttention;
 import io.sparkattention.plan.AttentionPlan;
@@ -279,8 +280,15 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
             continue; // no window of this query block reaches the key block
           }
           for (int h = 0; h < groupHeads; h++) {
-            states.foldLocalP(
-                b, h, qBlocks[b][h], blockCentres[b], kh[h], vh[h], kPos0, plan.localPWindow(), ws);
+            AttentionOps.accumulateLocalP(
+                states.soft(b, h),
+                qBlocks[b][h],
+                blockCentres[b],
+                kh[h],
+                vh[h],
+                kPos0,
+                plan.localPWindow(),
+                ws);
           }
           continue;
         }
@@ -288,7 +296,8 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
           continue; // wholly masked block pair (e.g. above the causal diagonal)
         }
         for (int h = 0; h < groupHeads; h++) {
-          states.fold(b, h, qBlocks[b][h], q0, kh[h], vh[h], kPos0, mask, ws);
+          AttentionOps.accumulate(
+              states.get(b, h), qBlocks[b][h], q0, kh[h], vh[h], kPos0, mask, ws);
         }
       }
       return vh[0].numCols;
@@ -342,38 +351,14 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
       }
     }
 
-    /** Folds one key block into query block {@code b}'s state of head {@code h} of the group. */
-    void fold(
-        int b,
-        int h,
-        DMatrixRMaj Q,
-        long qPos0,
-        DMatrixRMaj K,
-        DMatrixRMaj V,
-        long kPos0,
-        Mask mask,
-        AttentionWorkspace ws) {
-      if (soft != null) {
-        AttentionOps.accumulate(soft[b][h], Q, qPos0, K, V, kPos0, mask, ws);
-      } else {
-        AttentionOps.accumulateHard(hard[b][h], Q, qPos0, K, V, kPos0, mask, ws);
-      }
+    /** Query block {@code b}'s state of head {@code h} of the group, soft or hard. */
+    MergeableState<?> get(int b, int h) {
+      return soft != null ? soft[b][h] : hard[b][h];
     }
 
-    /**
-     * Local-p: folds one key block into query block {@code b}'s softmax state of head {@code h}.
-     */
-    void foldLocalP(
-        int b,
-        int h,
-        DMatrixRMaj Q,
-        double[] centres,
-        DMatrixRMaj K,
-        DMatrixRMaj V,
-        long kPos0,
-        int halfWidth,
-        AttentionWorkspace ws) {
-      AttentionOps.accumulateLocalP(soft[b][h], Q, centres, K, V, kPos0, halfWidth, ws);
+    /** Query block {@code b}'s softmax state of head {@code h} (local-p: never hard). */
+    PartialAttention soft(int b, int h) {
+      return soft[b][h];
     }
 
     /** Row {@code i} of query block {@code b}, all heads of the group, as one token part. */

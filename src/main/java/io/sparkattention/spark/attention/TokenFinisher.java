@@ -2,11 +2,13 @@ package io.sparkattention.spark.attention;
 
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.HardAttention;
+import io.sparkattention.kernel.MergeableState;
 import io.sparkattention.kernel.PartialAttention;
 import io.sparkattention.spark.io.FinishedToken;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Function;
 import org.ejml.data.DMatrixRMaj;
 
 /**
@@ -36,7 +38,10 @@ final class TokenFinisher {
               + " parts, expected "
               + first.parts);
     }
-    List<double[]> groups = first.isHard() ? mergeHard(sorted) : mergeSoft(sorted);
+    List<double[]> groups =
+        first.isHard()
+            ? mergeGroups(sorted, TokenFinisher::hardState)
+            : mergeGroups(sorted, TokenFinisher::softState);
     int width = 0;
     for (double[] g : groups) {
       width += g.length;
@@ -51,15 +56,18 @@ final class TokenFinisher {
     return new FinishedToken(first.seqIndex, first.pos, out.data);
   }
 
-  /** Per head group (in order) the heads' outputs: key groups merged by log-sum-exp. */
-  private static List<double[]> mergeSoft(List<TokenPart> sorted) {
+  /**
+   * Per head group (in order) the heads' outputs: the group's key-group parts, in the canonical
+   * order, merged through the one {@link MergeableState} contract (soft attention by log-sum-exp,
+   * hard by best score, ties to the lower key position). A state's rows here are the group's heads.
+   */
+  private static <S extends MergeableState<S>> List<double[]> mergeGroups(
+      List<TokenPart> sorted, Function<TokenPart, S> stateOf) {
     List<double[]> groups = new ArrayList<>();
-    PartialAttention state = null;
+    S state = null;
     int group = -1;
     for (TokenPart p : sorted) {
-      int heads = p.max.length;
-      PartialAttention part =
-          PartialAttention.of(p.max, p.sum, DMatrixRMaj.wrap(heads, p.acc.length / heads, p.acc));
+      S part = stateOf.apply(p);
       if (p.headGroup != group) {
         if (state != null) {
           groups.add(state.output().data);
@@ -74,32 +82,20 @@ final class TokenFinisher {
     return groups;
   }
 
+  /** A softmax part as the state it was cut from. */
+  private static PartialAttention softState(TokenPart p) {
+    int heads = p.max.length;
+    return PartialAttention.of(p.max, p.sum, DMatrixRMaj.wrap(heads, p.acc.length / heads, p.acc));
+  }
+
   /**
-   * Per head group (in order) the heads' chosen values: key groups merged by best score, ties to
-   * the lower key position. A state's rows here are the heads; no key is folded in any more and the
-   * merge compares only scores and positions (any noise was added in the tasks), so the parts are
-   * rebuilt as argmax states whatever the selection.
+   * A hard part as a state. No key is folded in any more and the merge compares only scores and
+   * positions (any noise was added in the tasks), so the parts are rebuilt as argmax states
+   * whatever the selection.
    */
-  private static List<double[]> mergeHard(List<TokenPart> sorted) {
-    List<double[]> groups = new ArrayList<>();
-    HardAttention state = null;
-    int group = -1;
-    for (TokenPart p : sorted) {
-      int heads = p.max.length;
-      HardAttention part =
-          HardAttention.of(
-              false, 0L, p.max, p.chosenKey, DMatrixRMaj.wrap(heads, p.acc.length / heads, p.acc));
-      if (p.headGroup != group) {
-        if (state != null) {
-          groups.add(state.output().data);
-        }
-        state = part;
-        group = p.headGroup;
-      } else {
-        state.mergeFrom(part);
-      }
-    }
-    groups.add(state.output().data);
-    return groups;
+  private static HardAttention hardState(TokenPart p) {
+    int heads = p.max.length;
+    return HardAttention.of(
+        false, 0L, p.max, p.chosenKey, DMatrixRMaj.wrap(heads, p.acc.length / heads, p.acc));
   }
 }
