@@ -41,7 +41,7 @@ class TaskBalancerTest {
   void equalTasksDifferByAtMostOne(int count, int partitions) {
     List<TileTask> tasks = new java.util.ArrayList<>();
     for (int id = 0; id < count; id++) {
-      tasks.add(new TileTask(id, 0, 0, 0, 1, 0, 8, 0, 8, id, 64));
+      tasks.add(TileTask.builder().id(id).queries(0, 8).keys(0, 8, id, 64).build());
     }
     int[] counts = new int[partitions];
     for (int x : TaskBalancer.assign(tasks, partitions)) {
