@@ -16,7 +16,15 @@ class CostModelTest {
   private static CostEstimate estimate(
       long n, Strategy s, Mask m, int b, int heads, int qTiles, int kTiles, int d) {
     AttentionPlan plan =
-        AttentionPlan.create(new long[] {n}, new PlanOptions(s, m, b, heads, qTiles, kTiles));
+        AttentionPlan.create(
+            new long[] {n},
+            PlanOptions.builder()
+                .strategy(s)
+                .mask(m)
+                .blockSize(b)
+                .numHeads(heads)
+                .tiles(qTiles, kTiles)
+                .build());
     return CostModel.estimate(plan, d, d, d, NO_FRAMING);
   }
 
@@ -69,7 +77,8 @@ class CostModelTest {
   void framingIsAddedPerRecord() {
     AttentionPlan plan =
         AttentionPlan.create(
-            new long[] {8}, new PlanOptions(Strategy.BLOCKS, Mask.none(), 2, 1, 1, 2));
+            new long[] {8},
+            PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(2).tiles(1, 2).build());
     CostEstimate bare = CostModel.estimate(plan, 3, 3, 3, NO_FRAMING);
     CostEstimate framed = CostModel.estimate(plan, 3, 3, 3, new CostModel.Framing(10, 20));
     assertEquals(bare.routedBytes() + 48 * 10, framed.routedBytes());
@@ -81,7 +90,8 @@ class CostModelTest {
     // Two sequences of 5 and 3 tokens: 8 output rows, 10 bytes each for the check.
     AttentionPlan plan =
         AttentionPlan.create(
-            new long[] {5, 3}, new PlanOptions(Strategy.BLOCKS, Mask.none(), 2, 1, 1, 2));
+            new long[] {5, 3},
+            PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(2).tiles(1, 2).build());
     CostEstimate bare = CostModel.estimate(plan, 3, 3, 3, NO_FRAMING);
     CostEstimate checked = CostModel.estimate(plan, 3, 3, 3, new CostModel.Framing(0, 0, 0, 10));
     assertEquals(0, bare.checkBytes());
@@ -115,7 +125,7 @@ class CostModelTest {
         AttentionPlan.create(
             new long[] {6},
             new long[] {10},
-            new PlanOptions(Strategy.BLOCKS, Mask.none(), 2, 1, 1, 2));
+            PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(2).tiles(1, 2).build());
     CostEstimate e = CostModel.estimate(plan, 3, 5, 4, 4, NO_FRAMING);
     assertEquals(9, e.tasks());
     assertEquals(48, e.routedRecords());
@@ -149,7 +159,8 @@ class CostModelTest {
     // FLOPs: 9 pairs × (2·8 + 2·8) = 288.
     AttentionPlan top =
         AttentionPlan.create(
-            new long[] {3}, new PlanOptions(Strategy.SINGLE, Mask.none(), 4, 1, 1, 1));
+            new long[] {3},
+            PlanOptions.builder().strategy(Strategy.SINGLE).blockSize(4).tiles(1, 1).build());
     CostModel.Framing framing = new CostModel.Framing(10, 20, 7);
     CostEstimate e = CostModel.estimatePyramid(top, 9, 2, 2, 8, 8, framing);
     assertEquals(9, e.reduceRecords());

@@ -3,7 +3,6 @@ package io.sparkattention.cost;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.LocalPCells;
 import io.sparkattention.plan.PlanOptions;
@@ -22,7 +21,9 @@ class LocalPCostModelTest {
       cells.add(0, t, t);
     }
     return AttentionPlan.createLocalP(
-        new long[] {n}, new PlanOptions(s, Mask.none(), b, 1, qTiles, kTiles), cells);
+        new long[] {n},
+        PlanOptions.builder().strategy(s).blockSize(b).tiles(qTiles, kTiles).build(),
+        cells);
   }
 
   @Test

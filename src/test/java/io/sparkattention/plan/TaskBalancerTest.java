@@ -31,7 +31,12 @@ class TaskBalancerTest {
     AttentionPlan plan =
         AttentionPlan.create(
             new long[] {65536},
-            new PlanOptions(Strategy.BLOCKS, Mask.causal(), 1024, 1, qTiles, kTiles));
+            PlanOptions.builder()
+                .strategy(Strategy.BLOCKS)
+                .mask(Mask.causal())
+                .blockSize(1024)
+                .tiles(qTiles, kTiles)
+                .build());
     double ratio = imbalance(plan.tasks(), partitions);
     assertTrue(ratio <= 1.15, "longest partition / mean = " + ratio);
   }

@@ -233,7 +233,11 @@ public final class CostSweep {
     AttentionPlan plan =
         AttentionPlan.create(
             new long[] {n},
-            PlanOptions.of(Strategy.SINGLE, Mask.none(), s.blockSize(), s.numHeads()));
+            PlanOptions.builder()
+                .strategy(Strategy.SINGLE)
+                .blockSize(s.blockSize())
+                .numHeads(s.numHeads())
+                .build());
     CostEstimate e =
         CostModel.estimate(
             plan, s.dModel(), s.dModel(), s.dModel(), CostModel.Framing.KRYO_REGISTERED);

@@ -9,7 +9,6 @@ import io.sparkattention.cost.CostRow;
 import io.sparkattention.cost.ReportCharts;
 import io.sparkattention.cost.ReportFiles;
 import io.sparkattention.fixtures.SparkTestSession;
-import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.Strategy;
@@ -84,7 +83,8 @@ class CostSweepSparkTest {
       assertEquals(g.modelUsefulFlops() / 4, p.modelUsefulFlops(), 1e-9 * g.modelUsefulFlops());
       AttentionPlan top =
           AttentionPlan.create(
-              new long[] {n / 4}, PlanOptions.of(Strategy.BLOCKS, Mask.none(), 16, 2));
+              new long[] {n / 4},
+              PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(16).numHeads(2).build());
       long attentionBytes =
           CostModel.estimate(top, 32, 32, 32, CostModel.Framing.KRYO_REGISTERED).shuffleBytes();
       assertEquals(
