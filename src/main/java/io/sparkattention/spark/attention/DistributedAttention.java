@@ -157,10 +157,8 @@ public final class DistributedAttention {
     CostEstimate estimate =
         CostModel.estimate(
             plan,
-            width,
-            keyWidth,
-            weights.queryWidth(width),
-            weights.valueWidth(keyWidth),
+            new CostModel.Widths(
+                width, keyWidth, weights.queryWidth(width), weights.valueWidth(keyWidth)),
             CostModel.Framing.KRYO_REGISTERED);
     MemoryBudget.check(
         plan,

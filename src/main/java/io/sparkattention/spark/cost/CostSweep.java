@@ -152,7 +152,7 @@ public final class CostSweep {
     Measured m = run(spark, s, single, heavy, spec);
     CostEstimate e =
         CostModel.estimate(
-            m.plan, s.dModel(), s.dModel(), s.dModel(), CostModel.Framing.KRYO_REGISTERED);
+            m.plan, CostModel.Widths.self(s.dModel()), CostModel.Framing.KRYO_REGISTERED);
     double compute = e.executedFlops() / (g * Math.min(slots, e.tasks()));
     double shuffleSeconds = Math.max(0.05, m.wallMillis / 1000.0 - overhead - compute);
     double r = m.metrics.shuffleBytesWritten() / shuffleSeconds / slots;
@@ -240,7 +240,7 @@ public final class CostSweep {
                 .build());
     CostEstimate e =
         CostModel.estimate(
-            plan, s.dModel(), s.dModel(), s.dModel(), CostModel.Framing.KRYO_REGISTERED);
+            plan, CostModel.Widths.self(s.dModel()), CostModel.Framing.KRYO_REGISTERED);
     return e.peakTaskBytes() <= Runtime.getRuntime().maxMemory() / 4;
   }
 
@@ -299,14 +299,14 @@ public final class CostSweep {
       e =
           CostModel.estimatePyramid(
               first.plan,
-              first.pyramid.get(0).steps(),
-              d,
+              CostModel.Widths.self(top),
               c.pyramidLevels(),
-              top,
-              top,
+              first.pyramid.get(0).steps(),
               CostModel.Framing.KRYO_REGISTERED);
     } else {
-      e = CostModel.estimate(first.plan, d, d, d, CostModel.Framing.KRYO_REGISTERED);
+      e =
+          CostModel.estimate(
+              first.plan, CostModel.Widths.self(d), CostModel.Framing.KRYO_REGISTERED);
     }
     return new CostRow(
         c.name(),

@@ -35,7 +35,8 @@ class MemoryBudgetTest {
         AttentionPlan.create(
             new long[] {1 << 20},
             PlanOptions.builder().strategy(Strategy.SINGLE).blockSize(1024).build());
-    CostEstimate e = CostModel.estimate(single, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED);
+    CostEstimate e =
+        CostModel.estimate(single, CostModel.Widths.self(64), CostModel.Framing.KRYO_REGISTERED);
     InputException ex =
         assertThrows(InputException.class, () -> MemoryBudget.check(single, e, 200 * MIB));
     assertTrue(
@@ -45,7 +46,8 @@ class MemoryBudgetTest {
         AttentionPlan.create(
             new long[] {1 << 20},
             PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(1024).build());
-    CostEstimate b = CostModel.estimate(blocks, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED);
+    CostEstimate b =
+        CostModel.estimate(blocks, CostModel.Widths.self(64), CostModel.Framing.KRYO_REGISTERED);
     assertDoesNotThrow(() -> MemoryBudget.check(blocks, b, 200 * MIB));
   }
 
@@ -54,10 +56,12 @@ class MemoryBudgetTest {
     long n = 1 << 20;
     long[] lengths = {n};
     AttentionPlan single = localP(lengths, Strategy.SINGLE);
-    CostEstimate e = CostModel.estimate(single, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED);
+    CostEstimate e =
+        CostModel.estimate(single, CostModel.Widths.self(64), CostModel.Framing.KRYO_REGISTERED);
     assertThrows(InputException.class, () -> MemoryBudget.check(single, e, 200 * MIB));
     AttentionPlan blocks = localP(lengths, Strategy.BLOCKS);
-    CostEstimate b = CostModel.estimate(blocks, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED);
+    CostEstimate b =
+        CostModel.estimate(blocks, CostModel.Widths.self(64), CostModel.Framing.KRYO_REGISTERED);
     assertDoesNotThrow(() -> MemoryBudget.check(blocks, b, 200 * MIB));
   }
 

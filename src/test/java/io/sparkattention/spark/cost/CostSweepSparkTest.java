@@ -86,7 +86,8 @@ class CostSweepSparkTest {
               new long[] {n / 4},
               PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(16).numHeads(2).build());
       long attentionBytes =
-          CostModel.estimate(top, 32, 32, 32, CostModel.Framing.KRYO_REGISTERED).shuffleBytes();
+          CostModel.estimate(top, CostModel.Widths.self(32), CostModel.Framing.KRYO_REGISTERED)
+              .shuffleBytes();
       assertEquals(
           attentionBytes + n * (8 * 8 + CostModel.Framing.KRYO_REGISTERED.reduceRecordBytes()),
           p.modelShuffleBytes());
