@@ -58,6 +58,7 @@ public final class PlanOptions implements Serializable {
     this.keyTileBlocks = b.keyTileBlocks;
   }
 
+  /** An empty builder: set the strategy and the block size, the rest has defaults. */
   public static Builder builder() {
     return new Builder();
   }
