@@ -33,17 +33,18 @@ class CostSweepSparkTest {
   void tinySweepWritesEveryConfigurationCsvReportAndCharts() throws Exception {
     SparkSession spark = SparkTestSession.spark();
     CostSweep.Settings s =
-        new CostSweep.Settings(
-            List.of(64, 256),
-            8,
-            2,
-            4,
-            16,
-            EnumSet.of(Strategy.BLOCKS, Strategy.WINDOW, Strategy.HEADS, Strategy.SINGLE),
-            1,
-            null,
-            dir.resolve("work"),
-            2);
+        CostSweep.Settings.builder()
+            .lengths(List.of(64, 256))
+            .dModel(8)
+            .numHeads(2)
+            .window(4)
+            .blockSize(16)
+            .strategies(
+                EnumSet.of(Strategy.BLOCKS, Strategy.WINDOW, Strategy.HEADS, Strategy.SINGLE))
+            .repeats(1)
+            .workDir(dir.resolve("work"))
+            .pyramidLevels(2)
+            .build();
     CostSweep.Calibration cal = CostSweep.calibrate(spark, s);
     List<CostRow> rows = CostSweep.sweep(spark, s, cal);
 
