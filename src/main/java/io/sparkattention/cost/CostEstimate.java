@@ -1,7 +1,7 @@
 package io.sparkattention.cost;
 
 /**
- * What the model predicts for one plan.
+ * What the model predicts for one plan. Made by {@link CostModel}.
  *
  * @param tasks tile tasks
  * @param usefulFlops 4·d per (query, key, head) pair the mask allows: 4n²d global, about half of
@@ -35,44 +35,51 @@ public record CostEstimate(
     long reduceBytes,
     long checkBytes) {
 
-  /** An estimate of attention alone (no reduce stage before it). */
-  public CostEstimate(
-      long tasks,
-      double usefulFlops,
-      double executedFlops,
-      long routedRecords,
-      long routedBytes,
-      long partialRecords,
-      long partialBytes,
-      long peakTaskBytes) {
-    this(
-        tasks,
-        usefulFlops,
-        executedFlops,
-        routedRecords,
-        routedBytes,
-        partialRecords,
-        partialBytes,
-        peakTaskBytes,
-        0,
-        0,
-        0);
+  /**
+   * @throws IllegalArgumentException naming the figure if a count, a byte total or a FLOP total is
+   *     negative (or NaN)
+   */
+  public CostEstimate {
+    requireNonNegative(tasks, "tasks");
+    requireNonNegative(usefulFlops, "usefulFlops");
+    requireNonNegative(executedFlops, "executedFlops");
+    requireNonNegative(routedRecords, "routedRecords");
+    requireNonNegative(routedBytes, "routedBytes");
+    requireNonNegative(partialRecords, "partialRecords");
+    requireNonNegative(partialBytes, "partialBytes");
+    requireNonNegative(peakTaskBytes, "peakTaskBytes");
+    requireNonNegative(reduceRecords, "reduceRecords");
+    requireNonNegative(reduceBytes, "reduceBytes");
+    requireNonNegative(checkBytes, "checkBytes");
   }
 
-  /** This estimate with the output check's shuffle bytes set. */
-  public CostEstimate withCheckBytes(long bytes) {
-    return new CostEstimate(
-        tasks,
-        usefulFlops,
-        executedFlops,
-        routedRecords,
-        routedBytes,
-        partialRecords,
-        partialBytes,
-        peakTaskBytes,
-        reduceRecords,
-        reduceBytes,
-        bytes);
+  private static void requireNonNegative(long v, String name) {
+    if (v < 0) {
+      throw new IllegalArgumentException(name + " must be >= 0, got " + v);
+    }
+  }
+
+  private static void requireNonNegative(double v, String name) {
+    if (!(v >= 0)) {
+      throw new IllegalArgumentException(name + " must be >= 0, got " + v);
+    }
+  }
+
+  /** An empty estimate to fill in: every figure 0 until set. */
+  static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder holding this estimate's figures, to change some of them. */
+  Builder toBuilder() {
+    return new Builder()
+        .tasks(tasks)
+        .flops(usefulFlops, executedFlops)
+        .routed(routedRecords, routedBytes)
+        .partials(partialRecords, partialBytes)
+        .peakTaskBytes(peakTaskBytes)
+        .reduce(reduceRecords, reduceBytes)
+        .checkBytes(checkBytes);
   }
 
   /**
@@ -81,5 +88,81 @@ public record CostEstimate(
    */
   public long shuffleBytes() {
     return reduceBytes + routedBytes + partialBytes + checkBytes;
+  }
+
+  /** Collects an estimate's figures by stage; {@link #build()} checks them. */
+  static final class Builder {
+    private long tasks;
+    private double usefulFlops;
+    private double executedFlops;
+    private long routedRecords;
+    private long routedBytes;
+    private long partialRecords;
+    private long partialBytes;
+    private long peakTaskBytes;
+    private long reduceRecords;
+    private long reduceBytes;
+    private long checkBytes;
+
+    private Builder() {}
+
+    Builder tasks(long tasks) {
+      this.tasks = tasks;
+      return this;
+    }
+
+    /** The FLOPs the mask allows and the FLOPs the block kernel executes. */
+    Builder flops(double useful, double executed) {
+      this.usefulFlops = useful;
+      this.executedFlops = executed;
+      return this;
+    }
+
+    /** Stage 1, the routed tokens. */
+    Builder routed(long records, long bytes) {
+      this.routedRecords = records;
+      this.routedBytes = bytes;
+      return this;
+    }
+
+    /** Stage 2, the partial states. */
+    Builder partials(long records, long bytes) {
+      this.partialRecords = records;
+      this.partialBytes = bytes;
+      return this;
+    }
+
+    Builder peakTaskBytes(long bytes) {
+      this.peakTaskBytes = bytes;
+      return this;
+    }
+
+    /** A pyramidal encoder's reduce stage. */
+    Builder reduce(long records, long bytes) {
+      this.reduceRecords = records;
+      this.reduceBytes = bytes;
+      return this;
+    }
+
+    /** The output check's shuffle. */
+    Builder checkBytes(long bytes) {
+      this.checkBytes = bytes;
+      return this;
+    }
+
+    CostEstimate build() {
+      return new CostEstimate(
+          tasks,
+          usefulFlops,
+          executedFlops,
+          routedRecords,
+          routedBytes,
+          partialRecords,
+          partialBytes,
+          peakTaskBytes,
+          reduceRecords,
+          reduceBytes,
+          checkBytes);
+    }
   }
 }

@@ -39,50 +39,82 @@ public final class CostModel {
      */
     public static final Framing KRYO_REGISTERED = new Framing(18, 42, 17, 60);
 
-    /** Framing of the attention stages; the reduce stage's as the routed records', no check. */
-    public Framing(int routedRecordBytes, int partialRecordBytes) {
-      this(routedRecordBytes, partialRecordBytes, routedRecordBytes, 0);
-    }
+    /** No framing: the doubles alone. */
+    public static final Framing NONE = new Framing(0, 0, 0, 0);
 
-    /** Framing without the output check. */
-    public Framing(int routedRecordBytes, int partialRecordBytes, int reduceRecordBytes) {
-      this(routedRecordBytes, partialRecordBytes, reduceRecordBytes, 0);
+    /**
+     * @throws IllegalArgumentException if a size is negative
+     */
+    public Framing {
+      if (routedRecordBytes < 0
+          || partialRecordBytes < 0
+          || reduceRecordBytes < 0
+          || checkRecordBytes < 0) {
+        throw new IllegalArgumentException(
+            "framing bytes must be >= 0, got "
+                + routedRecordBytes
+                + ", "
+                + partialRecordBytes
+                + ", "
+                + reduceRecordBytes
+                + " and "
+                + checkRecordBytes);
+      }
     }
   }
 
   /**
-   * Estimates a self-attention plan's cost.
+   * The vector widths a plan's stages carry and compute with.
+   *
+   * @param queryInput width of the query table's vectors (what stage 1 ships per query)
+   * @param keyInput width of the key/value table's vectors (what stage 1 ships per key; differs
+   *     from {@code queryInput} in cross-attention)
+   * @param query width of the projected queries and keys, all heads
+   * @param value width of the projected values, all heads
+   */
+  public record Widths(int queryInput, int keyInput, int query, int value) {
+    /**
+     * @throws IllegalArgumentException if a width is below 1
+     */
+    public Widths {
+      if (queryInput < 1 || keyInput < 1 || query < 1 || value < 1) {
+        throw new IllegalArgumentException(
+            "widths must be >= 1, got inputs "
+                + queryInput
+                + " and "
+                + keyInput
+                + ", query "
+                + query
+                + ", value "
+                + value);
+      }
+    }
+
+    /** Self-attention: queries and keys from one table of {@code inputWidth}. */
+    public static Widths self(int inputWidth, int queryWidth, int valueWidth) {
+      return new Widths(inputWidth, inputWidth, queryWidth, valueWidth);
+    }
+
+    /** Self-attention without projections: every width {@code d}. */
+    public static Widths self(int d) {
+      return self(d, d, d);
+    }
+  }
+
+  /**
+   * Estimates a plan's cost.
    *
    * @param plan the plan
-   * @param inputWidth width of the input vectors (what stage 1 ships)
-   * @param queryWidth width of the projected queries and keys (all heads)
-   * @param valueWidth width of the projected values (all heads)
+   * @param widths the input widths (what stage 1 ships) and the projected widths
    * @param framing serializer framing per record
    */
-  public static CostEstimate estimate(
-      AttentionPlan plan, int inputWidth, int queryWidth, int valueWidth, Framing framing) {
-    return estimate(plan, inputWidth, inputWidth, queryWidth, valueWidth, framing);
-  }
-
-  /**
-   * Estimates a plan's cost when queries and keys come from tables of different widths
-   * (cross-attention).
-   *
-   * @param queryInputWidth width of the query table's vectors
-   * @param keyInputWidth width of the key/value table's vectors
-   * @see #estimate(AttentionPlan, int, int, int, Framing)
-   */
-  public static CostEstimate estimate(
-      AttentionPlan plan,
-      int queryInputWidth,
-      int keyInputWidth,
-      int queryWidth,
-      int valueWidth,
-      Framing framing) {
+  public static CostEstimate estimate(AttentionPlan plan, Widths widths, Framing framing) {
     final int heads = plan.numHeads();
     final int groups = plan.headGroups();
     final int b = plan.blockSize();
     final Mask mask = plan.mask();
+    final int queryWidth = widths.query();
+    final int valueWidth = widths.value();
     double useful = 0;
     double executed = 0;
     long routed = 0;
@@ -102,73 +134,66 @@ public final class CostModel {
                   : computedPairs(t, mask, b));
       routed += t.queryCount() + t.keyCount();
       routedBytes +=
-          t.queryCount() * (8L * queryInputWidth + framing.routedRecordBytes())
-              + t.keyCount() * (8L * keyInputWidth + framing.routedRecordBytes());
+          t.queryCount() * (8L * widths.queryInput() + framing.routedRecordBytes())
+              + t.keyCount() * (8L * widths.keyInput() + framing.routedRecordBytes());
       int partialDoubles = 2 * t.headCount() + valueWidth / groups;
       if (plan.needsMerge()) {
         partials += t.queryCount();
         partialBytes += t.queryCount() * (8L * partialDoubles + framing.partialRecordBytes());
       }
-      peak =
-          Math.max(
-              peak,
-              taskBytes(
-                  t, b, queryInputWidth, keyInputWidth, queryWidth / groups, valueWidth / groups));
+      peak = Math.max(peak, taskBytes(t, b, widths, groups));
     }
     long outputRows = 0;
     for (int s = 0; s < plan.numSequences(); s++) {
       outputRows += plan.queryLength(s);
     }
-    return new CostEstimate(
-            plan.tasks().size(),
-            useful,
-            executed,
-            routed,
-            routedBytes,
-            partials,
-            partialBytes,
-            peak)
-        .withCheckBytes(outputRows * framing.checkRecordBytes());
+    return CostEstimate.builder()
+        .tasks(plan.tasks().size())
+        .flops(useful, executed)
+        .routed(routed, routedBytes)
+        .partials(partials, partialBytes)
+        .peakTaskBytes(peak)
+        .checkBytes(outputRows * framing.checkRecordBytes())
+        .build();
   }
 
   /**
-   * Estimates attention after a pyramidal encoder: the reduce stage shuffles every input token once
-   * ({@code inputWidth} doubles and the framing) to its top-level step, then attention runs as
-   * {@code topPlan} says over the top level's steps, {@code 2^L·inputWidth} wide.
+   * Estimates attention after a pyramidal encoder of {@code levels} levels: the reduce stage
+   * shuffles every input token once (its vector of {@code topWidths.queryInput() / 2^L} doubles and
+   * the framing) to its top-level step, then attention runs as {@code topPlan} says over the top
+   * level's steps.
    *
    * @param topPlan the plan over the top level's lengths
-   * @param inputTokens tokens of the input (level 0)
-   * @param inputWidth width of the input vectors
+   * @param topWidths the top level's widths: self-attention over steps {@code 2^L·d} wide, d the
+   *     input's width
    * @param levels L ≥ 1
-   * @param queryWidth width of the projected queries and keys at the top level (all heads)
-   * @param valueWidth width of the projected values at the top level (all heads)
+   * @param inputTokens tokens of the input (level 0)
+   * @throws IllegalArgumentException if {@code levels} is below 1, or the top level's input width
+   *     is not {@code 2^L·d} for both queries and keys
    */
   public static CostEstimate estimatePyramid(
-      AttentionPlan topPlan,
-      long inputTokens,
-      int inputWidth,
-      int levels,
-      int queryWidth,
-      int valueWidth,
-      Framing framing) {
+      AttentionPlan topPlan, Widths topWidths, int levels, long inputTokens, Framing framing) {
     if (levels < 1) {
       throw new IllegalArgumentException("a pyramid has >= 1 level, got " + levels);
     }
-    CostEstimate a = estimate(topPlan, inputWidth << levels, queryWidth, valueWidth, framing);
+    int inputWidth = topWidths.queryInput() >> levels;
+    if (topWidths.keyInput() != topWidths.queryInput()
+        || inputWidth << levels != topWidths.queryInput()) {
+      throw new IllegalArgumentException(
+          "a pyramid's top level is self-attention over steps 2^"
+              + levels
+              + "·d wide, got input widths "
+              + topWidths.queryInput()
+              + " and "
+              + topWidths.keyInput());
+    }
+    CostEstimate a = estimate(topPlan, topWidths, framing);
     // A reduce task holds one top-level step at a time: 2^L input vectors and the output.
     long reduceTaskBytes = 2L * 8 * ((long) inputWidth << levels);
-    return new CostEstimate(
-        a.tasks(),
-        a.usefulFlops(),
-        a.executedFlops(),
-        a.routedRecords(),
-        a.routedBytes(),
-        a.partialRecords(),
-        a.partialBytes(),
-        Math.max(a.peakTaskBytes(), reduceTaskBytes),
-        inputTokens,
-        inputTokens * (8L * inputWidth + framing.reduceRecordBytes()),
-        a.checkBytes());
+    return a.toBuilder()
+        .peakTaskBytes(Math.max(a.peakTaskBytes(), reduceTaskBytes))
+        .reduce(inputTokens, inputTokens * (8L * inputWidth + framing.reduceRecordBytes()))
+        .build();
   }
 
   /** (query, key) entries of every block pair the task's kernel computes (not skipped). */
@@ -203,16 +228,18 @@ public final class CostModel {
 
   /**
    * A task's working set: its raw and projected query tile, the partial states (values, max and
-   * normaliser per head), one raw and projected key/value block, and one score block.
+   * normaliser per head), one raw and projected key/value block, and one score block. The projected
+   * widths are a head group's share of {@code widths}.
    */
-  static long taskBytes(
-      TileTask t, int b, int queryInputWidth, int keyInputWidth, int queryWidth, int valueWidth) {
+  static long taskBytes(TileTask t, int b, Widths widths, int headGroups) {
+    int queryWidth = widths.query() / headGroups;
+    int valueWidth = widths.value() / headGroups;
     long tq = t.queryCount();
     long kb = Math.min(b, Math.max(1, t.keyCount()));
     long qb = Math.min(b, tq);
     long doubles =
-        tq * (queryInputWidth + queryWidth + valueWidth + 2L * t.headCount())
-            + kb * (keyInputWidth + queryWidth + valueWidth)
+        tq * (widths.queryInput() + queryWidth + valueWidth + 2L * t.headCount())
+            + kb * (widths.keyInput() + queryWidth + valueWidth)
             + qb * kb;
     return 8 * doubles;
   }

@@ -157,17 +157,18 @@ public final class CostReportJob implements Callable<Integer> {
     } catch (InputException e) {
       throw new OptionNames(Map.of("pyramidLevels", "--pyramid-levels")).named(e);
     }
-    return new CostSweep.Settings(
-        List.copyOf(lengths),
-        dModel,
-        heads,
-        window,
-        blockSize,
-        s,
-        repeat,
-        input,
-        workDir,
-        pyramidLevels);
+    return CostSweep.Settings.builder()
+        .lengths(lengths)
+        .dModel(dModel)
+        .numHeads(heads)
+        .window(window)
+        .blockSize(blockSize)
+        .strategies(s)
+        .repeats(repeat)
+        .input(input)
+        .workDir(workDir)
+        .pyramidLevels(pyramidLevels)
+        .build();
   }
 
   @Override

@@ -84,9 +84,7 @@ public final class AttentionPlan implements Serializable {
           queryLengths.length + " query sequences but " + keyLengths.length + " key sequences");
     }
     Strategy strategy = options.strategy();
-    if (strategy == Strategy.AUTO) {
-      throw new IllegalArgumentException("resolve 'auto' with StrategyChooser before planning");
-    }
+    requireResolved(strategy);
     Mask mask = options.mask();
     if (strategy == Strategy.WINDOW
         && mask.kind() != Mask.Kind.WINDOW
@@ -176,6 +174,7 @@ public final class AttentionPlan implements Serializable {
         cells.halfWidth());
   }
 
+  /** The strategy the plan was cut with (never {@link Strategy#AUTO}). */
   public Strategy strategy() {
     return strategy;
   }
@@ -185,13 +184,17 @@ public final class AttentionPlan implements Serializable {
    * be resolved first; window is for mask attention).
    */
   public static void requireLocalPStrategy(Strategy strategy) {
-    if (strategy == Strategy.AUTO) {
-      throw new IllegalArgumentException("resolve 'auto' with StrategyChooser before planning");
-    }
+    requireResolved(strategy);
     if (strategy == Strategy.WINDOW) {
       throw new IllegalArgumentException(
           "strategy 'window' is for local and causal attention; local-p runs with single, blocks"
               + " or heads (its blocks plan already gives each query only the keys near its centre)");
+    }
+  }
+
+  private static void requireResolved(Strategy strategy) {
+    if (strategy == Strategy.AUTO) {
+      throw new IllegalArgumentException("resolve 'auto' with StrategyChooser before planning");
     }
   }
 
@@ -210,14 +213,17 @@ public final class AttentionPlan implements Serializable {
     return localPWindow;
   }
 
+  /** Rows of one kernel block. */
   public int blockSize() {
     return blockSize;
   }
 
+  /** Number of heads. */
   public int numHeads() {
     return numHeads;
   }
 
+  /** Number of sequences. */
   public int numSequences() {
     return layouts.length;
   }
@@ -227,6 +233,7 @@ public final class AttentionPlan implements Serializable {
     return Collections.unmodifiableList(tasks);
   }
 
+  /** The task with id {@code id}. */
   public TileTask task(int id) {
     return tasks.get(id);
   }

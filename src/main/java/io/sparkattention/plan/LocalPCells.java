@@ -124,18 +124,22 @@ public final class LocalPCells implements Serializable {
     return this;
   }
 
+  /** The window half-width D. */
   public int halfWidth() {
     return halfWidth;
   }
 
+  /** Kernel block rows: the width of a centre block. */
   public int blockSize() {
     return blockSize;
   }
 
+  /** Rows of a position chunk: the largest tile a plan may cut. */
   public long chunkRows() {
     return chunkRows;
   }
 
+  /** Number of sequences. */
   public int numSequences() {
     return lengths.length;
   }

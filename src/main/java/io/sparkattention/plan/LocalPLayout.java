@@ -16,17 +16,13 @@ import java.util.function.IntConsumer;
  * goes to the one or two tasks near its centre and a key to the tiles whose windows reach it: work
  * and shuffle O(n·D), whatever the order of the centres.
  */
-final class LocalPLayout implements SequenceCut {
+final class LocalPLayout extends SequenceCut {
   private static final long serialVersionUID = 1L;
 
   /** {@link #tileOfBlock} value of a centre block cut by position chunks. */
   private static final int SPLIT = -2;
 
-  private final long length;
   private final int blockSize;
-  private final long queryTile;
-  private final long keyGroup;
-  private final int headGroups;
   private final long chunkRows;
 
   /** Per centre block its tile, {@link #SPLIT}, or -1 (no query). */
@@ -46,13 +42,9 @@ final class LocalPLayout implements SequenceCut {
 
   private int firstTask;
 
-  private LocalPLayout(
-      long length, int blockSize, long queryTile, long keyGroup, int headGroups, long chunkRows) {
-    this.length = length;
-    this.blockSize = blockSize;
-    this.queryTile = queryTile;
-    this.keyGroup = keyGroup;
-    this.headGroups = headGroups;
+  private LocalPLayout(long length, PlanOptions options, long chunkRows) {
+    super(length, length, options);
+    this.blockSize = options.blockSize();
     this.chunkRows = chunkRows;
     this.tileOfBlock = new int[(int) ((length - 1) / blockSize + 1)];
     Arrays.fill(tileOfBlock, -1);
@@ -69,30 +61,22 @@ final class LocalPLayout implements SequenceCut {
     }
   }
 
-  /** Cuts sequence {@code s} of length {@code n} and appends its tasks to {@code tasks}. */
+  /**
+   * Cuts sequence {@code s} of length {@code n} and appends its tasks to {@code tasks}. The tiles
+   * hold at most {@link #queryTile()} queries: the cells' chunk rows, which {@link
+   * AttentionPlan#createLocalP} checks are the options' query tile rows (single: one tile).
+   */
   static LocalPLayout plan(
       int s, long n, PlanOptions options, LocalPCells cells, List<TileTask> tasks) {
-    long b = options.blockSize();
-    long queryTile;
-    long keyGroup;
-    if (options.strategy() == Strategy.SINGLE) {
-      queryTile = n;
-      keyGroup = n;
-    } else {
-      queryTile = Math.min(n, cells.chunkRows());
-      keyGroup = Math.min(n, b * options.keyTileBlocks());
-    }
-    int headGroups = options.strategy() == Strategy.HEADS ? options.numHeads() : 1;
-    LocalPLayout layout =
-        new LocalPLayout(
-            n, options.blockSize(), queryTile, keyGroup, headGroups, cells.chunkRows());
+    LocalPLayout layout = new LocalPLayout(n, options, cells.chunkRows());
     List<Tile> tiles = layout.cutTiles(cells.sorted(s), options.strategy() == Strategy.SINGLE);
-    layout.addTasks(s, tiles, options.numHeads(), tasks);
+    layout.addTasks(s, tiles, tasks);
     return layout;
   }
 
   /** Gathers the cells (sorted by centre block, then chunk) into tiles; fills the lookups. */
   private List<Tile> cutTiles(List<LocalPCells.Cell> cells, boolean single) {
+    long queryTile = queryTile();
     List<Tile> tiles = new ArrayList<>();
     Tile current = new Tile();
     int i = 0;
@@ -136,10 +120,9 @@ final class LocalPLayout implements SequenceCut {
     return tiles;
   }
 
-  private void addTasks(int s, List<Tile> tiles, int numHeads, List<TileTask> tasks) {
+  private void addTasks(int s, List<Tile> tiles, List<TileTask> tasks) {
     firstTask = tasks.size();
-    int headsPerGroup = numHeads / headGroups;
-    int numGroups = (int) ((length + keyGroup - 1) / keyGroup);
+    int numGroups = numKeyGroups();
     List<List<Integer>> byGroup = new ArrayList<>();
     for (int j = 0; j < numGroups; j++) {
       byGroup.add(new ArrayList<>());
@@ -162,45 +145,20 @@ final class LocalPLayout implements SequenceCut {
       }
       List<long[]> spans = groupSpans(tile, lo, hi);
       List<Integer> ids = new ArrayList<>();
-      for (int hg = 0; hg < headGroups; hg++) {
+      for (int hg = 0; hg < headGroups(); hg++) {
+        TileTask.Builder task = task(s, hg).queries(minPos, maxPos + 1).queryCount(tile.count);
         if (spans.isEmpty()) {
           // No query of the tile sees a key: one keyless task so each still gets its zero row.
           ids.add(tasks.size());
           owner.add(i);
-          tasks.add(
-              new TileTask(
-                  tasks.size(),
-                  s,
-                  hg,
-                  hg * headsPerGroup,
-                  (hg + 1) * headsPerGroup,
-                  minPos,
-                  maxPos + 1,
-                  0,
-                  0,
-                  0,
-                  0,
-                  tile.count));
+          tasks.add(task.id(tasks.size()).keys(0, 0, 0, 0).build());
         }
         for (long[] span : spans) {
           int id = tasks.size();
           ids.add(id);
           owner.add(i);
           byGroup.get((int) span[0]).add(id);
-          tasks.add(
-              new TileTask(
-                  id,
-                  s,
-                  hg,
-                  hg * headsPerGroup,
-                  (hg + 1) * headsPerGroup,
-                  minPos,
-                  maxPos + 1,
-                  span[1],
-                  span[2],
-                  (int) span[0],
-                  span[3],
-                  tile.count));
+          tasks.add(task.id(id).keys(span[1], span[2], (int) span[0], span[3]).build());
         }
       }
       tileTasks[i] = ids.stream().mapToInt(Integer::intValue).toArray();
@@ -219,6 +177,8 @@ final class LocalPLayout implements SequenceCut {
    * tile's keys fit one group), rounded so that the tile's total stays exact.
    */
   private List<long[]> groupSpans(Tile tile, long lo, long hi) {
+    long length = queryLength();
+    long keyGroup = keyGroup();
     List<long[]> spans = new ArrayList<>();
     if (lo > hi) {
       return spans;
@@ -251,7 +211,7 @@ final class LocalPLayout implements SequenceCut {
 
   /** The tile of a query at {@code pos} with centre {@code centre}. */
   private int tileOf(long pos, double centre) {
-    long block = LocalPCells.centreBlock(centre, blockSize, length);
+    long block = LocalPCells.centreBlock(centre, blockSize, queryLength());
     int tile = tileOfBlock[(int) block];
     if (tile == SPLIT) {
       Integer t = splitTiles.get(LocalPCells.cellKey(block, pos / chunkRows));
@@ -269,63 +229,23 @@ final class LocalPLayout implements SequenceCut {
   }
 
   @Override
-  public long queryLength() {
-    return length;
-  }
-
-  @Override
-  public long keyLength() {
-    return length;
-  }
-
-  @Override
-  public long queryTile() {
-    return queryTile;
-  }
-
-  @Override
-  public long keyGroup() {
-    return keyGroup;
-  }
-
-  @Override
-  public int headGroups() {
-    return headGroups;
-  }
-
-  @Override
-  public int partsPerQuery(TileTask t) {
+  int partsPerQuery(TileTask t) {
     return tileTasks[tileOfTask[t.id() - firstTask]].length;
   }
 
   @Override
-  public void forEachQueryTask(long pos, double centre, IntConsumer sink) {
-    checkPos(pos, "query");
+  void forEachQueryTask(long pos, double centre, IntConsumer sink) {
+    checkQuery(pos);
     for (int id : tileTasks[tileOf(pos, centre)]) {
       sink.accept(id);
     }
   }
 
   @Override
-  public void forEachKeyTask(long pos, IntConsumer sink, List<TileTask> tasks) {
-    checkPos(pos, "key");
-    for (int id : groupTasks[(int) (pos / keyGroup)]) {
-      TileTask t = tasks.get(id);
-      if (pos >= t.kStart() && pos < t.kEnd()) {
-        sink.accept(id);
-      }
-    }
-  }
-
-  /** Number of query tiles. */
-  int tiles() {
-    return tileTasks.length;
-  }
-
-  private void checkPos(long pos, String what) {
-    if (pos < 0 || pos >= length) {
-      throw new IllegalArgumentException(
-          what + " position " + pos + " is outside 0.." + (length - 1));
+  void forEachKeyTask(long pos, IntConsumer sink, List<TileTask> tasks) {
+    checkKey(pos);
+    for (int id : groupTasks[(int) (pos / keyGroup())]) {
+      acceptIfHoldsKey(tasks, id, pos, sink);
     }
   }
 }

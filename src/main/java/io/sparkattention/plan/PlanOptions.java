@@ -2,25 +2,21 @@ package io.sparkattention.plan;
 
 import io.sparkattention.kernel.Mask;
 import java.io.Serializable;
+import java.util.Objects;
 
 /**
- * What {@link AttentionPlan} needs besides the lengths.
+ * What {@link AttentionPlan} needs besides the lengths: the strategy, the mask, the block size, the
+ * head count and the tile sizes. Made only by {@link #builder()}, which checks every field in one
+ * place; unset parts take their defaults (no mask, one head, {@link #DEFAULT_QUERY_TILE_BLOCKS} ×
+ * {@link #DEFAULT_KEY_TILE_BLOCKS} tiles).
  *
- * @param strategy how to split (not {@link Strategy#AUTO})
- * @param mask the attention mask on absolute positions
- * @param blockSize rows of one kernel block (queries and keys), ≥ 1
- * @param numHeads number of heads, ≥ 1
- * @param queryTileBlocks query blocks per task (blocks, window, heads), ≥ 1
- * @param keyTileBlocks key blocks per task (blocks, heads), ≥ 1
+ * <pre>{@code
+ * PlanOptions o = PlanOptions.builder().strategy(Strategy.BLOCKS).mask(Mask.causal())
+ *     .blockSize(1024).numHeads(8).build();
+ * }</pre>
  */
-public record PlanOptions(
-    Strategy strategy,
-    Mask mask,
-    int blockSize,
-    int numHeads,
-    int queryTileBlocks,
-    int keyTileBlocks)
-    implements Serializable {
+public final class PlanOptions implements Serializable {
+  private static final long serialVersionUID = 1L;
 
   /**
    * Default tile sizes. 16 query blocks × 32 key blocks: for a 65,536-token sequence with blocks of
@@ -30,31 +26,158 @@ public record PlanOptions(
    */
   public static final int DEFAULT_QUERY_TILE_BLOCKS = 16;
 
+  /** Default key blocks per task: see {@link #DEFAULT_QUERY_TILE_BLOCKS}. */
   public static final int DEFAULT_KEY_TILE_BLOCKS = 32;
 
-  public PlanOptions {
-    if (strategy == null || mask == null) {
+  private final Strategy strategy;
+  private final Mask mask;
+  private final int blockSize;
+  private final int numHeads;
+  private final int queryTileBlocks;
+  private final int keyTileBlocks;
+
+  private PlanOptions(Builder b) {
+    if (b.strategy == null || b.mask == null) {
       throw new IllegalArgumentException("strategy and mask are required");
     }
-    if (blockSize < 1) {
-      throw new IllegalArgumentException("block size must be >= 1, got " + blockSize);
+    if (b.blockSize < 1) {
+      throw new IllegalArgumentException("block size must be >= 1, got " + b.blockSize);
     }
-    if (numHeads < 1) {
-      throw new IllegalArgumentException("number of heads must be >= 1, got " + numHeads);
+    if (b.numHeads < 1) {
+      throw new IllegalArgumentException("number of heads must be >= 1, got " + b.numHeads);
     }
-    if (queryTileBlocks < 1 || keyTileBlocks < 1) {
+    if (b.queryTileBlocks < 1 || b.keyTileBlocks < 1) {
       throw new IllegalArgumentException(
-          "tile sizes must be >= 1 block, got " + queryTileBlocks + " and " + keyTileBlocks);
+          "tile sizes must be >= 1 block, got " + b.queryTileBlocks + " and " + b.keyTileBlocks);
     }
+    this.strategy = b.strategy;
+    this.mask = b.mask;
+    this.blockSize = b.blockSize;
+    this.numHeads = b.numHeads;
+    this.queryTileBlocks = b.queryTileBlocks;
+    this.keyTileBlocks = b.keyTileBlocks;
   }
 
-  /** Options with the default tile sizes. */
-  public static PlanOptions of(Strategy strategy, Mask mask, int blockSize, int numHeads) {
-    return new PlanOptions(
-        strategy, mask, blockSize, numHeads, DEFAULT_QUERY_TILE_BLOCKS, DEFAULT_KEY_TILE_BLOCKS);
+  /** An empty builder: set the strategy and the block size, the rest has defaults. */
+  public static Builder builder() {
+    return new Builder();
   }
 
-  public PlanOptions withStrategy(Strategy s) {
-    return new PlanOptions(s, mask, blockSize, numHeads, queryTileBlocks, keyTileBlocks);
+  /** How to split (a plan needs it resolved: not {@link Strategy#AUTO}). */
+  public Strategy strategy() {
+    return strategy;
+  }
+
+  /** The attention mask on absolute positions. */
+  public Mask mask() {
+    return mask;
+  }
+
+  /** Rows of one kernel block (queries and keys), ≥ 1. */
+  public int blockSize() {
+    return blockSize;
+  }
+
+  /** Number of heads, ≥ 1. */
+  public int numHeads() {
+    return numHeads;
+  }
+
+  /** Query blocks per task (blocks, window, heads), ≥ 1. */
+  public int queryTileBlocks() {
+    return queryTileBlocks;
+  }
+
+  /** Key blocks per task (blocks, heads), ≥ 1. */
+  public int keyTileBlocks() {
+    return keyTileBlocks;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof PlanOptions)) {
+      return false;
+    }
+    PlanOptions p = (PlanOptions) o;
+    return strategy == p.strategy
+        && mask.equals(p.mask)
+        && blockSize == p.blockSize
+        && numHeads == p.numHeads
+        && queryTileBlocks == p.queryTileBlocks
+        && keyTileBlocks == p.keyTileBlocks;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(strategy, mask, blockSize, numHeads, queryTileBlocks, keyTileBlocks);
+  }
+
+  @Override
+  public String toString() {
+    return strategy
+        + ", mask "
+        + mask
+        + ", block size "
+        + blockSize
+        + ", "
+        + numHeads
+        + " heads, tiles of "
+        + queryTileBlocks
+        + " × "
+        + keyTileBlocks
+        + " blocks";
+  }
+
+  /** Collects the options; {@link #build()} checks them. */
+  public static final class Builder {
+    private Strategy strategy;
+    private Mask mask = Mask.none();
+    private int blockSize;
+    private int numHeads = 1;
+    private int queryTileBlocks = DEFAULT_QUERY_TILE_BLOCKS;
+    private int keyTileBlocks = DEFAULT_KEY_TILE_BLOCKS;
+
+    private Builder() {}
+
+    /** How to split; required. */
+    public Builder strategy(Strategy strategy) {
+      this.strategy = strategy;
+      return this;
+    }
+
+    /** The attention mask; {@link Mask#none()} unless set. */
+    public Builder mask(Mask mask) {
+      this.mask = mask;
+      return this;
+    }
+
+    /** Rows of one kernel block; required. */
+    public Builder blockSize(int blockSize) {
+      this.blockSize = blockSize;
+      return this;
+    }
+
+    /** Number of heads; 1 unless set. */
+    public Builder numHeads(int numHeads) {
+      this.numHeads = numHeads;
+      return this;
+    }
+
+    /**
+     * Blocks per task: {@code queryTileBlocks} of queries, {@code keyTileBlocks} of keys; the
+     * defaults unless set.
+     */
+    public Builder tiles(int queryTileBlocks, int keyTileBlocks) {
+      this.queryTileBlocks = queryTileBlocks;
+      this.keyTileBlocks = keyTileBlocks;
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException if the strategy or mask is missing, or a size is below 1
+     */
+    public PlanOptions build() {
+      return new PlanOptions(this);
+    }
   }
 }

@@ -6,16 +6,11 @@ import java.util.List;
 import java.util.function.IntConsumer;
 
 /** One sequence's cut: tile sizes, the task id of every (head group, tile, key group), routing. */
-final class SequenceLayout implements SequenceCut {
+final class SequenceLayout extends SequenceCut {
   private static final long serialVersionUID = 1L;
 
-  final long queryLength;
-  final long keyLength;
-  final long queryTile;
-  final long keyGroup;
-  final int numTiles;
-  final int numKeyGroups;
-  final int headGroups;
+  private final int numTiles;
+  private final int numKeyGroups;
 
   /** Task id per (head group, tile, key group), -1 where the mask leaves nothing to do. */
   private final int[] taskIds;
@@ -28,16 +23,11 @@ final class SequenceLayout implements SequenceCut {
   /** Per tile, the number of tasks (over head groups and key groups) covering its queries. */
   private final int[] partsPerTile;
 
-  private SequenceLayout(
-      long queryLength, long keyLength, long queryTile, long keyGroup, int headGroups) {
-    this.queryLength = queryLength;
-    this.keyLength = keyLength;
-    this.queryTile = queryTile;
-    this.keyGroup = keyGroup;
-    this.numTiles = (int) ((queryLength + queryTile - 1) / queryTile);
-    this.numKeyGroups = (int) ((keyLength + keyGroup - 1) / keyGroup);
-    this.headGroups = headGroups;
-    this.taskIds = new int[headGroups * numTiles * numKeyGroups];
+  private SequenceLayout(long queryLength, long keyLength, PlanOptions options) {
+    super(queryLength, keyLength, options);
+    this.numTiles = (int) ((queryLength + queryTile() - 1) / queryTile());
+    this.numKeyGroups = numKeyGroups();
+    this.taskIds = new int[headGroups() * numTiles * numKeyGroups];
     Arrays.fill(taskIds, -1);
     this.reachLo = new long[numTiles];
     this.reachHi = new long[numTiles];
@@ -47,41 +37,27 @@ final class SequenceLayout implements SequenceCut {
   /** Cuts sequence {@code s} and appends its tasks to {@code tasks} (ids continue from there). */
   static SequenceLayout plan(
       int s, long queryLength, long keyLength, PlanOptions options, List<TileTask> tasks) {
-    long b = options.blockSize();
-    long queryTile;
-    long keyGroup;
-    switch (options.strategy()) {
-      case SINGLE:
-        queryTile = queryLength;
-        keyGroup = keyLength;
-        break;
-      case WINDOW:
-        queryTile = Math.min(queryLength, b * options.queryTileBlocks());
-        keyGroup = keyLength;
-        break;
-      default:
-        queryTile = Math.min(queryLength, b * options.queryTileBlocks());
-        keyGroup = Math.min(keyLength, b * options.keyTileBlocks());
-    }
-    int headGroups = options.strategy() == Strategy.HEADS ? options.numHeads() : 1;
-    SequenceLayout layout =
-        new SequenceLayout(queryLength, keyLength, queryTile, keyGroup, headGroups);
-    layout.addTasks(s, options.mask(), options.numHeads(), tasks);
+    SequenceLayout layout = new SequenceLayout(queryLength, keyLength, options);
+    layout.addTasks(s, options.mask(), tasks);
     return layout;
   }
 
-  private void addTasks(int s, Mask mask, int numHeads, List<TileTask> tasks) {
-    int headsPerGroup = numHeads / headGroups;
+  private void addTasks(int s, Mask mask, List<TileTask> tasks) {
+    long queryLength = queryLength();
+    long keyLength = keyLength();
+    long queryTile = queryTile();
+    long keyGroup = keyGroup();
     for (int i = 0; i < numTiles; i++) {
       long qs = i * queryTile;
       long qe = Math.min(queryLength, qs + queryTile);
       reachLo[i] = Math.max(0, mask.firstKey(qs));
       reachHi[i] = Math.min(keyLength - 1, mask.lastKey(qe - 1));
     }
-    for (int hg = 0; hg < headGroups; hg++) {
+    for (int hg = 0; hg < headGroups(); hg++) {
       for (int i = 0; i < numTiles; i++) {
         long qs = i * queryTile;
         long qe = Math.min(queryLength, qs + queryTile);
+        TileTask.Builder task = task(s, hg).queries(qs, qe);
         int made = 0;
         for (int j = 0; j < numKeyGroups; j++) {
           long ks = Math.max(j * keyGroup, reachLo[i]);
@@ -97,19 +73,7 @@ final class SequenceLayout implements SequenceCut {
             ks = ke = 0;
           }
           int id = tasks.size();
-          tasks.add(
-              new TileTask(
-                  id,
-                  s,
-                  hg,
-                  hg * headsPerGroup,
-                  (hg + 1) * headsPerGroup,
-                  qs,
-                  qe,
-                  ks,
-                  ke,
-                  j,
-                  pairs));
+          tasks.add(task.id(id).keys(ks, ke, j, pairs).build());
           taskIds[(hg * numTiles + i) * numKeyGroups + j] = id;
           made++;
         }
@@ -132,48 +96,15 @@ final class SequenceLayout implements SequenceCut {
   }
 
   @Override
-  public long queryLength() {
-    return queryLength;
+  int partsPerQuery(TileTask t) {
+    return partsPerTile[(int) (t.qStart() / queryTile())];
   }
 
   @Override
-  public long keyLength() {
-    return keyLength;
-  }
-
-  @Override
-  public long queryTile() {
-    return queryTile;
-  }
-
-  @Override
-  public long keyGroup() {
-    return keyGroup;
-  }
-
-  @Override
-  public int headGroups() {
-    return headGroups;
-  }
-
-  @Override
-  public int partsPerQuery(TileTask t) {
-    return partsPerQuery(t.qStart());
-  }
-
-  @Override
-  public void forEachQueryTask(long pos, double centre, IntConsumer sink) {
-    forEachQueryTask(pos, sink);
-  }
-
-  int partsPerQuery(long qPos) {
-    return partsPerTile[(int) (qPos / queryTile)];
-  }
-
-  void forEachQueryTask(long pos, IntConsumer sink) {
-    checkPos(pos, queryLength, "query");
-    int i = (int) (pos / queryTile);
-    for (int hg = 0; hg < headGroups; hg++) {
+  void forEachQueryTask(long pos, double centre, IntConsumer sink) {
+    checkQuery(pos);
+    int i = (int) (pos / queryTile());
+    for (int hg = 0; hg < headGroups(); hg++) {
       int base = (hg * numTiles + i) * numKeyGroups;
       for (int j = 0; j < numKeyGroups; j++) {
         int id = taskIds[base + j];
@@ -185,19 +116,16 @@ final class SequenceLayout implements SequenceCut {
   }
 
   @Override
-  public void forEachKeyTask(long pos, IntConsumer sink, List<TileTask> tasks) {
-    checkPos(pos, keyLength, "key");
-    int j = (int) (pos / keyGroup);
+  void forEachKeyTask(long pos, IntConsumer sink, List<TileTask> tasks) {
+    checkKey(pos);
+    int j = (int) (pos / keyGroup());
     // reachLo and reachHi grow with the tile index: the tiles that reach pos are a contiguous run.
     int first = firstTileWithReachHiAtLeast(pos);
     for (int i = first; i < numTiles && reachLo[i] <= pos; i++) {
-      for (int hg = 0; hg < headGroups; hg++) {
+      for (int hg = 0; hg < headGroups(); hg++) {
         int id = taskIds[(hg * numTiles + i) * numKeyGroups + j];
         if (id >= 0) {
-          TileTask t = tasks.get(id);
-          if (pos >= t.kStart() && pos < t.kEnd()) {
-            sink.accept(id);
-          }
+          acceptIfHoldsKey(tasks, id, pos, sink);
         }
       }
     }
@@ -215,12 +143,5 @@ final class SequenceLayout implements SequenceCut {
       }
     }
     return lo;
-  }
-
-  private static void checkPos(long pos, long length, String what) {
-    if (pos < 0 || pos >= length) {
-      throw new IllegalArgumentException(
-          what + " position " + pos + " is outside 0.." + (length - 1));
-    }
   }
 }

@@ -27,123 +27,101 @@ public final class TileTask implements Serializable {
   private final long attendedPairs;
   private final long queryRows;
 
-  /**
-   * A task.
-   *
-   * @param id global task id, dense from 0
-   * @param seqIndex the sequence's index in the plan
-   * @param headGroup index of the head group (0 unless split by heads)
-   * @param headStart first head of the group
-   * @param headEnd one past the last head
-   * @param qStart first query position
-   * @param qEnd one past the last query position
-   * @param kStart first key position
-   * @param kEnd one past the last key position
-   * @param keyGroup index of the key group within the query tile's key range (merge order)
-   * @param attendedPairs number of (query, key) pairs the mask allows: the work estimate
-   */
-  public TileTask(
-      int id,
-      int seqIndex,
-      int headGroup,
-      int headStart,
-      int headEnd,
-      long qStart,
-      long qEnd,
-      long kStart,
-      long kEnd,
-      int keyGroup,
-      long attendedPairs) {
-    this(
-        id,
-        seqIndex,
-        headGroup,
-        headStart,
-        headEnd,
-        qStart,
-        qEnd,
-        kStart,
-        kEnd,
-        keyGroup,
-        attendedPairs,
-        qEnd - qStart);
-  }
-
-  /**
-   * A task whose {@code queryRows} queries lie somewhere in {@code [qStart, qEnd)} (local-p);
-   * otherwise as {@link #TileTask(int, int, int, int, int, long, long, long, long, int, long)}.
-   */
-  public TileTask(
-      int id,
-      int seqIndex,
-      int headGroup,
-      int headStart,
-      int headEnd,
-      long qStart,
-      long qEnd,
-      long kStart,
-      long kEnd,
-      int keyGroup,
-      long attendedPairs,
-      long queryRows) {
-    if (queryRows < 0 || queryRows > qEnd - qStart) {
+  private TileTask(Builder b) {
+    long queryRows = b.allQueries ? b.qEnd - b.qStart : b.queryRows;
+    if (b.headStart < 0 || b.headEnd <= b.headStart) {
       throw new IllegalArgumentException(
-          queryRows + " query rows do not fit positions [" + qStart + ", " + qEnd + ")");
+          "heads [" + b.headStart + ", " + b.headEnd + ") are not a non-empty range");
     }
+    if (b.qStart < 0 || b.qEnd < b.qStart || b.kStart < 0 || b.kEnd < b.kStart) {
+      throw new IllegalArgumentException(
+          "queries ["
+              + b.qStart
+              + ", "
+              + b.qEnd
+              + ") or keys ["
+              + b.kStart
+              + ", "
+              + b.kEnd
+              + ") are not ranges of positions");
+    }
+    if (queryRows < 0 || queryRows > b.qEnd - b.qStart) {
+      throw new IllegalArgumentException(
+          queryRows + " query rows do not fit positions [" + b.qStart + ", " + b.qEnd + ")");
+    }
+    if (b.attendedPairs < 0) {
+      throw new IllegalArgumentException("attended pairs must be >= 0, got " + b.attendedPairs);
+    }
+    this.id = b.id;
+    this.seqIndex = b.seqIndex;
+    this.headGroup = b.headGroup;
+    this.headStart = b.headStart;
+    this.headEnd = b.headEnd;
+    this.qStart = b.qStart;
+    this.qEnd = b.qEnd;
+    this.kStart = b.kStart;
+    this.kEnd = b.kEnd;
+    this.keyGroup = b.keyGroup;
+    this.attendedPairs = b.attendedPairs;
     this.queryRows = queryRows;
-    this.id = id;
-    this.seqIndex = seqIndex;
-    this.headGroup = headGroup;
-    this.headStart = headStart;
-    this.headEnd = headEnd;
-    this.qStart = qStart;
-    this.qEnd = qEnd;
-    this.kStart = kStart;
-    this.kEnd = kEnd;
-    this.keyGroup = keyGroup;
-    this.attendedPairs = attendedPairs;
   }
 
+  /** A builder; only the plan makes tasks. */
+  static Builder builder() {
+    return new Builder();
+  }
+
+  /** The global task id, dense from 0 in plan order. */
   public int id() {
     return id;
   }
 
+  /** The sequence's index in the plan. */
   public int seqIndex() {
     return seqIndex;
   }
 
+  /** Index of the head group (0 unless the plan splits by heads). */
   public int headGroup() {
     return headGroup;
   }
 
+  /** First head of the group. */
   public int headStart() {
     return headStart;
   }
 
+  /** One past the last head of the group. */
   public int headEnd() {
     return headEnd;
   }
 
+  /** First query position. */
   public long qStart() {
     return qStart;
   }
 
+  /** One past the last query position. */
   public long qEnd() {
     return qEnd;
   }
 
+  /** First key position. */
   public long kStart() {
     return kStart;
   }
 
+  /** One past the last key position. */
   public long kEnd() {
     return kEnd;
   }
 
+  /** Index of the key group within the query tile's keys: the merge order of its partials. */
   public int keyGroup() {
     return keyGroup;
   }
 
+  /** Number of (query, key) pairs the mask allows: the work estimate. */
   public long attendedPairs() {
     return attendedPairs;
   }
@@ -158,10 +136,12 @@ public final class TileTask implements Serializable {
     return queryRows == qEnd - qStart;
   }
 
+  /** The number of keys: {@code kEnd − kStart}. */
   public long keyCount() {
     return kEnd - kStart;
   }
 
+  /** The number of heads: {@code headEnd − headStart}. */
   public int headCount() {
     return headEnd - headStart;
   }
@@ -216,5 +196,87 @@ public final class TileTask implements Serializable {
         + ", "
         + attendedPairs
         + " pairs";
+  }
+
+  /**
+   * Collects a task's parts; {@link #build()} checks them. Unset parts are 0, except the heads: one
+   * group of head 0. A builder may be reused: each build copies what is set so far.
+   */
+  static final class Builder {
+    private int id;
+    private int seqIndex;
+    private int headGroup;
+    private int headStart;
+    private int headEnd = 1;
+    private long qStart;
+    private long qEnd;
+    private long kStart;
+    private long kEnd;
+    private int keyGroup;
+    private long attendedPairs;
+    private boolean allQueries = true;
+    private long queryRows;
+
+    private Builder() {}
+
+    /** The global task id, dense from 0. */
+    Builder id(int id) {
+      this.id = id;
+      return this;
+    }
+
+    /** The sequence's index in the plan. */
+    Builder sequence(int seqIndex) {
+      this.seqIndex = seqIndex;
+      return this;
+    }
+
+    /**
+     * Head group {@code headGroup} of groups of {@code headsPerGroup} heads: heads {@code
+     * [headGroup·headsPerGroup, (headGroup + 1)·headsPerGroup)}.
+     */
+    Builder headGroup(int headGroup, int headsPerGroup) {
+      this.headGroup = headGroup;
+      this.headStart = headGroup * headsPerGroup;
+      this.headEnd = (headGroup + 1) * headsPerGroup;
+      return this;
+    }
+
+    /**
+     * Query positions {@code [qStart, qEnd)}; all of them are the task's queries unless {@link
+     * #queryCount} says fewer.
+     */
+    Builder queries(long qStart, long qEnd) {
+      this.qStart = qStart;
+      this.qEnd = qEnd;
+      return this;
+    }
+
+    /** Local-p: the task holds {@code queryRows} queries somewhere in its query positions. */
+    Builder queryCount(long queryRows) {
+      this.allQueries = false;
+      this.queryRows = queryRows;
+      return this;
+    }
+
+    /**
+     * Keys {@code [kStart, kEnd)} of key group {@code keyGroup} (the merge order among the query
+     * tile's tasks), and the (query, key) pairs the mask allows among them: the work estimate.
+     */
+    Builder keys(long kStart, long kEnd, int keyGroup, long attendedPairs) {
+      this.kStart = kStart;
+      this.kEnd = kEnd;
+      this.keyGroup = keyGroup;
+      this.attendedPairs = attendedPairs;
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException if a range is reversed or negative, or the query count does
+     *     not fit the query positions
+     */
+    TileTask build() {
+      return new TileTask(this);
+    }
   }
 }

@@ -156,7 +156,13 @@ public final class AttentionSpec implements Serializable {
 
   /** The plan options of this spec with the strategy resolved ({@link Strategy#AUTO} chosen). */
   public PlanOptions planOptions(Strategy resolved) {
-    return new PlanOptions(resolved, mask, blockSize, numHeads, queryTileBlocks, keyTileBlocks);
+    return PlanOptions.builder()
+        .strategy(resolved)
+        .mask(mask)
+        .blockSize(blockSize)
+        .numHeads(numHeads)
+        .tiles(queryTileBlocks, keyTileBlocks)
+        .build();
   }
 
   @Override

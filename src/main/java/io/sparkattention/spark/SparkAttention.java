@@ -151,9 +151,8 @@ public final class SparkAttention {
     AttentionPlan plan = plan(lengths, spec, parallelism);
     return CostModel.estimate(
         plan,
-        width,
-        spec.weights().queryWidth(width),
-        spec.weights().valueWidth(width),
+        CostModel.Widths.self(
+            width, spec.weights().queryWidth(width), spec.weights().valueWidth(width)),
         CostModel.Framing.KRYO_REGISTERED);
   }
 

@@ -1,6 +1,7 @@
 package io.sparkattention.cost;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkattention.kernel.Mask;
@@ -11,13 +12,21 @@ import org.junit.jupiter.api.Test;
 
 /** The model's formulas on small cases worked out by hand. */
 class CostModelTest {
-  private static final CostModel.Framing NO_FRAMING = new CostModel.Framing(0, 0);
+  private static final CostModel.Framing NO_FRAMING = CostModel.Framing.NONE;
 
   private static CostEstimate estimate(
       long n, Strategy s, Mask m, int b, int heads, int qTiles, int kTiles, int d) {
     AttentionPlan plan =
-        AttentionPlan.create(new long[] {n}, new PlanOptions(s, m, b, heads, qTiles, kTiles));
-    return CostModel.estimate(plan, d, d, d, NO_FRAMING);
+        AttentionPlan.create(
+            new long[] {n},
+            PlanOptions.builder()
+                .strategy(s)
+                .mask(m)
+                .blockSize(b)
+                .numHeads(heads)
+                .tiles(qTiles, kTiles)
+                .build());
+    return CostModel.estimate(plan, CostModel.Widths.self(d), NO_FRAMING);
   }
 
   @Test
@@ -69,9 +78,11 @@ class CostModelTest {
   void framingIsAddedPerRecord() {
     AttentionPlan plan =
         AttentionPlan.create(
-            new long[] {8}, new PlanOptions(Strategy.BLOCKS, Mask.none(), 2, 1, 1, 2));
-    CostEstimate bare = CostModel.estimate(plan, 3, 3, 3, NO_FRAMING);
-    CostEstimate framed = CostModel.estimate(plan, 3, 3, 3, new CostModel.Framing(10, 20));
+            new long[] {8},
+            PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(2).tiles(1, 2).build());
+    CostEstimate bare = CostModel.estimate(plan, CostModel.Widths.self(3), NO_FRAMING);
+    CostEstimate framed =
+        CostModel.estimate(plan, CostModel.Widths.self(3), new CostModel.Framing(10, 20, 10, 0));
     assertEquals(bare.routedBytes() + 48 * 10, framed.routedBytes());
     assertEquals(bare.partialBytes() + 16 * 20, framed.partialBytes());
   }
@@ -81,9 +92,11 @@ class CostModelTest {
     // Two sequences of 5 and 3 tokens: 8 output rows, 10 bytes each for the check.
     AttentionPlan plan =
         AttentionPlan.create(
-            new long[] {5, 3}, new PlanOptions(Strategy.BLOCKS, Mask.none(), 2, 1, 1, 2));
-    CostEstimate bare = CostModel.estimate(plan, 3, 3, 3, NO_FRAMING);
-    CostEstimate checked = CostModel.estimate(plan, 3, 3, 3, new CostModel.Framing(0, 0, 0, 10));
+            new long[] {5, 3},
+            PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(2).tiles(1, 2).build());
+    CostEstimate bare = CostModel.estimate(plan, CostModel.Widths.self(3), NO_FRAMING);
+    CostEstimate checked =
+        CostModel.estimate(plan, CostModel.Widths.self(3), new CostModel.Framing(0, 0, 0, 10));
     assertEquals(0, bare.checkBytes());
     assertEquals(80, checked.checkBytes());
     assertEquals(bare.shuffleBytes() + 80, checked.shuffleBytes());
@@ -115,8 +128,8 @@ class CostModelTest {
         AttentionPlan.create(
             new long[] {6},
             new long[] {10},
-            new PlanOptions(Strategy.BLOCKS, Mask.none(), 2, 1, 1, 2));
-    CostEstimate e = CostModel.estimate(plan, 3, 5, 4, 4, NO_FRAMING);
+            PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(2).tiles(1, 2).build());
+    CostEstimate e = CostModel.estimate(plan, new CostModel.Widths(3, 5, 4, 4), NO_FRAMING);
     assertEquals(9, e.tasks());
     assertEquals(48, e.routedRecords());
     assertEquals(18 * 24 + 30 * 40, e.routedBytes());
@@ -125,19 +138,19 @@ class CostModelTest {
     assertEquals(18 * 48, e.partialBytes());
     // a task: tile 2 × (3 + 4 + 4 + 2), key block 2 × (5 + 4 + 4), scores 2 × 2
     assertEquals(8 * (2 * 13 + 2 * 13 + 4), e.peakTaskBytes());
-    // equal widths: the self-attention overload agrees
+    // equal widths: the self-attention widths agree
     assertEquals(
-        CostModel.estimate(plan, 3, 3, 4, 4, NO_FRAMING),
-        CostModel.estimate(plan, 3, 4, 4, NO_FRAMING));
+        CostModel.estimate(plan, new CostModel.Widths(3, 3, 4, 4), NO_FRAMING),
+        CostModel.estimate(plan, CostModel.Widths.self(3, 4, 4), NO_FRAMING));
   }
 
   @Test
   void timeModelAddsOverheadComputeAndShuffle() {
     TimeModel t = new TimeModel(1.0, 1e9, 1e6, 2);
-    CostEstimate e = new CostEstimate(4, 4e9, 4e9, 0, 2_000_000, 0, 0, 0);
+    CostEstimate e = CostEstimate.builder().tasks(4).flops(4e9, 4e9).routed(0, 2_000_000).build();
     // 1 s + 4e9 / (1e9 · 2) + 2e6 / (1e6 · 2) = 1 + 2 + 1
     assertEquals(4.0, t.seconds(e), 1e-12);
-    CostEstimate oneTask = new CostEstimate(1, 4e9, 4e9, 0, 0, 0, 0, 0);
+    CostEstimate oneTask = CostEstimate.builder().tasks(1).flops(4e9, 4e9).build();
     assertEquals(5.0, t.seconds(oneTask), 1e-12, "one task uses one slot");
   }
 
@@ -149,9 +162,10 @@ class CostModelTest {
     // FLOPs: 9 pairs × (2·8 + 2·8) = 288.
     AttentionPlan top =
         AttentionPlan.create(
-            new long[] {3}, new PlanOptions(Strategy.SINGLE, Mask.none(), 4, 1, 1, 1));
-    CostModel.Framing framing = new CostModel.Framing(10, 20, 7);
-    CostEstimate e = CostModel.estimatePyramid(top, 9, 2, 2, 8, 8, framing);
+            new long[] {3},
+            PlanOptions.builder().strategy(Strategy.SINGLE).blockSize(4).tiles(1, 1).build());
+    CostModel.Framing framing = new CostModel.Framing(10, 20, 7, 0);
+    CostEstimate e = CostModel.estimatePyramid(top, CostModel.Widths.self(8), 2, 9, framing);
     assertEquals(9, e.reduceRecords());
     assertEquals(9 * (16 + 7), e.reduceBytes());
     assertEquals(6, e.routedRecords());
@@ -162,6 +176,36 @@ class CostModelTest {
     // The time model counts the reduce stage's bytes too.
     TimeModel t = new TimeModel(0, 1e12, 1.0, 1);
     assertEquals(e.shuffleBytes(), t.seconds(e), 1e-6);
+  }
+
+  @Test
+  void pyramidNeedsItsTopWidthsToBeTwoToTheLTimesTheInputs() {
+    AttentionPlan top =
+        AttentionPlan.create(
+            new long[] {3}, PlanOptions.builder().strategy(Strategy.SINGLE).blockSize(4).build());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> CostModel.estimatePyramid(top, CostModel.Widths.self(6), 2, 9, NO_FRAMING));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> CostModel.estimatePyramid(top, new CostModel.Widths(8, 4, 8, 8), 2, 9, NO_FRAMING));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> CostModel.estimatePyramid(top, CostModel.Widths.self(8), 0, 9, NO_FRAMING));
+  }
+
+  @Test
+  void badFiguresAreRefusedWhereTheyAreMade() {
+    IllegalArgumentException width =
+        assertThrows(IllegalArgumentException.class, () -> CostModel.Widths.self(3, 0, 3));
+    assertTrue(width.getMessage().contains("query 0"), width.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> new CostModel.Framing(0, -1, 0, 0));
+    IllegalArgumentException bytes =
+        assertThrows(
+            IllegalArgumentException.class, () -> CostEstimate.builder().routed(1, -8).build());
+    assertTrue(bytes.getMessage().contains("routedBytes"), bytes.getMessage());
+    CostEstimate e = CostEstimate.builder().tasks(2).reduce(3, 30).checkBytes(5).build();
+    assertEquals(e, e.toBuilder().build());
   }
 
   @Test

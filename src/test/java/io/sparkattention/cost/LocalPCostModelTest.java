@@ -3,7 +3,6 @@ package io.sparkattention.cost;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.LocalPCells;
 import io.sparkattention.plan.PlanOptions;
@@ -13,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /** The cost model on local-p plans: work from the windows, shuffle from the actual cut. */
 class LocalPCostModelTest {
-  private static final CostModel.Framing NO_FRAMING = new CostModel.Framing(0, 0);
+  private static final CostModel.Framing NO_FRAMING = CostModel.Framing.NONE;
 
   /** Centres c_t = t (local-m-like) for one sequence of n tokens. */
   static AttentionPlan diagonal(long n, int D, Strategy s, int b, int qTiles, int kTiles) {
@@ -22,14 +21,17 @@ class LocalPCostModelTest {
       cells.add(0, t, t);
     }
     return AttentionPlan.createLocalP(
-        new long[] {n}, new PlanOptions(s, Mask.none(), b, 1, qTiles, kTiles), cells);
+        new long[] {n},
+        PlanOptions.builder().strategy(s).blockSize(b).tiles(qTiles, kTiles).build(),
+        cells);
   }
 
   @Test
   void usefulFlopsCountTheClippedWindows() {
     // n = 10, D = 1, centres t: windows of 3 keys, 2 at the ends: 28 pairs × 4·d.
     CostEstimate e =
-        CostModel.estimate(diagonal(10, 1, Strategy.SINGLE, 4, 1, 1), 2, 2, 2, NO_FRAMING);
+        CostModel.estimate(
+            diagonal(10, 1, Strategy.SINGLE, 4, 1, 1), CostModel.Widths.self(2), NO_FRAMING);
     assertEquals(28 * 4.0 * 2, e.usefulFlops());
     // the blocks kernel computes whole blocks: at least the useful work
     assertTrue(e.executedFlops() >= e.usefulFlops());
@@ -39,9 +41,11 @@ class LocalPCostModelTest {
   void workGrowsWithTheWindowNotTheLength() {
     // About (2D+1) keys per query: doubling n doubles the work (global attention would quadruple).
     CostEstimate small =
-        CostModel.estimate(diagonal(4096, 8, Strategy.BLOCKS, 64, 4, 4), 8, 8, 8, NO_FRAMING);
+        CostModel.estimate(
+            diagonal(4096, 8, Strategy.BLOCKS, 64, 4, 4), CostModel.Widths.self(8), NO_FRAMING);
     CostEstimate large =
-        CostModel.estimate(diagonal(8192, 8, Strategy.BLOCKS, 64, 4, 4), 8, 8, 8, NO_FRAMING);
+        CostModel.estimate(
+            diagonal(8192, 8, Strategy.BLOCKS, 64, 4, 4), CostModel.Widths.self(8), NO_FRAMING);
     assertEquals(2.0, large.usefulFlops() / small.usefulFlops(), 0.01);
     assertEquals(2.0, large.executedFlops() / small.executedFlops(), 0.05);
     // per query: (2D+1) keys useful, at most (ceil((2D+1)/b) + 1)·b keys computed
@@ -52,7 +56,7 @@ class LocalPCostModelTest {
   @Test
   void shuffleFollowsTheCut() {
     AttentionPlan plan = diagonal(100, 2, Strategy.BLOCKS, 8, 2, 2);
-    CostEstimate e = CostModel.estimate(plan, 3, 3, 3, NO_FRAMING);
+    CostEstimate e = CostModel.estimate(plan, CostModel.Widths.self(3), NO_FRAMING);
     long routed = 0;
     long partials = 0;
     for (TileTask t : plan.tasks()) {

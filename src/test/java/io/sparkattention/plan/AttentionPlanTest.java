@@ -80,7 +80,15 @@ class AttentionPlanTest {
   void coversEveryAllowedPairExactlyOnce(
       Strategy s, Mask m, int b, int heads, int qTiles, int kTiles, long[] lengths) {
     AttentionPlan plan =
-        AttentionPlan.create(lengths, new PlanOptions(s, m, b, heads, qTiles, kTiles));
+        AttentionPlan.create(
+            lengths,
+            PlanOptions.builder()
+                .strategy(s)
+                .mask(m)
+                .blockSize(b)
+                .numHeads(heads)
+                .tiles(qTiles, kTiles)
+                .build());
     List<TileTask> tasks = plan.tasks();
     for (int id = 0; id < tasks.size(); id++) {
       assertEquals(id, tasks.get(id).id(), "ids are dense and ordered");
@@ -145,7 +153,15 @@ class AttentionPlanTest {
   void routingFindsExactlyTheTasksHoldingAPosition(
       Strategy s, Mask m, int b, int heads, int qTiles, int kTiles, long[] lengths) {
     AttentionPlan plan =
-        AttentionPlan.create(lengths, new PlanOptions(s, m, b, heads, qTiles, kTiles));
+        AttentionPlan.create(
+            lengths,
+            PlanOptions.builder()
+                .strategy(s)
+                .mask(m)
+                .blockSize(b)
+                .numHeads(heads)
+                .tiles(qTiles, kTiles)
+                .build());
     for (int seq = 0; seq < lengths.length; seq++) {
       for (long p = 0; p < lengths[seq]; p++) {
         TreeSet<Integer> asQuery = new TreeSet<>();
@@ -206,7 +222,14 @@ class AttentionPlanTest {
       Strategy s, int b, int heads, int qTiles, int kTiles, long[] qLengths, long[] kLengths) {
     AttentionPlan plan =
         AttentionPlan.create(
-            qLengths, kLengths, new PlanOptions(s, Mask.none(), b, heads, qTiles, kTiles));
+            qLengths,
+            kLengths,
+            PlanOptions.builder()
+                .strategy(s)
+                .blockSize(b)
+                .numHeads(heads)
+                .tiles(qTiles, kTiles)
+                .build());
     for (int seq = 0; seq < qLengths.length; seq++) {
       assertEquals(qLengths[seq], plan.queryLength(seq));
       assertEquals(kLengths[seq], plan.keyLength(seq));
@@ -266,7 +289,14 @@ class AttentionPlanTest {
 
   @Test
   void planDependsOnlyOnLengthsAndOptions() {
-    PlanOptions o = new PlanOptions(Strategy.BLOCKS, Mask.causal(), 16, 2, 2, 3);
+    PlanOptions o =
+        PlanOptions.builder()
+            .strategy(Strategy.BLOCKS)
+            .mask(Mask.causal())
+            .blockSize(16)
+            .numHeads(2)
+            .tiles(2, 3)
+            .build();
     long[] lengths = {5, 300, 1000};
     assertEquals(
         AttentionPlan.create(lengths, o).tasks(), AttentionPlan.create(lengths, o).tasks());
@@ -276,14 +306,26 @@ class AttentionPlanTest {
   void needsMergeOnlyWhenAQueryHasSeveralParts() {
     long[] n = {1000};
     assertFalse(
-        AttentionPlan.create(n, PlanOptions.of(Strategy.SINGLE, Mask.none(), 64, 1)).needsMerge());
-    assertTrue(
-        AttentionPlan.create(n, new PlanOptions(Strategy.BLOCKS, Mask.none(), 64, 1, 1, 2))
+        AttentionPlan.create(
+                n, PlanOptions.builder().strategy(Strategy.SINGLE).blockSize(64).build())
             .needsMerge());
     assertTrue(
-        AttentionPlan.create(n, PlanOptions.of(Strategy.HEADS, Mask.none(), 64, 4)).needsMerge());
+        AttentionPlan.create(
+                n,
+                PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(64).tiles(1, 2).build())
+            .needsMerge());
+    assertTrue(
+        AttentionPlan.create(
+                n, PlanOptions.builder().strategy(Strategy.HEADS).blockSize(64).numHeads(4).build())
+            .needsMerge());
     assertFalse(
-        AttentionPlan.create(n, PlanOptions.of(Strategy.WINDOW, Mask.window(5), 64, 1))
+        AttentionPlan.create(
+                n,
+                PlanOptions.builder()
+                    .strategy(Strategy.WINDOW)
+                    .mask(Mask.window(5))
+                    .blockSize(64)
+                    .build())
             .needsMerge());
   }
 
@@ -292,7 +334,13 @@ class AttentionPlanTest {
     // 8 blocks, tiles of 1 × 1 block: 8·9/2 = 36 of the 64 block pairs remain.
     AttentionPlan plan =
         AttentionPlan.create(
-            new long[] {8 * 16}, new PlanOptions(Strategy.BLOCKS, Mask.causal(), 16, 1, 1, 1));
+            new long[] {8 * 16},
+            PlanOptions.builder()
+                .strategy(Strategy.BLOCKS)
+                .mask(Mask.causal())
+                .blockSize(16)
+                .tiles(1, 1)
+                .build());
     assertEquals(36, plan.tasks().size());
   }
 
@@ -303,39 +351,69 @@ class AttentionPlanTest {
             IllegalArgumentException.class,
             () ->
                 AttentionPlan.create(
-                    new long[] {10}, PlanOptions.of(Strategy.WINDOW, Mask.none(), 4, 1)));
+                    new long[] {10},
+                    PlanOptions.builder().strategy(Strategy.WINDOW).blockSize(4).build()));
     assertTrue(window.getMessage().contains("window"), window.getMessage());
     IllegalArgumentException empty =
         assertThrows(
             IllegalArgumentException.class,
             () ->
                 AttentionPlan.create(
-                    new long[] {3, 0}, PlanOptions.of(Strategy.SINGLE, Mask.none(), 4, 1)));
+                    new long[] {3, 0},
+                    PlanOptions.builder().strategy(Strategy.SINGLE).blockSize(4).build()));
     assertTrue(empty.getMessage().contains("empty"), empty.getMessage());
     assertThrows(
         IllegalArgumentException.class,
         () ->
-            AttentionPlan.create(new long[] {3}, PlanOptions.of(Strategy.AUTO, Mask.none(), 4, 1)));
+            AttentionPlan.create(
+                new long[] {3},
+                PlanOptions.builder().strategy(Strategy.AUTO).blockSize(4).build()));
     assertThrows(
         IllegalArgumentException.class,
         () ->
             AttentionPlan.create(
                 new long[] {3},
                 new long[] {3, 4},
-                PlanOptions.of(Strategy.SINGLE, Mask.none(), 4, 1)));
+                PlanOptions.builder().strategy(Strategy.SINGLE).blockSize(4).build()));
     IllegalArgumentException block =
         assertThrows(
             IllegalArgumentException.class,
-            () -> PlanOptions.of(Strategy.SINGLE, Mask.none(), 0, 1));
+            () -> PlanOptions.builder().strategy(Strategy.SINGLE).blockSize(0).build());
     assertTrue(block.getMessage().contains("block size"), block.getMessage());
     IllegalArgumentException heads =
         assertThrows(
             IllegalArgumentException.class,
-            () -> PlanOptions.of(Strategy.SINGLE, Mask.none(), 4, 0));
+            () -> PlanOptions.builder().strategy(Strategy.SINGLE).blockSize(4).numHeads(0).build());
     assertTrue(heads.getMessage().contains("heads"), heads.getMessage());
+    IllegalArgumentException tiles =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(4).tiles(0, 2).build());
+    assertTrue(tiles.getMessage().contains("tile"), tiles.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> PlanOptions.builder().blockSize(4).build());
     IllegalArgumentException strategy =
         assertThrows(IllegalArgumentException.class, () -> Strategy.parse("ring"));
     assertTrue(strategy.getMessage().contains("ring") && strategy.getMessage().contains("blocks"));
     assertEquals(Strategy.BLOCKS, Strategy.parse(" Blocks "));
+  }
+
+  @Test
+  void optionsHaveDefaultsAndValueEquality() {
+    PlanOptions o = PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(8).build();
+    assertEquals(Mask.none(), o.mask());
+    assertEquals(1, o.numHeads());
+    assertEquals(PlanOptions.DEFAULT_QUERY_TILE_BLOCKS, o.queryTileBlocks());
+    assertEquals(PlanOptions.DEFAULT_KEY_TILE_BLOCKS, o.keyTileBlocks());
+    PlanOptions same =
+        PlanOptions.builder()
+            .strategy(Strategy.BLOCKS)
+            .mask(Mask.none())
+            .blockSize(8)
+            .numHeads(1)
+            .tiles(PlanOptions.DEFAULT_QUERY_TILE_BLOCKS, PlanOptions.DEFAULT_KEY_TILE_BLOCKS)
+            .build();
+    assertEquals(o, same);
+    assertEquals(o.hashCode(), same.hashCode());
+    assertFalse(o.equals(PlanOptions.builder().strategy(Strategy.HEADS).blockSize(8).build()));
   }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkattention.kernel.Mask;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -90,7 +89,13 @@ class LocalPPlanTest {
       int kTiles,
       long[] lengths) {
     Random rnd = new Random(blockSize * 1000L + D * 10L + heads);
-    PlanOptions options = new PlanOptions(strategy, Mask.none(), blockSize, heads, qTiles, kTiles);
+    PlanOptions options =
+        PlanOptions.builder()
+            .strategy(strategy)
+            .blockSize(blockSize)
+            .numHeads(heads)
+            .tiles(qTiles, kTiles)
+            .build();
     long chunkRows = (long) blockSize * qTiles;
     double[][] c = new double[lengths.length][];
     // cells built in two halves and merged: the order of adding must not matter
@@ -184,7 +189,9 @@ class LocalPPlanTest {
     }
     AttentionPlan plan =
         AttentionPlan.createLocalP(
-            new long[] {n}, new PlanOptions(Strategy.BLOCKS, Mask.none(), 10, 1, 2, 2), cells);
+            new long[] {n},
+            PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(10).tiles(2, 2).build(),
+            cells);
     long routedKeys = 0;
     for (TileTask t : plan.tasks()) {
       routedKeys += t.keyCount();
@@ -205,7 +212,13 @@ class LocalPPlanTest {
             IllegalArgumentException.class,
             () ->
                 AttentionPlan.createLocalP(
-                    lengths, new PlanOptions(Strategy.WINDOW, Mask.none(), 4, 1, 2, 2), cells));
+                    lengths,
+                    PlanOptions.builder()
+                        .strategy(Strategy.WINDOW)
+                        .blockSize(4)
+                        .tiles(2, 2)
+                        .build(),
+                    cells));
     assertTrue(
         e.getMessage().contains("local-p runs with single, blocks or heads"), e.getMessage());
     e =
@@ -213,7 +226,13 @@ class LocalPPlanTest {
             IllegalArgumentException.class,
             () ->
                 AttentionPlan.createLocalP(
-                    lengths, new PlanOptions(Strategy.BLOCKS, Mask.none(), 4, 1, 3, 2), cells));
+                    lengths,
+                    PlanOptions.builder()
+                        .strategy(Strategy.BLOCKS)
+                        .blockSize(4)
+                        .tiles(3, 2)
+                        .build(),
+                    cells));
     assertTrue(e.getMessage().contains("chunks of 8 rows"), e.getMessage());
     LocalPCells missing = new LocalPCells(lengths, 2, 4, 8);
     missing.add(0, 3, 1.5);
@@ -222,13 +241,21 @@ class LocalPPlanTest {
             IllegalArgumentException.class,
             () ->
                 AttentionPlan.createLocalP(
-                    lengths, new PlanOptions(Strategy.BLOCKS, Mask.none(), 4, 1, 2, 2), missing));
+                    lengths,
+                    PlanOptions.builder()
+                        .strategy(Strategy.BLOCKS)
+                        .blockSize(4)
+                        .tiles(2, 2)
+                        .build(),
+                    missing));
     assertTrue(e.getMessage().contains("count 1 queries for sequence 0 of length 10"));
     assertThrows(IllegalArgumentException.class, () -> cells.add(0, 10, 1.0));
     assertThrows(IllegalArgumentException.class, () -> cells.add(0, 1, Double.NaN));
     AttentionPlan plan =
         AttentionPlan.createLocalP(
-            lengths, new PlanOptions(Strategy.SINGLE, Mask.none(), 4, 1, 2, 2), cells);
+            lengths,
+            PlanOptions.builder().strategy(Strategy.SINGLE).blockSize(4).tiles(2, 2).build(),
+            cells);
     assertThrows(IllegalStateException.class, () -> plan.forEachQueryTask(0, 1, id -> {}));
   }
 

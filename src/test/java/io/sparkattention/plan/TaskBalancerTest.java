@@ -31,7 +31,12 @@ class TaskBalancerTest {
     AttentionPlan plan =
         AttentionPlan.create(
             new long[] {65536},
-            new PlanOptions(Strategy.BLOCKS, Mask.causal(), 1024, 1, qTiles, kTiles));
+            PlanOptions.builder()
+                .strategy(Strategy.BLOCKS)
+                .mask(Mask.causal())
+                .blockSize(1024)
+                .tiles(qTiles, kTiles)
+                .build());
     double ratio = imbalance(plan.tasks(), partitions);
     assertTrue(ratio <= 1.15, "longest partition / mean = " + ratio);
   }
@@ -41,7 +46,7 @@ class TaskBalancerTest {
   void equalTasksDifferByAtMostOne(int count, int partitions) {
     List<TileTask> tasks = new java.util.ArrayList<>();
     for (int id = 0; id < count; id++) {
-      tasks.add(new TileTask(id, 0, 0, 0, 1, 0, 8, 0, 8, id, 64));
+      tasks.add(TileTask.builder().id(id).queries(0, 8).keys(0, 8, id, 64).build());
     }
     int[] counts = new int[partitions];
     for (int x : TaskBalancer.assign(tasks, partitions)) {

@@ -131,7 +131,8 @@ class SparkAttentionSparkTest {
     assertEquals(List.of(5000L, 17L, 1L), List.of(covered[0], covered[1], covered[2]));
     CostEstimate e = SparkAttention.estimate(lengths, 64, spec, 4);
     assertEquals(
-        CostModel.estimate(plan, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED).executedFlops(),
+        CostModel.estimate(plan, CostModel.Widths.self(64), CostModel.Framing.KRYO_REGISTERED)
+            .executedFlops(),
         e.executedFlops());
     InputException localP =
         assertThrows(

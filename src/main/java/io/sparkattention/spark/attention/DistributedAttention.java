@@ -5,6 +5,7 @@ import io.sparkattention.cost.CostModel;
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.LocalPCells;
+import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.plan.StrategyChooser;
 import io.sparkattention.plan.TaskBalancer;
@@ -14,9 +15,7 @@ import io.sparkattention.spark.io.FinishedToken;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.metrics.Elapsed;
 import io.sparkattention.spark.validate.InputValidator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -138,11 +137,7 @@ public final class DistributedAttention {
       strategy = c.strategy();
       reason = c.reason();
     }
-    Map<Object, Integer> index = new HashMap<>();
-    for (int i = 0; i < valid.seqIds().size(); i++) {
-      index.put(valid.seqIds().get(i), i);
-    }
-    Broadcast<Map<Object, Integer>> indexB = jsc.broadcast(index);
+    Broadcast<SequenceIndex> indexB = jsc.broadcast(SequenceIndex.of(valid.seqIds()));
     Broadcast<AttentionWeights> weightsB = jsc.broadcast(weights);
     AttentionPlan plan;
     try {
@@ -157,10 +152,8 @@ public final class DistributedAttention {
     CostEstimate estimate =
         CostModel.estimate(
             plan,
-            width,
-            keyWidth,
-            weights.queryWidth(width),
-            weights.valueWidth(keyWidth),
+            new CostModel.Widths(
+                width, keyWidth, weights.queryWidth(width), weights.valueWidth(keyWidth)),
             CostModel.Framing.KRYO_REGISTERED);
     MemoryBudget.check(
         plan,
@@ -251,7 +244,7 @@ public final class DistributedAttention {
       InputValidator.ValidTable valid,
       AttentionSpec spec,
       Strategy strategy,
-      Broadcast<Map<Object, Integer>> indexB,
+      Broadcast<SequenceIndex> indexB,
       Broadcast<AttentionWeights> weightsB) {
     AttentionPlan.requireLocalPStrategy(strategy); // before the first pass
     long start = System.nanoTime();

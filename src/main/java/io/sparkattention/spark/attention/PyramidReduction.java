@@ -1,13 +1,12 @@
 package io.sparkattention.spark.attention;
 
 import io.sparkattention.kernel.PyramidOps;
+import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.validate.InputValidator;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -142,12 +141,7 @@ public final class PyramidReduction {
     List<Level> lengths = levels(valid.lengths(), valid.width(), levels);
     Level top = lengths.get(levels);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Map<Object, Integer> index = new HashMap<>();
-    for (int i = 0; i < valid.seqIds().size(); i++) {
-      index.put(valid.seqIds().get(i), i);
-    }
-    Broadcast<Map<Object, Integer>> indexB = jsc.broadcast(index);
-    Broadcast<List<Object>> seqIdsB = jsc.broadcast(valid.seqIds());
+    Broadcast<SequenceIndex> indexB = jsc.broadcast(SequenceIndex.of(valid.seqIds()));
     final int d = valid.width();
     final int shift = levels;
     final int slots = 1 << levels;
@@ -159,10 +153,7 @@ public final class PyramidReduction {
             .javaRDD()
             .mapToPair(
                 row -> {
-                  Integer s = indexB.value().get(cols.seqId(row));
-                  if (s == null) {
-                    throw new IllegalStateException("seq_id " + cols.seqId(row) + " not validated");
-                  }
+                  int s = indexB.value().require(cols.seqId(row));
                   long pos = cols.pos(row);
                   return new Tuple2<>(
                       key(s, pos >> shift),
@@ -177,7 +168,7 @@ public final class PyramidReduction {
                   for (PyramidStep step : kv._2()) {
                     System.arraycopy(step.x, 0, y, step.slot * d, d);
                   }
-                  Object seq = seqIdsB.value().get((int) (kv._1() >>> POS_BITS));
+                  Object seq = indexB.value().id((int) (kv._1() >>> POS_BITS));
                   return RowFactory.create(seq, kv._1() & ((1L << POS_BITS) - 1), Vectors.dense(y));
                 });
     StructType schema =

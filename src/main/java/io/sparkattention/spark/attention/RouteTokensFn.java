@@ -2,11 +2,11 @@ package io.sparkattention.spark.attention;
 
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.spark.io.TokenColumns;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import org.apache.spark.api.java.function.PairFlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
@@ -23,7 +23,7 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
 
   private final TokenColumns cols;
   private final Broadcast<AttentionPlan> plan;
-  private final Broadcast<Map<Object, Integer>> seqIndex;
+  private final Broadcast<SequenceIndex> seqIndex;
   private final boolean asQueries;
   private final boolean asKeys;
   private final Broadcast<AttentionWeights> weights;
@@ -35,7 +35,7 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
   public RouteTokensFn(
       TokenColumns cols,
       Broadcast<AttentionPlan> plan,
-      Broadcast<Map<Object, Integer>> seqIndex,
+      Broadcast<SequenceIndex> seqIndex,
       boolean asQueries,
       boolean asKeys) {
     this(cols, plan, seqIndex, asQueries, asKeys, null);
@@ -48,7 +48,7 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
   public RouteTokensFn(
       TokenColumns cols,
       Broadcast<AttentionPlan> plan,
-      Broadcast<Map<Object, Integer>> seqIndex,
+      Broadcast<SequenceIndex> seqIndex,
       boolean asQueries,
       boolean asKeys,
       Broadcast<AttentionWeights> weights) {
@@ -63,7 +63,7 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
   @Override
   public Iterator<Tuple2<RouteKey, double[]>> call(Iterator<Row> rows) {
     AttentionPlan p = plan.value();
-    Map<Object, Integer> index = seqIndex.value();
+    SequenceIndex index = seqIndex.value();
     AttentionWeights w = p.isLocalP() ? weights.value() : null;
     List<Tuple2<RouteKey, double[]>> out = new ArrayList<>();
     return new Iterator<>() {
@@ -89,10 +89,7 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
 
       private void route(Row row) {
         Object seq = cols.seqId(row);
-        Integer s = index.get(seq);
-        if (s == null) {
-          throw new IllegalStateException("seq_id " + seq + " is not in the plan");
-        }
+        int s = index.require(seq);
         long pos = cols.pos(row);
         double[] x = cols.vector(row);
         if (asQueries && w != null) {

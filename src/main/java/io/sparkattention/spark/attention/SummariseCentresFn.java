@@ -2,10 +2,10 @@ package io.sparkattention.spark.attention;
 
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.plan.LocalPCells;
+import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.spark.io.TokenColumns;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
@@ -20,7 +20,7 @@ final class SummariseCentresFn implements FlatMapFunction<Iterator<Row>, LocalPC
   private static final long serialVersionUID = 1L;
 
   private final TokenColumns cols;
-  private final Broadcast<Map<Object, Integer>> seqIndex;
+  private final Broadcast<SequenceIndex> seqIndex;
   private final Broadcast<AttentionWeights> weights;
   private final long[] lengths;
   private final int halfWidth;
@@ -29,7 +29,7 @@ final class SummariseCentresFn implements FlatMapFunction<Iterator<Row>, LocalPC
 
   SummariseCentresFn(
       TokenColumns cols,
-      Broadcast<Map<Object, Integer>> seqIndex,
+      Broadcast<SequenceIndex> seqIndex,
       Broadcast<AttentionWeights> weights,
       long[] lengths,
       int halfWidth,
@@ -47,11 +47,11 @@ final class SummariseCentresFn implements FlatMapFunction<Iterator<Row>, LocalPC
   @Override
   public Iterator<LocalPCells> call(Iterator<Row> rows) {
     LocalPCells cells = new LocalPCells(lengths, halfWidth, blockSize, chunkRows);
-    Map<Object, Integer> index = seqIndex.value();
+    SequenceIndex index = seqIndex.value();
     AttentionWeights w = weights.value();
     while (rows.hasNext()) {
       Row row = rows.next();
-      int s = index.get(cols.seqId(row));
+      int s = index.require(cols.seqId(row));
       cells.add(s, cols.pos(row), w.localPCentre(cols.vector(row), lengths[s]));
     }
     return List.of(cells).iterator();

@@ -376,7 +376,7 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
             acc[h * valueWidth + c] = s.weightedValue(i, c);
           }
         }
-        return new TokenPart(t.seqIndex(), pos, t.headGroup(), t.keyGroup(), parts, max, sum, acc);
+        return TokenPart.soft(t, pos, parts, max, sum, acc);
       }
       long[] key = new long[groupHeads];
       for (int h = 0; h < groupHeads; h++) {
@@ -387,8 +387,7 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
           acc[h * valueWidth + c] = s.chosenValue(i, c);
         }
       }
-      return new TokenPart(
-          t.seqIndex(), pos, t.headGroup(), t.keyGroup(), parts, max, null, acc, key);
+      return TokenPart.hard(t, pos, parts, max, acc, key);
     }
   }
 }

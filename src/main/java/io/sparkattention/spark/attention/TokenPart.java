@@ -1,5 +1,6 @@
 package io.sparkattention.spark.attention;
 
+import io.sparkattention.plan.TileTask;
 import java.io.Serializable;
 
 /**
@@ -24,21 +25,7 @@ final class TokenPart implements Serializable {
   final double[] acc;
   final long[] chosenKey;
 
-  /** A softmax part. */
-  TokenPart(
-      int seqIndex,
-      long pos,
-      int headGroup,
-      int keyGroup,
-      int parts,
-      double[] max,
-      double[] sum,
-      double[] acc) {
-    this(seqIndex, pos, headGroup, keyGroup, parts, max, sum, acc, null);
-  }
-
-  /** A softmax part ({@code chosenKey} null) or a hard part ({@code sum} null). */
-  TokenPart(
+  private TokenPart(
       int seqIndex,
       long pos,
       int headGroup,
@@ -57,6 +44,25 @@ final class TokenPart implements Serializable {
     this.sum = sum;
     this.acc = acc;
     this.chosenKey = chosenKey;
+  }
+
+  /**
+   * Task {@code t}'s softmax part for its query at {@code pos}: per head of the group the max and
+   * the normaliser, and the weighted values.
+   */
+  static TokenPart soft(TileTask t, long pos, int parts, double[] max, double[] sum, double[] acc) {
+    return new TokenPart(
+        t.seqIndex(), pos, t.headGroup(), t.keyGroup(), parts, max, sum, acc, null);
+  }
+
+  /**
+   * Task {@code t}'s hard part for its query at {@code pos}: per head of the group the best score
+   * and the chosen key's position (−1 for none), and the chosen values.
+   */
+  static TokenPart hard(
+      TileTask t, long pos, int parts, double[] bestScore, double[] acc, long[] chosenKey) {
+    return new TokenPart(
+        t.seqIndex(), pos, t.headGroup(), t.keyGroup(), parts, bestScore, null, acc, chosenKey);
   }
 
   /** Whether this is a hard-attention part. */

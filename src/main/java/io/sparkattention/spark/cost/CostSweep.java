@@ -38,44 +38,166 @@ public final class CostSweep {
   private CostSweep() {}
 
   /**
-   * What to sweep.
-   *
-   * @param lengths sequence lengths (ignored with an input table)
-   * @param dModel vector width of the synthetic inputs
-   * @param numHeads heads; the heads configuration runs when > 1
-   * @param window local attention's window
-   * @param blockSize kernel block size
-   * @param strategies which of blocks, window, heads, single to run
-   * @param repeats runs per configuration (medians reported)
-   * @param input a token table to use instead of synthetic inputs, or null
-   * @param workDir where inputs and outputs of the runs go
-   * @param pyramidLevels levels of the pyramid configuration (global attention with blocks after a
-   *     pyramidal encoder), which runs when > 0 and blocks is among the strategies
+   * What to sweep: made by {@link #builder()}. The cost-report job checks the values against its
+   * options before building.
    */
-  public record Settings(
-      List<Integer> lengths,
-      int dModel,
-      int numHeads,
-      int window,
-      int blockSize,
-      Set<Strategy> strategies,
-      int repeats,
-      String input,
-      Path workDir,
-      int pyramidLevels) {
+  public static final class Settings {
+    private final List<Integer> lengths;
+    private final int dModel;
+    private final int numHeads;
+    private final int window;
+    private final int blockSize;
+    private final Set<Strategy> strategies;
+    private final int repeats;
+    private final String input;
+    private final Path workDir;
+    private final int pyramidLevels;
 
-    /** Settings without the pyramid configuration. */
-    public Settings(
-        List<Integer> lengths,
-        int dModel,
-        int numHeads,
-        int window,
-        int blockSize,
-        Set<Strategy> strategies,
-        int repeats,
-        String input,
-        Path workDir) {
-      this(lengths, dModel, numHeads, window, blockSize, strategies, repeats, input, workDir, 0);
+    private Settings(Builder b) {
+      if (b.lengths == null || b.strategies == null || b.workDir == null) {
+        throw new IllegalArgumentException("lengths, strategies and workDir are required");
+      }
+      this.lengths = List.copyOf(b.lengths);
+      this.dModel = b.dModel;
+      this.numHeads = b.numHeads;
+      this.window = b.window;
+      this.blockSize = b.blockSize;
+      this.strategies = Set.copyOf(b.strategies);
+      this.repeats = b.repeats;
+      this.input = b.input;
+      this.workDir = b.workDir;
+      this.pyramidLevels = b.pyramidLevels;
+    }
+
+    /** An empty builder: one head, one repeat, no input table, no pyramid unless set. */
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    /** Sequence lengths (ignored with an input table). */
+    public List<Integer> lengths() {
+      return lengths;
+    }
+
+    /** Vector width of the synthetic inputs. */
+    public int dModel() {
+      return dModel;
+    }
+
+    /** Heads; the heads configuration runs when > 1. */
+    public int numHeads() {
+      return numHeads;
+    }
+
+    /** Local attention's window. */
+    public int window() {
+      return window;
+    }
+
+    /** Kernel block size. */
+    public int blockSize() {
+      return blockSize;
+    }
+
+    /** Which of blocks, window, heads, single to run. */
+    public Set<Strategy> strategies() {
+      return strategies;
+    }
+
+    /** Runs per configuration (medians reported). */
+    public int repeats() {
+      return repeats;
+    }
+
+    /** A token table to use instead of synthetic inputs, or null. */
+    public String input() {
+      return input;
+    }
+
+    /** Where inputs and outputs of the runs go. */
+    public Path workDir() {
+      return workDir;
+    }
+
+    /**
+     * Levels of the pyramid configuration (global attention with blocks after a pyramidal encoder),
+     * which runs when > 0 and blocks is among the strategies.
+     */
+    public int pyramidLevels() {
+      return pyramidLevels;
+    }
+
+    /** Collects the settings; see the accessors of {@link Settings} for what each means. */
+    public static final class Builder {
+      private List<Integer> lengths;
+      private int dModel;
+      private int numHeads = 1;
+      private int window;
+      private int blockSize;
+      private Set<Strategy> strategies;
+      private int repeats = 1;
+      private String input;
+      private Path workDir;
+      private int pyramidLevels;
+
+      private Builder() {}
+
+      public Builder lengths(List<Integer> lengths) {
+        this.lengths = lengths;
+        return this;
+      }
+
+      public Builder dModel(int dModel) {
+        this.dModel = dModel;
+        return this;
+      }
+
+      public Builder numHeads(int numHeads) {
+        this.numHeads = numHeads;
+        return this;
+      }
+
+      public Builder window(int window) {
+        this.window = window;
+        return this;
+      }
+
+      public Builder blockSize(int blockSize) {
+        this.blockSize = blockSize;
+        return this;
+      }
+
+      public Builder strategies(Set<Strategy> strategies) {
+        this.strategies = strategies;
+        return this;
+      }
+
+      public Builder repeats(int repeats) {
+        this.repeats = repeats;
+        return this;
+      }
+
+      public Builder input(String input) {
+        this.input = input;
+        return this;
+      }
+
+      public Builder workDir(Path workDir) {
+        this.workDir = workDir;
+        return this;
+      }
+
+      public Builder pyramidLevels(int pyramidLevels) {
+        this.pyramidLevels = pyramidLevels;
+        return this;
+      }
+
+      /**
+       * @throws IllegalArgumentException if the lengths, strategies or work directory are missing
+       */
+      public Settings build() {
+        return new Settings(this);
+      }
     }
   }
 
@@ -152,7 +274,7 @@ public final class CostSweep {
     Measured m = run(spark, s, single, heavy, spec);
     CostEstimate e =
         CostModel.estimate(
-            m.plan, s.dModel(), s.dModel(), s.dModel(), CostModel.Framing.KRYO_REGISTERED);
+            m.plan, CostModel.Widths.self(s.dModel()), CostModel.Framing.KRYO_REGISTERED);
     double compute = e.executedFlops() / (g * Math.min(slots, e.tasks()));
     double shuffleSeconds = Math.max(0.05, m.wallMillis / 1000.0 - overhead - compute);
     double r = m.metrics.shuffleBytesWritten() / shuffleSeconds / slots;
@@ -233,10 +355,14 @@ public final class CostSweep {
     AttentionPlan plan =
         AttentionPlan.create(
             new long[] {n},
-            PlanOptions.of(Strategy.SINGLE, Mask.none(), s.blockSize(), s.numHeads()));
+            PlanOptions.builder()
+                .strategy(Strategy.SINGLE)
+                .blockSize(s.blockSize())
+                .numHeads(s.numHeads())
+                .build());
     CostEstimate e =
         CostModel.estimate(
-            plan, s.dModel(), s.dModel(), s.dModel(), CostModel.Framing.KRYO_REGISTERED);
+            plan, CostModel.Widths.self(s.dModel()), CostModel.Framing.KRYO_REGISTERED);
     return e.peakTaskBytes() <= Runtime.getRuntime().maxMemory() / 4;
   }
 
@@ -295,14 +421,14 @@ public final class CostSweep {
       e =
           CostModel.estimatePyramid(
               first.plan,
-              first.pyramid.get(0).steps(),
-              d,
+              CostModel.Widths.self(top),
               c.pyramidLevels(),
-              top,
-              top,
+              first.pyramid.get(0).steps(),
               CostModel.Framing.KRYO_REGISTERED);
     } else {
-      e = CostModel.estimate(first.plan, d, d, d, CostModel.Framing.KRYO_REGISTERED);
+      e =
+          CostModel.estimate(
+              first.plan, CostModel.Widths.self(d), CostModel.Framing.KRYO_REGISTERED);
     }
     return new CostRow(
         c.name(),

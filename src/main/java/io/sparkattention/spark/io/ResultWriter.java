@@ -7,12 +7,11 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 
+import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.spark.InputException;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -115,10 +114,7 @@ public final class ResultWriter {
    */
   static long checkOnePerToken(
       Dataset<Row> written, List<Object> seqIds, long[] lengths, String output) {
-    Map<Object, Integer> index = new HashMap<>();
-    for (int i = 0; i < seqIds.size(); i++) {
-      index.put(seqIds.get(i), i);
-    }
+    SequenceIndex index = SequenceIndex.of(seqIds);
     List<Row> stats =
         written
             .groupBy(col(TokenColumns.SEQ_ID))
@@ -137,8 +133,8 @@ public final class ResultWriter {
       long rows = r.getLong(1);
       long distinct = r.getLong(2);
       total += rows;
-      Integer i = id == null ? null : index.get(id);
-      if (i == null) {
+      int i = index.indexOf(id);
+      if (i < 0) {
         problems.add(rows + " row(s) of seq_id=" + id + ", which is not in the input");
         continue;
       }

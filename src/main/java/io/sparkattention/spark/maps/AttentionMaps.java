@@ -4,6 +4,7 @@ import io.sparkattention.kernel.AttentionOps;
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.kernel.MultiHeadOps;
+import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.attention.DistributedAttention;
@@ -11,10 +12,8 @@ import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.io.TokenTables;
 import io.sparkattention.spark.validate.InputValidator;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -128,12 +127,7 @@ public final class AttentionMaps {
       InputValidator.ValidTable valid,
       AttentionSpec spec) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Map<Object, Integer> index = new HashMap<>();
-    for (int i = 0; i < valid.seqIds().size(); i++) {
-      index.put(valid.seqIds().get(i), i);
-    }
-    Broadcast<Map<Object, Integer>> indexB = jsc.broadcast(index);
-    Broadcast<List<Object>> idsB = jsc.broadcast(valid.seqIds());
+    Broadcast<SequenceIndex> indexB = jsc.broadcast(SequenceIndex.of(valid.seqIds()));
     Broadcast<AttentionWeights> weightsB = jsc.broadcast(spec.weights());
     int partitions = Math.max(1, Math.min(valid.seqIds().size(), 2 * jsc.defaultParallelism()));
     // Shuffles each token (raw vector) to its sequence's task.
@@ -146,7 +140,7 @@ public final class AttentionMaps {
                 new SequenceMapsFn(
                     cols.seqIdType(),
                     cols.posType(),
-                    idsB,
+                    indexB,
                     weightsB,
                     spec.mask(),
                     spec.numHeads(),
@@ -158,9 +152,9 @@ public final class AttentionMaps {
   static final class BySequenceFn implements PairFunction<Row, Integer, Tuple2<Long, double[]>> {
     private static final long serialVersionUID = 1L;
     private final TokenColumns cols;
-    private final Broadcast<Map<Object, Integer>> index;
+    private final Broadcast<SequenceIndex> index;
 
-    BySequenceFn(TokenColumns cols, Broadcast<Map<Object, Integer>> index) {
+    BySequenceFn(TokenColumns cols, Broadcast<SequenceIndex> index) {
       this.cols = cols;
       this.index = index;
     }
@@ -168,7 +162,7 @@ public final class AttentionMaps {
     @Override
     public Tuple2<Integer, Tuple2<Long, double[]>> call(Row row) {
       return new Tuple2<>(
-          index.value().get(cols.seqId(row)), new Tuple2<>(cols.pos(row), cols.vector(row)));
+          index.value().require(cols.seqId(row)), new Tuple2<>(cols.pos(row), cols.vector(row)));
     }
   }
 
@@ -178,7 +172,7 @@ public final class AttentionMaps {
     private static final long serialVersionUID = 1L;
     private final DataType seqType;
     private final DataType posType;
-    private final Broadcast<List<Object>> seqIds;
+    private final Broadcast<SequenceIndex> seqIds;
     private final Broadcast<AttentionWeights> weights;
     private final Mask mask;
     private final int heads;
@@ -190,7 +184,7 @@ public final class AttentionMaps {
     SequenceMapsFn(
         DataType seqType,
         DataType posType,
-        Broadcast<List<Object>> seqIds,
+        Broadcast<SequenceIndex> seqIds,
         Broadcast<AttentionWeights> weights,
         Mask mask,
         int heads,
@@ -234,7 +228,7 @@ public final class AttentionMaps {
         }
       }
       final double[] c = centres;
-      final Object seq = TokenTables.seqIdValue(seqIds.value().get(sequence._1()), seqType);
+      final Object seq = TokenTables.seqIdValue(seqIds.value().id(sequence._1()), seqType);
       return new Iterator<>() {
         int head = -1;
         int row = n;

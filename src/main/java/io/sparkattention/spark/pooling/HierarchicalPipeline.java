@@ -1,5 +1,6 @@
 package io.sparkattention.spark.pooling;
 
+import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.io.HierarchyColumns;
 import io.sparkattention.spark.io.ResultWriter;
@@ -8,9 +9,7 @@ import io.sparkattention.spark.io.TokenTables;
 import io.sparkattention.spark.metrics.Elapsed;
 import io.sparkattention.spark.metrics.ProgressListener;
 import io.sparkattention.spark.validate.HierarchyValidator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -123,12 +122,7 @@ public final class HierarchicalPipeline {
 
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       int partitions = Math.max(1, 2 * jsc.defaultParallelism());
-      Map<Object, Integer> index = new HashMap<>();
-      for (int i = 0; i < valid.docIds().size(); i++) {
-        index.put(valid.docIds().get(i), i);
-      }
-      Broadcast<Map<Object, Integer>> indexB = jsc.broadcast(index);
-      Broadcast<List<Object>> docIdsB = jsc.broadcast(valid.docIds());
+      Broadcast<SequenceIndex> docIndexB = jsc.broadcast(SequenceIndex.of(valid.docIds()));
 
       // Word level: each word to its sentence (doc, sent_id), pooled in blocks of its positions.
       JavaRDD<PoolStep> words =
@@ -136,11 +130,7 @@ public final class HierarchicalPipeline {
               .javaRDD()
               .map(
                   row -> {
-                    Integer doc = indexB.value().get(cols.docId(row));
-                    if (doc == null) {
-                      throw new IllegalStateException(
-                          "doc_id " + cols.docId(row) + " was not validated");
-                    }
+                    int doc = docIndexB.value().require(cols.docId(row));
                     return new PoolStep(
                         sentenceKey(doc, cols.sentId(row)),
                         cols.tokens().pos(row),
@@ -163,12 +153,12 @@ public final class HierarchicalPipeline {
               List.of(
                   new ResultWriter.NamedTable(
                       "sentences",
-                      sentenceTable(spark, sentences, docIdsB, cols, vector),
+                      sentenceTable(spark, sentences, docIndexB, cols, vector),
                       valid.sentences(),
                       "sentences"),
                   new ResultWriter.NamedTable(
                       "documents",
-                      documentTable(spark, documents, docIdsB, cols, vector),
+                      documentTable(spark, documents, docIndexB, cols, vector),
                       valid.docIds().size(),
                       "documents")),
               output,
@@ -223,7 +213,7 @@ public final class HierarchicalPipeline {
   private static Dataset<Row> sentenceTable(
       SparkSession spark,
       JavaRDD<PooledGroup> sentences,
-      Broadcast<List<Object>> docIds,
+      Broadcast<SequenceIndex> docIds,
       HierarchyColumns cols,
       boolean vector) {
     final DataType docType = cols.docIdType();
@@ -232,7 +222,7 @@ public final class HierarchicalPipeline {
         sentences.map(
             g ->
                 RowFactory.create(
-                    id(docIds.value().get((int) (g.group() >>> SENT_BITS)), docType),
+                    id(docIds.value().id((int) (g.group() >>> SENT_BITS)), docType),
                     id(sentId(g.group()), sentType),
                     vector ? Vectors.dense(g.vector()) : boxed(g.vector()),
                     boxed(g.weights())));
@@ -242,7 +232,7 @@ public final class HierarchicalPipeline {
   private static Dataset<Row> documentTable(
       SparkSession spark,
       JavaRDD<PooledGroup> documents,
-      Broadcast<List<Object>> docIds,
+      Broadcast<SequenceIndex> docIds,
       HierarchyColumns cols,
       boolean vector) {
     final DataType docType = cols.docIdType();
@@ -250,7 +240,7 @@ public final class HierarchicalPipeline {
         documents.map(
             g ->
                 RowFactory.create(
-                    id(docIds.value().get((int) g.group()), docType),
+                    id(docIds.value().id((int) g.group()), docType),
                     vector ? Vectors.dense(g.vector()) : boxed(g.vector()),
                     boxed(g.weights())));
     return spark.createDataFrame(rows, documentSchema(cols, vector));

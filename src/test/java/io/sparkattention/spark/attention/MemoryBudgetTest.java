@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkattention.cost.CostEstimate;
 import io.sparkattention.cost.CostModel;
-import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.LocalPCells;
 import io.sparkattention.plan.PlanOptions;
@@ -34,8 +33,10 @@ class MemoryBudgetTest {
   void aSingleTaskTooLargeIsRefusedWithAdvice() {
     AttentionPlan single =
         AttentionPlan.create(
-            new long[] {1 << 20}, PlanOptions.of(Strategy.SINGLE, Mask.none(), 1024, 1));
-    CostEstimate e = CostModel.estimate(single, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED);
+            new long[] {1 << 20},
+            PlanOptions.builder().strategy(Strategy.SINGLE).blockSize(1024).build());
+    CostEstimate e =
+        CostModel.estimate(single, CostModel.Widths.self(64), CostModel.Framing.KRYO_REGISTERED);
     InputException ex =
         assertThrows(InputException.class, () -> MemoryBudget.check(single, e, 200 * MIB));
     assertTrue(
@@ -43,8 +44,10 @@ class MemoryBudgetTest {
         ex.getMessage());
     AttentionPlan blocks =
         AttentionPlan.create(
-            new long[] {1 << 20}, PlanOptions.of(Strategy.BLOCKS, Mask.none(), 1024, 1));
-    CostEstimate b = CostModel.estimate(blocks, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED);
+            new long[] {1 << 20},
+            PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(1024).build());
+    CostEstimate b =
+        CostModel.estimate(blocks, CostModel.Widths.self(64), CostModel.Framing.KRYO_REGISTERED);
     assertDoesNotThrow(() -> MemoryBudget.check(blocks, b, 200 * MIB));
   }
 
@@ -53,16 +56,18 @@ class MemoryBudgetTest {
     long n = 1 << 20;
     long[] lengths = {n};
     AttentionPlan single = localP(lengths, Strategy.SINGLE);
-    CostEstimate e = CostModel.estimate(single, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED);
+    CostEstimate e =
+        CostModel.estimate(single, CostModel.Widths.self(64), CostModel.Framing.KRYO_REGISTERED);
     assertThrows(InputException.class, () -> MemoryBudget.check(single, e, 200 * MIB));
     AttentionPlan blocks = localP(lengths, Strategy.BLOCKS);
-    CostEstimate b = CostModel.estimate(blocks, 64, 64, 64, CostModel.Framing.KRYO_REGISTERED);
+    CostEstimate b =
+        CostModel.estimate(blocks, CostModel.Widths.self(64), CostModel.Framing.KRYO_REGISTERED);
     assertDoesNotThrow(() -> MemoryBudget.check(blocks, b, 200 * MIB));
   }
 
   /** Centres spread evenly over the sequence, D = 16. */
   private static AttentionPlan localP(long[] lengths, Strategy s) {
-    PlanOptions o = PlanOptions.of(s, Mask.none(), 1024, 1);
+    PlanOptions o = PlanOptions.builder().strategy(s).blockSize(1024).build();
     LocalPCells cells =
         new LocalPCells(lengths, 16, 1024, (long) o.blockSize() * o.queryTileBlocks());
     for (long t = 0; t < lengths[0]; t++) {

@@ -9,7 +9,6 @@ import io.sparkattention.cost.CostRow;
 import io.sparkattention.cost.ReportCharts;
 import io.sparkattention.cost.ReportFiles;
 import io.sparkattention.fixtures.SparkTestSession;
-import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.Strategy;
@@ -34,17 +33,18 @@ class CostSweepSparkTest {
   void tinySweepWritesEveryConfigurationCsvReportAndCharts() throws Exception {
     SparkSession spark = SparkTestSession.spark();
     CostSweep.Settings s =
-        new CostSweep.Settings(
-            List.of(64, 256),
-            8,
-            2,
-            4,
-            16,
-            EnumSet.of(Strategy.BLOCKS, Strategy.WINDOW, Strategy.HEADS, Strategy.SINGLE),
-            1,
-            null,
-            dir.resolve("work"),
-            2);
+        CostSweep.Settings.builder()
+            .lengths(List.of(64, 256))
+            .dModel(8)
+            .numHeads(2)
+            .window(4)
+            .blockSize(16)
+            .strategies(
+                EnumSet.of(Strategy.BLOCKS, Strategy.WINDOW, Strategy.HEADS, Strategy.SINGLE))
+            .repeats(1)
+            .workDir(dir.resolve("work"))
+            .pyramidLevels(2)
+            .build();
     CostSweep.Calibration cal = CostSweep.calibrate(spark, s);
     List<CostRow> rows = CostSweep.sweep(spark, s, cal);
 
@@ -84,9 +84,11 @@ class CostSweepSparkTest {
       assertEquals(g.modelUsefulFlops() / 4, p.modelUsefulFlops(), 1e-9 * g.modelUsefulFlops());
       AttentionPlan top =
           AttentionPlan.create(
-              new long[] {n / 4}, PlanOptions.of(Strategy.BLOCKS, Mask.none(), 16, 2));
+              new long[] {n / 4},
+              PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(16).numHeads(2).build());
       long attentionBytes =
-          CostModel.estimate(top, 32, 32, 32, CostModel.Framing.KRYO_REGISTERED).shuffleBytes();
+          CostModel.estimate(top, CostModel.Widths.self(32), CostModel.Framing.KRYO_REGISTERED)
+              .shuffleBytes();
       assertEquals(
           attentionBytes + n * (8 * 8 + CostModel.Framing.KRYO_REGISTERED.reduceRecordBytes()),
           p.modelShuffleBytes());
