@@ -1,5 +1,6 @@
 package io.sparkattention.kernel;
 
+import io.sparkattention.fixtures.ReferenceGumbelNoise;
 import java.util.Random;
 import org.ejml.data.DMatrixRMaj;
 

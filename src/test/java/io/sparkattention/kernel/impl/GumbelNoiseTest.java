@@ -2,7 +2,7 @@ package io.sparkattention.kernel.impl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.sparkattention.kernel.ReferenceGumbelNoise;
+import io.sparkattention.fixtures.ReferenceGumbelNoise;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
