@@ -2,6 +2,7 @@ package io.sparkattention.spark.attention;
 
 import io.sparkattention.kernel.PyramidOps;
 import io.sparkattention.spark.AttentionSpec;
+import io.sparkattention.spark.faults.FaultInjection;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.validate.InputValidator;
 import java.util.ArrayList;
@@ -180,6 +181,7 @@ public final class PyramidReduction {
                   Object seq = seqIdsB.value().get((int) (kv._1() >>> POS_BITS));
                   return RowFactory.create(seq, kv._1() & ((1L << POS_BITS) - 1), Vectors.dense(y));
                 });
+    reduced = FaultInjection.of(spark).inject(FaultInjection.PYRAMID, reduced);
     StructType schema =
         new StructType()
             .add(

@@ -7,6 +7,7 @@ import io.sparkattention.kernel.MultiHeadOps;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.attention.DistributedAttention;
+import io.sparkattention.spark.faults.FaultInjection;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.io.TokenTables;
 import io.sparkattention.spark.validate.InputValidator;
@@ -151,6 +152,7 @@ public final class AttentionMaps {
                     spec.mask(),
                     spec.numHeads(),
                     spec.localPWindow()));
+    rows = FaultInjection.of(spark).inject(FaultInjection.MAPS, rows);
     return spark.createDataFrame(rows, schema(cols));
   }
 
