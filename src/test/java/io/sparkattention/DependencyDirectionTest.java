@@ -56,6 +56,7 @@ class DependencyDirectionTest {
   private static final Map<String, String> SPARK_FORBIDDEN =
       Map.of(
           "io", "validate|attention|maps|pooling|metrics|cost|ml",
+          "faults", "io|validate|attention|maps|pooling|metrics|cost|ml",
           "metrics", "io|validate|attention|maps|pooling|cost|ml",
           "validate", "attention|maps|pooling|cost|ml",
           "attention", "maps|pooling|cost|ml",
@@ -68,7 +69,8 @@ class DependencyDirectionTest {
       "AttentionPipeline|SparkAttention|AttentionRequest";
 
   @ParameterizedTest
-  @ValueSource(strings = {"io", "metrics", "validate", "attention", "maps", "pooling", "ml"})
+  @ValueSource(
+      strings = {"io", "metrics", "faults", "validate", "attention", "maps", "pooling", "ml"})
   void sparkSubPackagesDependOneWay(String sub) throws IOException {
     Pattern forbidden =
         Pattern.compile(

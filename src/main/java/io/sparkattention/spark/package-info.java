@@ -3,8 +3,8 @@
  * compute, {@link io.sparkattention.spark.InputException} for bad input, and the pipeline that
  * reads, validates, computes and writes. The work is done in sub-packages split by role: {@code io}
  * (tables in and out), {@code validate}, {@code attention} (the distributed engine), {@code
- * pooling} (hierarchical attention), {@code maps}, {@code metrics} (listeners), {@code cost} (the
- * cost sweep) and {@code ml} (the Spark ML transformer). Dependencies point one way, checked by
- * {@code DependencyDirectionTest}.
+ * pooling} (hierarchical attention), {@code maps}, {@code metrics} (listeners), {@code faults}
+ * (test-only fault injection), {@code cost} (the cost sweep) and {@code ml} (the Spark ML
+ * transformer). Dependencies point one way, checked by {@code DependencyDirectionTest}.
  */
 package io.sparkattention.spark;

@@ -1,6 +1,6 @@
 package io.sparkattention.kernel;
 
-import io.sparkattention.kernel.impl.GumbelNoise;
+import io.sparkattention.fixtures.ReferenceGumbelNoise;
 import java.util.Random;
 import org.ejml.data.DMatrixRMaj;
 
@@ -10,9 +10,9 @@ import org.ejml.data.DMatrixRMaj;
  * logic, no {@link PartialAttention}). Slow on purpose: every query row is softmaxed over all its
  * allowed keys at once, with the row max subtracted.
  *
- * <p>The one exception: {@link #hardSampled} takes its noise from {@link GumbelNoise#sample}, since
- * the noise is defined as that function of (seed, query position, key position); the argmax over
- * score plus noise is computed here.
+ * <p>{@link #hardSampled} takes its noise from {@link ReferenceGumbelNoise}, written from the
+ * specification of the kernel's noise (the noise is defined as a function of seed, query position
+ * and key position); the argmax over score plus noise is computed here.
  */
 final class ReferenceAttention {
   private ReferenceAttention() {}
@@ -212,7 +212,7 @@ final class ReferenceAttention {
     return choose(Q, qPos0, K, kPos0, mask, false, 0);
   }
 
-  /** Per query the argmax of score + Gumbel noise (noise from {@link GumbelNoise#sample}). */
+  /** Per query the argmax of score + Gumbel noise (noise from {@link ReferenceGumbelNoise}). */
   static long[] sampledChoice(
       double[][] Q, long qPos0, double[][] K, long kPos0, Allowed mask, long seed) {
     return choose(Q, qPos0, K, kPos0, mask, true, seed);
@@ -231,7 +231,7 @@ final class ReferenceAttention {
         if (!mask.test(q, k)) {
           continue;
         }
-        double s = score(Q[i], K[j]) + (noisy ? GumbelNoise.sample(seed, q, k) : 0.0);
+        double s = score(Q[i], K[j]) + (noisy ? ReferenceGumbelNoise.sample(seed, q, k) : 0.0);
         if (chosen[i] < 0 || s > best) {
           chosen[i] = k;
           best = s;

@@ -11,6 +11,7 @@ import io.sparkattention.plan.StrategyChooser;
 import io.sparkattention.plan.TaskBalancer;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.InputException;
+import io.sparkattention.spark.faults.FaultInjection;
 import io.sparkattention.spark.io.FinishedToken;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.metrics.Elapsed;
@@ -139,11 +140,15 @@ public final class DistributedAttention {
     }
     Broadcast<SequenceIndex> indexB = jsc.broadcast(SequenceIndex.of(valid.seqIds()));
     Broadcast<AttentionWeights> weightsB = jsc.broadcast(weights);
+    FaultInjection faults = FaultInjection.of(spark);
+    if (faults.isActive()) {
+      LOG.warn("test-only fault injection is on: {}", faults);
+    }
     AttentionPlan plan;
     try {
       plan =
           spec.isLocalP()
-              ? planLocalP(table, cols, valid, spec, strategy, indexB, weightsB)
+              ? planLocalP(table, cols, valid, spec, strategy, indexB, weightsB, faults)
               : AttentionPlan.create(valid.lengths(), keyLengths, spec.planOptions(strategy));
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage(), e);
@@ -177,10 +182,6 @@ public final class DistributedAttention {
         String.format("%.2f×", imbalance(plan, placement, partitions)));
 
     Broadcast<AttentionPlan> planB = jsc.broadcast(plan);
-    FaultInjection faults = FaultInjection.of(spark);
-    if (faults.isActive()) {
-      LOG.warn("test-only fault injection is on: {}", faults);
-    }
 
     // Stage 1 shuffles raw token vectors: each to every tile task needing it as query or key
     // (cross-attention: queries from the table, keys from the context), sorted so a task reads
@@ -245,22 +246,26 @@ public final class DistributedAttention {
       AttentionSpec spec,
       Strategy strategy,
       Broadcast<SequenceIndex> indexB,
-      Broadcast<AttentionWeights> weightsB) {
+      Broadcast<AttentionWeights> weightsB,
+      FaultInjection faults) {
     AttentionPlan.requireLocalPStrategy(strategy); // before the first pass
     long start = System.nanoTime();
     long chunkRows = (long) spec.blockSize() * spec.queryTileBlocks();
     LocalPCells cells =
-        table
-            .javaRDD()
-            .mapPartitions(
-                new SummariseCentresFn(
-                    cols,
-                    indexB,
-                    weightsB,
-                    valid.lengths(),
-                    spec.localPWindow(),
-                    spec.blockSize(),
-                    chunkRows))
+        faults
+            .inject(
+                FaultInjection.CENTRES,
+                table
+                    .javaRDD()
+                    .mapPartitions(
+                        new SummariseCentresFn(
+                            cols,
+                            indexB,
+                            weightsB,
+                            valid.lengths(),
+                            spec.localPWindow(),
+                            spec.blockSize(),
+                            chunkRows)))
             .treeReduce(LocalPCells::merge);
     AttentionPlan plan =
         AttentionPlan.createLocalP(valid.lengths(), spec.planOptions(strategy), cells);

@@ -3,6 +3,7 @@ package io.sparkattention.spark.attention;
 import io.sparkattention.kernel.PyramidOps;
 import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.spark.AttentionSpec;
+import io.sparkattention.spark.faults.FaultInjection;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.validate.InputValidator;
 import java.util.ArrayList;
@@ -171,6 +172,7 @@ public final class PyramidReduction {
                   Object seq = indexB.value().id((int) (kv._1() >>> POS_BITS));
                   return RowFactory.create(seq, kv._1() & ((1L << POS_BITS) - 1), Vectors.dense(y));
                 });
+    reduced = FaultInjection.of(spark).inject(FaultInjection.PYRAMID, reduced);
     StructType schema =
         new StructType()
             .add(

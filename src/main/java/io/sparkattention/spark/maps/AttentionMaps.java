@@ -8,6 +8,7 @@ import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.attention.DistributedAttention;
+import io.sparkattention.spark.faults.FaultInjection;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.io.TokenTables;
 import io.sparkattention.spark.validate.InputValidator;
@@ -145,6 +146,7 @@ public final class AttentionMaps {
                     spec.mask(),
                     spec.numHeads(),
                     spec.localPWindow()));
+    rows = FaultInjection.of(spark).inject(FaultInjection.MAPS, rows);
     return spark.createDataFrame(rows, schema(cols));
   }
 

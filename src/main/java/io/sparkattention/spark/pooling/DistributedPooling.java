@@ -3,6 +3,7 @@ package io.sparkattention.spark.pooling;
 import io.sparkattention.kernel.PartialAttention;
 import io.sparkattention.kernel.PoolingOps;
 import io.sparkattention.spark.InputException;
+import io.sparkattention.spark.faults.FaultInjection;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -35,25 +36,34 @@ public final class DistributedPooling {
    * @param weights the level's weights
    * @param blockSize positions per block, ≥ 1
    * @param partitions partitions of both shuffles
+   * @param faults test-only faults for the block and merge stages ({@link FaultInjection#none()})
    */
   public static JavaRDD<PooledGroup> pool(
-      JavaRDD<PoolStep> steps, Broadcast<PoolingWeights> weights, int blockSize, int partitions) {
+      JavaRDD<PoolStep> steps,
+      Broadcast<PoolingWeights> weights,
+      int blockSize,
+      int partitions,
+      FaultInjection faults) {
     if (blockSize < 1) {
       throw new InputException("--block-size must be >= 1, got " + blockSize);
     }
     final long b = blockSize;
     // Stage 1 shuffles every row once, to its block (group, pos / B): at most B rows per block.
     JavaPairRDD<Long, PooledBlock> blocks =
-        steps
-            .mapToPair(s -> new Tuple2<>(new Tuple2<>(s.group, s.pos / b), s))
-            .groupByKey(partitions)
-            .mapToPair(
-                kv ->
-                    new Tuple2<>(
-                        kv._1()._1(), poolBlock(kv._1()._2(), b, kv._2(), weights.value())));
+        faults.inject(
+            FaultInjection.POOL,
+            steps
+                .mapToPair(s -> new Tuple2<>(new Tuple2<>(s.group, s.pos / b), s))
+                .groupByKey(partitions)
+                .mapToPair(
+                    kv ->
+                        new Tuple2<>(
+                            kv._1()._1(), poolBlock(kv._1()._2(), b, kv._2(), weights.value()))));
     // Stage 2 shuffles one state (d + 2 doubles) and the scores of each block to its group, where
     // the states merge in block order.
-    return blocks.groupByKey(partitions).map(kv -> finish(kv._1(), kv._2(), b));
+    return faults.inject(
+        FaultInjection.POOL_MERGE,
+        blocks.groupByKey(partitions).map(kv -> finish(kv._1(), kv._2(), b)));
   }
 
   /** The block's rows in position order, pooled: its state and its rows' scores. */

@@ -2,6 +2,7 @@ package io.sparkattention.spark.pooling;
 
 import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.spark.InputException;
+import io.sparkattention.spark.faults.FaultInjection;
 import io.sparkattention.spark.io.HierarchyColumns;
 import io.sparkattention.spark.io.ResultWriter;
 import io.sparkattention.spark.io.TableFormat;
@@ -123,6 +124,10 @@ public final class HierarchicalPipeline {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       int partitions = Math.max(1, 2 * jsc.defaultParallelism());
       Broadcast<SequenceIndex> docIndexB = jsc.broadcast(SequenceIndex.of(valid.docIds()));
+      FaultInjection faults = FaultInjection.of(spark);
+      if (faults.isActive()) {
+        LOG.warn("test-only fault injection is on: {}", faults);
+      }
 
       // Word level: each word to its sentence (doc, sent_id), pooled in blocks of its positions.
       JavaRDD<PoolStep> words =
@@ -136,15 +141,17 @@ public final class HierarchicalPipeline {
                         cols.tokens().pos(row),
                         cols.tokens().vector(row));
                   });
+      words = faults.inject(FaultInjection.ROUTE, words);
       sentences =
-          DistributedPooling.pool(words, jsc.broadcast(word), blockSize, partitions)
+          DistributedPooling.pool(words, jsc.broadcast(word), blockSize, partitions, faults)
               // written, and pooled again at the sentence level: computed once
               .persist(StorageLevel.MEMORY_AND_DISK());
       // Sentence level: each sentence vector to its document, at position sent_id.
       JavaRDD<PoolStep> sentenceSteps =
           sentences.map(g -> new PoolStep(g.group() >>> SENT_BITS, sentId(g.group()), g.vector()));
       JavaRDD<PooledGroup> documents =
-          DistributedPooling.pool(sentenceSteps, jsc.broadcast(sentence), blockSize, partitions);
+          DistributedPooling.pool(
+              sentenceSteps, jsc.broadcast(sentence), blockSize, partitions, faults);
 
       boolean vector = format == TableFormat.PARQUET;
       long[] written =

@@ -1,12 +1,18 @@
-package io.sparkattention.spark.attention;
+package io.sparkattention.spark.faults;
 
 import java.io.Serializable;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.PairFlatMapFunction;
 import org.apache.spark.sql.SparkSession;
@@ -25,11 +31,28 @@ import org.apache.spark.sql.SparkSession;
  *       output is written but not committed, for speculation to race.
  * </ul>
  *
- * <p>{@code RULES} is {@code stage:partitions[;stage:partitions…]}, a stage one of {@code route}
- * (reading and routing the input), {@code tile} (the tile tasks; with no merge stage they also
- * write the output) or {@code merge} (merging partial states and writing the output), partitions a
- * comma list of partition ids or {@code *}. Only the very first attempt (stage attempt 0, task
- * attempt 0) is affected: retries and speculative copies run clean.
+ * <p>{@code RULES} is {@code stage:partitions[;stage:partitions…]}, partitions a comma list of
+ * partition ids or {@code *}, a stage one of
+ *
+ * <ul>
+ *   <li>{@code route}: reading and routing the input (the attention job's tokens to their tile
+ *       tasks, the hierarchical job's words to their sentences);
+ *   <li>{@code tile}: the tile tasks (with no merge stage they also write the output);
+ *   <li>{@code merge}: merging partial states and writing the output;
+ *   <li>{@code pyramid}: the pyramidal encoder's reduce side (top-level steps assembled), which
+ *       runs in the task that routes them on to attention;
+ *   <li>{@code centres}: local-p's first pass, every token's centre summarised per partition;
+ *   <li>{@code maps}: the attention maps of {@code --emit-weights}, computed and written;
+ *   <li>{@code pool}: the hierarchical job's pooling of blocks (both levels);
+ *   <li>{@code pool-merge}: merging a group's block states (both levels: the word level's in the
+ *       task that writes the sentences, the sentence level's in the one that writes the documents).
+ * </ul>
+ *
+ * <p>Only the first attempt of a task (stage attempt 0, task attempt 0) is affected: retries and
+ * speculative copies run clean. A step that a later Spark stage computes again (the pyramid's
+ * reduce side for the maps, say) fails again there, in that stage's first attempts. An injected
+ * failure's message names the stage, the partition and the number of partitions ({@code … first
+ * attempt of tile partition 2 of 4 …}), so tests can count failures per stage.
  */
 public final class FaultInjection implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -45,11 +68,22 @@ public final class FaultInjection implements Serializable {
 
   static final long DEFAULT_SLOW_MILLIS = 60_000;
 
-  /** The stages a rule can name. */
+  /** The stages a rule can name (see the class comment). */
   public static final String ROUTE = "route";
 
   public static final String TILE = "tile";
   public static final String MERGE = "merge";
+  public static final String PYRAMID = "pyramid";
+  public static final String CENTRES = "centres";
+  public static final String MAPS = "maps";
+  public static final String POOL = "pool";
+  public static final String POOL_MERGE = "pool-merge";
+
+  /** Every stage, in the order the class comment lists them. */
+  public static final Set<String> STAGES =
+      Collections.unmodifiableSet(
+          new LinkedHashSet<>(
+              List.of(ROUTE, TILE, MERGE, PYRAMID, CENTRES, MAPS, POOL, POOL_MERGE)));
 
   private static final FaultInjection NONE = new FaultInjection(Map.of(), Map.of(), 0);
 
@@ -98,9 +132,14 @@ public final class FaultInjection implements Serializable {
       }
       String[] sp = rule.split(":", 2);
       String stage = sp[0].trim().toLowerCase(Locale.ROOT);
-      if (sp.length != 2 || !(stage.equals(ROUTE) || stage.equals(TILE) || stage.equals(MERGE))) {
+      if (sp.length != 2 || !STAGES.contains(stage)) {
         throw new IllegalArgumentException(
-            key + ": bad rule '" + rule + "' (want route|tile|merge:PARTITIONS, e.g. tile:0,2)");
+            key
+                + ": bad rule '"
+                + rule
+                + "' (want "
+                + String.join("|", STAGES)
+                + ":PARTITIONS, e.g. tile:0,2)");
       }
       TreeSet<Integer> parts = new TreeSet<>();
       if (!sp[1].trim().equals("*")) {
@@ -141,6 +180,35 @@ public final class FaultInjection implements Serializable {
     return input -> wrap(stage, fn.call(input));
   }
 
+  /**
+   * {@code rdd} with this object's faults for {@code stage} applied to each of its partitions as
+   * they are consumed, in the same Spark stage ({@code rdd} itself when off, so a run without
+   * faults has the same lineage).
+   */
+  public <T> JavaRDD<T> inject(String stage, JavaRDD<T> rdd) {
+    checkStage(stage);
+    if (!isActive()) {
+      return rdd;
+    }
+    return rdd.mapPartitions(it -> wrap(stage, it), true);
+  }
+
+  /** As {@link #inject(String, JavaRDD)} for a pair RDD (its partitioner kept). */
+  public <K, V> JavaPairRDD<K, V> inject(String stage, JavaPairRDD<K, V> rdd) {
+    checkStage(stage);
+    if (!isActive()) {
+      return rdd;
+    }
+    return rdd.mapPartitionsToPair(it -> wrap(stage, it), true);
+  }
+
+  private static void checkStage(String stage) {
+    if (!STAGES.contains(stage)) {
+      throw new IllegalArgumentException(
+          "unknown fault stage '" + stage + "' (known: " + STAGES + ")");
+    }
+  }
+
   /** {@code it}, failing or stalling if this task attempt is chosen. */
   <T> Iterator<T> wrap(String stage, Iterator<T> it) {
     TaskContext tc = TaskContext.get();
@@ -148,6 +216,7 @@ public final class FaultInjection implements Serializable {
       return it;
     }
     int partition = tc.partitionId();
+    int partitions = tc.numPartitions();
     boolean failIt = selects(fail, stage, partition);
     boolean slowIt = selects(slow, stage, partition);
     if (!failIt && !slowIt) {
@@ -185,6 +254,8 @@ public final class FaultInjection implements Serializable {
                   + stage
                   + " partition "
                   + partition
+                  + " of "
+                  + partitions
                   + " ("
                   + FAIL_KEY
                   + ")",
