@@ -304,7 +304,9 @@ class LocalClusterIT {
     }
     SparkConf conf = new SparkConf().setMaster(MASTER).setAppName("spark-attention LocalClusterIT");
     defaults().forEach(conf::set);
-    conf.set("spark.jars", shadedJar().toString())
+    // As jobs/lib/launch.sh does: the executors' JVM options from their one list.
+    conf.set("spark.executor.defaultJavaOptions", jvmOptions())
+        .set("spark.jars", shadedJar().toString())
         .set("spark.ui.enabled", "false")
         .set("spark.speculation", "true")
         .set("spark.speculation.interval", "100ms")
@@ -336,6 +338,18 @@ class LocalClusterIT {
       m.put(kv[0], kv.length > 1 ? kv[1] : "");
     }
     return m;
+  }
+
+  /** conf/jvm-options.txt (one option per line, # comments) as one string of options. */
+  static String jvmOptions() throws IOException {
+    List<String> options = new ArrayList<>();
+    for (String line : Files.readAllLines(ROOT.resolve("conf/jvm-options.txt"))) {
+      String t = line.replaceFirst("#.*", "").strip();
+      if (!t.isEmpty()) {
+        options.addAll(List.of(t.split("\\s+")));
+      }
+    }
+    return String.join(" ", options);
   }
 
   static Path shadedJar() throws IOException {
