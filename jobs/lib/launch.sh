@@ -9,7 +9,9 @@
 # Spark download is needed.
 
 SA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-SA_JAR="$SA_ROOT/target/spark-attention-0.1.0-SNAPSHOT.jar"
+# The project's version, as the pom gives it (its only copy): the one <version> indented by two.
+SA_VERSION="$(sed -n 's|^  <version>\(.*\)</version>$|\1|p' "$SA_ROOT/pom.xml")"
+SA_JAR="$SA_ROOT/target/spark-attention-$SA_VERSION.jar"
 SA_CLASSPATH_FILE="$SA_ROOT/target/classpath.txt"
 
 # The JVM options of every JVM that runs Spark here (Java 17 opens, the Vector API module), read
