@@ -304,8 +304,10 @@ class LocalClusterIT {
     }
     SparkConf conf = new SparkConf().setMaster(MASTER).setAppName("spark-attention LocalClusterIT");
     defaults().forEach(conf::set);
-    // As jobs/lib/launch.sh does: the executors' JVM options from their one list.
+    // As jobs/lib/launch.sh does: the executors' JVM options from their one list. The Kryo
+    // registrator comes from spark-defaults.conf; as in every test, a class it misses must fail.
     conf.set("spark.executor.defaultJavaOptions", jvmOptions())
+        .set("spark.kryo.registrationRequired", "true")
         .set("spark.jars", shadedJar().toString())
         .set("spark.ui.enabled", "false")
         .set("spark.speculation", "true")
@@ -400,7 +402,14 @@ class LocalClusterIT {
     List<String> cmd =
         new ArrayList<>(
             List.of(
-                "jobs/attention", "--master", master, "--conf", "spark.ui.enabled=false", "--"));
+                "jobs/attention",
+                "--master",
+                master,
+                "--conf",
+                "spark.ui.enabled=false",
+                "--conf",
+                "spark.kryo.registrationRequired=true",
+                "--"));
     cmd.addAll(options);
     cmd.addAll(List.of("--output", out.toString()));
     return start(JOB_TIMEOUT_SECONDS, cmd.toArray(new String[0]));
