@@ -9,31 +9,29 @@
 # Spark download is needed.
 
 SA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-SA_JAR="$SA_ROOT/target/spark-attention-0.1.0-SNAPSHOT.jar"
+# The project's version, as the pom gives it (its only copy): the one <version> indented by two.
+SA_VERSION="$(sed -n 's|^  <version>\(.*\)</version>$|\1|p' "$SA_ROOT/pom.xml")"
+SA_JAR="$SA_ROOT/target/spark-attention-$SA_VERSION.jar"
 SA_CLASSPATH_FILE="$SA_ROOT/target/classpath.txt"
 
-# What Spark 3.5's launcher passes on Java 17 (org.apache.spark.launcher.JavaModuleOptions).
-SA_JAVA17_FLAGS=(
-  -XX:+IgnoreUnrecognizedVMOptions
-  --add-opens=java.base/java.lang=ALL-UNNAMED
-  --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
-  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
-  --add-opens=java.base/java.io=ALL-UNNAMED
-  --add-opens=java.base/java.net=ALL-UNNAMED
-  --add-opens=java.base/java.nio=ALL-UNNAMED
-  --add-opens=java.base/java.util=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
-  --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
-  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
-  --add-opens=java.base/sun.security.action=ALL-UNNAMED
-  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
-  --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED
-  -Djdk.reflect.useDirectMethodHandle=false
-  -Dio.netty.tryReflectionSetAccessible=true
-  # Not Spark's: the kernels' vectorised exp (kernel/impl/SoftmaxRows) needs the Vector API.
-  --add-modules=jdk.incubator.vector
+# The JVM options of every JVM that runs Spark here (Java 17 opens, the Vector API module), read
+# from their one list, conf/jvm-options.txt (one option per line, # comments).
+sa_read_jvm_options() {
+  local line words
+  SA_JAVA17_FLAGS=()
+  while IFS= read -r line || [ -n "$line" ]; do
+    line="${line%%#*}"
+    read -r -a words <<<"$line"
+    SA_JAVA17_FLAGS+=("${words[@]}")
+  done <"$SA_ROOT/conf/jvm-options.txt"
+}
+sa_read_jvm_options
+# The same for the JVMs Spark starts: as spark.{driver,executor}.defaultJavaOptions, which Spark
+# puts before the matching extraJavaOptions, so a user's --driver-java-options or
+# spark.executor.extraJavaOptions (a preset's, --conf) adds to them instead of replacing them.
+SA_SPARK_JVM_CONF=(
+  --conf "spark.driver.defaultJavaOptions=${SA_JAVA17_FLAGS[*]}"
+  --conf "spark.executor.defaultJavaOptions=${SA_JAVA17_FLAGS[*]}"
 )
 
 # Builds the shaded jar and the run classpath when missing or older than the sources
@@ -82,7 +80,8 @@ launch_job() {
   sa_build
   if [ -n "${SPARK_HOME:-}" ]; then
     exec "$SPARK_HOME/bin/spark-submit" --properties-file "$SA_ROOT/conf/spark-defaults.conf" \
-      --driver-java-options "-Dlog4j2.configurationFile=$SA_ROOT/conf/log4j2.properties --add-modules=jdk.incubator.vector" \
+      "${SA_SPARK_JVM_CONF[@]}" \
+      --driver-java-options "-Dlog4j2.configurationFile=$SA_ROOT/conf/log4j2.properties" \
       "${spark_args[@]}" --class "$main" "$SA_JAR" "${job_args[@]}"
   fi
   # Without spark-submit's shell launcher the driver is this JVM: size it as --driver-memory
@@ -91,5 +90,6 @@ launch_job() {
     -Dlog4j2.configurationFile="$SA_ROOT/conf/log4j2.properties" \
     -cp "$(cat "$SA_CLASSPATH_FILE")" org.apache.spark.deploy.SparkSubmit \
     --properties-file "$SA_ROOT/conf/spark-defaults.conf" \
+    "${SA_SPARK_JVM_CONF[@]}" \
     "${spark_args[@]}" --class "$main" "$SA_JAR" "${job_args[@]}"
 }

@@ -61,9 +61,7 @@ public final class EndToEndBenchmark {
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
             .config(
-                "spark.kryo.classesToRegister",
-                "io.sparkattention.spark.attention.RouteKey,io.sparkattention.spark.attention.TokenPart,"
-                    + "io.sparkattention.spark.io.FinishedToken")
+                "spark.kryo.registrator", "io.sparkattention.spark.SparkAttentionKryoRegistrator")
             .getOrCreate();
     spark.sparkContext().setLogLevel("WARN");
     int cores = spark.sparkContext().defaultParallelism();

@@ -30,12 +30,12 @@ public final class CostModel {
   public record Framing(
       int routedRecordBytes, int partialRecordBytes, int reduceRecordBytes, int checkRecordBytes) {
     /**
-     * Kryo with our classes registered (conf/spark-defaults.conf), shuffle compression off:
-     * measured 530 bytes per routed record and 570 per partial record at d = 64, one head (512 and
-     * 528 of them doubles); 529.5 per reduce record at d = 64 and 145 at d = 16 (the step key is a
-     * variable-length long, a byte longer for later positions); 60 per output row for the check
-     * with {@code seq_id}s of up to 8 characters (longer ones add their length, 8-byte aligned).
-     * Measured with jobs/cost-report, 2026-11-25.
+     * Kryo with our classes registered (spark.SparkAttentionKryoRegistrator), shuffle compression
+     * off: measured 530 bytes per routed record and 570 per partial record at d = 64, one head (512
+     * and 528 of them doubles); 529.5 per reduce record at d = 64 and 145 at d = 16 (the step key
+     * is a variable-length long, a byte longer for later positions); 60 per output row for the
+     * check with {@code seq_id}s of up to 8 characters (longer ones add their length, 8-byte
+     * aligned). Measured with jobs/cost-report, 2026-11-25.
      */
     public static final Framing KRYO_REGISTERED = new Framing(18, 42, 17, 60);
 

@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "attention",
     mixinStandardHelpOptions = true,
-    version = "spark-attention 0.1.0",
+    versionProvider = Version.class,
     sortOptions = false,
     description = {
       "Exact attention over long sequences stored as a table of tokens (seq_id, pos, x).",

@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "attention-map",
     mixinStandardHelpOptions = true,
-    version = "spark-attention 0.1.0",
+    versionProvider = Version.class,
     sortOptions = false,
     description = {
       "Draws the attention weights of one sequence and head (from jobs/attention --emit-weights)",

@@ -37,6 +37,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "cost-report",
     mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
     sortOptions = false,
     description = {
       "Measures global, causal and local attention over sequence lengths and writes",

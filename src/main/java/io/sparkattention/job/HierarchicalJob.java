@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "hierarchical",
     mixinStandardHelpOptions = true,
-    version = "spark-attention 0.1.0",
+    versionProvider = Version.class,
     sortOptions = false,
     description = {
       "Hierarchical attention pooling over a table of words (doc_id, sent_id, pos, x): words pooled"

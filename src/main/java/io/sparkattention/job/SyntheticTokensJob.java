@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "synthetic-tokens",
     mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
     sortOptions = false,
     description = "Writes a seeded synthetic token table (seq_id, pos, x) with standard normal x.")
 public final class SyntheticTokensJob implements Callable<Integer> {

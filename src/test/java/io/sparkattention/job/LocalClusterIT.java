@@ -308,7 +308,11 @@ class LocalClusterIT {
     }
     SparkConf conf = new SparkConf().setMaster(MASTER).setAppName("spark-attention LocalClusterIT");
     defaults().forEach(conf::set);
-    conf.set("spark.jars", shadedJar().toString())
+    // As jobs/lib/launch.sh does: the executors' JVM options from their one list. The Kryo
+    // registrator comes from spark-defaults.conf; as in every test, a class it misses must fail.
+    conf.set("spark.executor.defaultJavaOptions", jvmOptions())
+        .set("spark.kryo.registrationRequired", "true")
+        .set("spark.jars", shadedJar().toString())
         .set("spark.ui.enabled", "false")
         .set("spark.speculation", "true")
         .set("spark.speculation.interval", "100ms")
@@ -340,6 +344,18 @@ class LocalClusterIT {
       m.put(kv[0], kv.length > 1 ? kv[1] : "");
     }
     return m;
+  }
+
+  /** conf/jvm-options.txt (one option per line, # comments) as one string of options. */
+  static String jvmOptions() throws IOException {
+    List<String> options = new ArrayList<>();
+    for (String line : Files.readAllLines(ROOT.resolve("conf/jvm-options.txt"))) {
+      String t = line.replaceFirst("#.*", "").strip();
+      if (!t.isEmpty()) {
+        options.addAll(List.of(t.split("\\s+")));
+      }
+    }
+    return String.join(" ", options);
   }
 
   static Path shadedJar() throws IOException {
@@ -390,7 +406,14 @@ class LocalClusterIT {
     List<String> cmd =
         new ArrayList<>(
             List.of(
-                "jobs/attention", "--master", master, "--conf", "spark.ui.enabled=false", "--"));
+                "jobs/attention",
+                "--master",
+                master,
+                "--conf",
+                "spark.ui.enabled=false",
+                "--conf",
+                "spark.kryo.registrationRequired=true",
+                "--"));
     cmd.addAll(options);
     cmd.addAll(List.of("--output", out.toString()));
     return start(JOB_TIMEOUT_SECONDS, cmd.toArray(new String[0]));
