@@ -2,6 +2,7 @@ package io.sparkattention.job;
 
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.Mask;
+import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.AttentionRequest;
 import io.sparkattention.spark.AttentionSpec;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -43,7 +45,6 @@ import picocli.CommandLine.Option;
           + " [--causal] [--window W] [--sample [--seed N]]."
     })
 public final class AttentionJob implements Callable<Integer> {
-
   /** The options behind the library's parameters, for its error messages. */
   private static final OptionNames OPTIONS =
       new OptionNames(
@@ -64,32 +65,19 @@ public final class AttentionJob implements Callable<Integer> {
               Map.entry("maps", "--emit-weights"),
               Map.entry("mapsMaxLength", "--emit-weights-max-length")));
 
-  @Option(
-      names = "--input",
-      required = true,
-      paramLabel = "PATH",
-      description = "Token table: Parquet (x a vector) or JSON lines (x an array of numbers).")
-  String input;
+  // Option defaults: the initial values of the option fields, which --help shows.
+  static final int DEFAULT_HEADS = 1;
+  static final String DEFAULT_STRATEGY = "auto";
 
-  @Option(
-      names = "--output",
-      required = true,
-      paramLabel = "PATH",
-      description = "Result directory; must not exist unless --overwrite.")
-  String output;
+  /** 0: twice Spark's parallelism, at most one partition per task. */
+  static final int DEFAULT_PARTITIONS = 0;
 
-  @Option(
-      names = "--format",
-      paramLabel = "parquet|json",
-      description =
-          "Table format of input, context and output (default: from the input path's extension,"
-              + " else parquet; the context's from its own path).")
-  String format;
+  /** 0: no pyramidal encoder. */
+  static final int DEFAULT_PYRAMID_LEVELS = 0;
 
-  @Option(
-      names = "--overwrite",
-      description = "Replace an existing output directory (only once the new result is complete).")
-  boolean overwrite;
+  static final long DEFAULT_SAMPLE_SEED = 0L;
+
+  @Mixin TableOptions tables;
 
   @Option(
       names = "--attention",
@@ -116,7 +104,8 @@ public final class AttentionJob implements Callable<Integer> {
       names = "--context",
       paramLabel = "PATH",
       description =
-          "Cross attention's keys/values table (seq_id, pos, x), one sequence per input seq_id.")
+          "Cross attention's keys/values table (seq_id, pos, x), one sequence per input seq_id"
+              + " (format: --format, else from its own path's extension).")
   String context;
 
   @Option(
@@ -134,16 +123,17 @@ public final class AttentionJob implements Callable<Integer> {
       names = "--seed",
       paramLabel = "N",
       description =
-          "Seed of --sample's noise (default 0); the same seed gives the same choices, however"
+          "Seed of --sample's noise (default "
+              + DEFAULT_SAMPLE_SEED
+              + "); the same seed gives the same choices, however"
               + " the work is split.")
   Long seed;
 
   @Option(
       names = "--heads",
       paramLabel = "H",
-      defaultValue = "1",
       description = "Number of heads; must divide the projected width (default: ${DEFAULT-VALUE}).")
-  int heads;
+  int heads = DEFAULT_HEADS;
 
   @Option(
       names = "--weights",
@@ -156,57 +146,46 @@ public final class AttentionJob implements Callable<Integer> {
   @Option(
       names = "--strategy",
       paramLabel = "NAME",
-      defaultValue = "auto",
       description =
           "single | blocks | window | heads | auto (default: ${DEFAULT-VALUE}; logs its choice and why).")
-  String strategy;
+  String strategy = DEFAULT_STRATEGY;
 
   @Option(
       names = "--block-size",
       paramLabel = "B",
-      defaultValue = "1024",
       description = "Rows per kernel block (default: ${DEFAULT-VALUE}).")
-  int blockSize;
+  int blockSize = AttentionSpec.DEFAULT_BLOCK_SIZE;
 
   @Option(
       names = "--query-tile-blocks",
       paramLabel = "N",
-      defaultValue = "16",
       description = "Advanced: query blocks per task (default: ${DEFAULT-VALUE}).")
-  int queryTileBlocks;
+  int queryTileBlocks = PlanOptions.DEFAULT_QUERY_TILE_BLOCKS;
 
   @Option(
       names = "--key-tile-blocks",
       paramLabel = "N",
-      defaultValue = "32",
       description = "Advanced: key blocks per task for blocks/heads (default: ${DEFAULT-VALUE}).")
-  int keyTileBlocks;
+  int keyTileBlocks = PlanOptions.DEFAULT_KEY_TILE_BLOCKS;
 
   @Option(
       names = "--partitions",
       paramLabel = "P",
-      defaultValue = "0",
       description =
-          "Partitions of the attention stage (default 0: twice Spark's parallelism, at most one per task).")
-  int partitions;
+          "Partitions of the attention stage (default ${DEFAULT-VALUE}: twice Spark's parallelism, at most one per task).")
+  int partitions = DEFAULT_PARTITIONS;
 
-  @Option(
-      names = "--engine",
-      paramLabel = "auto|blas|ejml",
-      defaultValue = "auto",
-      description = EngineChoice.DESCRIPTION)
-  String engine;
+  @Mixin EngineChoice engine;
 
   @Option(
       names = "--pyramid-levels",
       paramLabel = "L",
-      defaultValue = "0",
       description = {
         "Pyramidal encoder before attention: L times concatenate adjacent steps (length ceil(n/2),"
             + " width 2d); attention runs over the top level (width 2^L·d, which --weights must fit)"
             + " and one row is written per top-level step (default: ${DEFAULT-VALUE}, none)."
       })
-  int pyramidLevels;
+  int pyramidLevels = DEFAULT_PYRAMID_LEVELS;
 
   @Option(
       names = "--emit-weights",
@@ -219,19 +198,17 @@ public final class AttentionJob implements Callable<Integer> {
   @Option(
       names = "--emit-weights-max-length",
       paramLabel = "N",
-      defaultValue = "" + AttentionMaps.DEFAULT_MAX_LENGTH,
       description =
           "Refuse --emit-weights if a sequence is longer (a map is n² numbers per head;"
               + " default: ${DEFAULT-VALUE}).")
-  int emitWeightsMaxLength;
+  int emitWeightsMaxLength = AttentionMaps.DEFAULT_MAX_LENGTH;
 
-  @Option(names = "--verbose", description = "Show stack traces on errors.")
-  boolean verbose;
+  @Mixin Verbosity verbosity;
 
   /** Parses and validates the options into a config (weights are read at run time). */
   AttentionJobConfig config() {
-    EngineChoice.validate(engine);
-    TableFormat fmt = format == null ? TableFormat.fromPath(input) : TableFormat.parse(format);
+    engine.validated();
+    TableFormat fmt = tables.format();
     AttentionKind kind = AttentionKind.parse(attention);
     Strategy strat;
     try {
@@ -260,10 +237,10 @@ public final class AttentionJob implements Callable<Integer> {
               .build();
       AttentionRequest request =
           AttentionRequest.builder()
-              .input(input)
-              .output(output)
+              .input(tables.input())
+              .output(tables.output())
               .format(fmt)
-              .overwrite(overwrite)
+              .overwrite(tables.overwrite())
               .spec(spec)
               .context(contextTable)
               .maps(maps)
@@ -285,7 +262,7 @@ public final class AttentionJob implements Callable<Integer> {
     if (kind != AttentionKind.HARD) {
       return Selection.soft();
     }
-    return sample ? Selection.sampled(seed == null ? 0L : seed) : Selection.hard();
+    return sample ? Selection.sampled(seed == null ? DEFAULT_SAMPLE_SEED : seed) : Selection.hard();
   }
 
   /** The context table of cross-attention (null otherwise), its format as --format or its name. */
@@ -299,8 +276,7 @@ public final class AttentionJob implements Callable<Integer> {
     if (context == null) {
       throw new InputException("--attention cross needs --context PATH (the keys/values table)");
     }
-    return new ContextTable(
-        context, format == null ? TableFormat.fromPath(context) : TableFormat.parse(format));
+    return new ContextTable(context, tables.formatFor(context));
   }
 
   /**
@@ -324,20 +300,14 @@ public final class AttentionJob implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     AttentionJobConfig config = config();
-    SparkSession spark =
-        EngineChoice.apply(engine, SparkSession.builder().appName("spark-attention")).getOrCreate();
-    try {
-      run(spark, config);
-      return 0;
-    } finally {
-      spark.stop();
-    }
+    return JobLauncher.inSession(
+        engine.applyTo(SparkSession.builder().appName("spark-attention")),
+        spark -> run(spark, config));
   }
 
   public static void main(String[] args) {
-    AttentionJob job = new AttentionJob();
-    System.exit(JobLauncher.execute(job, args, () -> job.verbose));
+    System.exit(JobLauncher.execute(new AttentionJob(), args));
   }
 }

@@ -15,13 +15,14 @@ import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * Draws one attention map, written by {@code jobs/attention --emit-weights}, as a PNG heat map
  * (queries down, keys across; {@link AttentionMapChart}).
  *
- * <p>Usage: {@code jobs/attention-map [spark-submit options] -- --input WEIGHTS --out FILE.png
+ * <p>Usage: {@code jobs/attention-map [spark-submit options] -- --input WEIGHTS --output FILE.png
  * [--seq-id S] [--head H] [--format parquet|json] [--overwrite]}
  */
 @Command(
@@ -34,6 +35,9 @@ import picocli.CommandLine.Option;
       "as a PNG heat map: query positions down, key positions across."
     })
 public final class AttentionMapJob implements Callable<Integer> {
+  /** The first head, as the first seq_id is drawn by default. */
+  static final int DEFAULT_HEAD = 0;
+
   private static final Logger LOG = LoggerFactory.getLogger(AttentionMapJob.class);
 
   @Option(
@@ -44,7 +48,7 @@ public final class AttentionMapJob implements Callable<Integer> {
   String input;
 
   @Option(
-      names = "--out",
+      names = {"--output", "--out"},
       required = true,
       paramLabel = "FILE.png",
       description = "The PNG to write; must not exist unless --overwrite.")
@@ -59,9 +63,8 @@ public final class AttentionMapJob implements Callable<Integer> {
   @Option(
       names = "--head",
       paramLabel = "H",
-      defaultValue = "0",
       description = "The head to draw (default: ${DEFAULT-VALUE}).")
-  int head;
+  int head = DEFAULT_HEAD;
 
   @Option(
       names = "--format",
@@ -72,8 +75,7 @@ public final class AttentionMapJob implements Callable<Integer> {
   @Option(names = "--overwrite", description = "Replace an existing PNG.")
   boolean overwrite;
 
-  @Option(names = "--verbose", description = "Show stack traces on errors.")
-  boolean verbose;
+  @Mixin Verbosity verbosity;
 
   /** Parses and validates the options. */
   AttentionMapConfig config() {
@@ -129,19 +131,13 @@ public final class AttentionMapJob implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     AttentionMapConfig config = config();
-    SparkSession spark = SparkSession.builder().appName("spark-attention map").getOrCreate();
-    try {
-      run(spark, config);
-      return 0;
-    } finally {
-      spark.stop();
-    }
+    return JobLauncher.inSession(
+        SparkSession.builder().appName("spark-attention map"), spark -> run(spark, config));
   }
 
   public static void main(String[] args) {
-    AttentionMapJob job = new AttentionMapJob();
-    System.exit(JobLauncher.execute(job, args, () -> job.verbose));
+    System.exit(JobLauncher.execute(new AttentionMapJob(), args));
   }
 }

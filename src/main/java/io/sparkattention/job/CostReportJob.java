@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -30,7 +31,7 @@ import picocli.CommandLine.Option;
  * configuration over a range of sequence lengths, measures it, and writes {@code results.csv},
  * {@code report.md} and PNG charts beside the analytic model's figures.
  *
- * <p>Usage: {@code jobs/cost-report [spark-submit options --] --out DIR [--lengths
+ * <p>Usage: {@code jobs/cost-report [spark-submit options --] --output DIR [--lengths
  * 1024,4096,16384,65536] [--d-model 64] [--heads 1] [--window 128] [--block-size 1024]
  * [--strategies blocks,window,heads,single] [--repeat 3] [--pyramid-levels 2] [--input PATH]}
  */
@@ -45,8 +46,18 @@ import picocli.CommandLine.Option;
       "Shuffle compression is turned off for these runs so that bytes moved are what the model counts."
     })
 public final class CostReportJob implements Callable<Integer> {
+  // Option defaults, the sweep of docs/cost-report/: the initial values of the option fields (the
+  // lists' as text for picocli to split), which --help shows.
+  static final String DEFAULT_LENGTHS = "1024,4096,16384,65536";
+  static final int DEFAULT_D_MODEL = 64;
+  static final int DEFAULT_HEADS = 1;
+  static final int DEFAULT_WINDOW = 128;
+  static final String DEFAULT_STRATEGIES = "blocks,window,heads,single";
+  static final int DEFAULT_REPEAT = 3;
+  static final int DEFAULT_PYRAMID_LEVELS = 2;
+
   @Option(
-      names = "--out",
+      names = {"--output", "--out"},
       required = true,
       paramLabel = "DIR",
       description = "Report directory (created; files in it are replaced).")
@@ -56,61 +67,55 @@ public final class CostReportJob implements Callable<Integer> {
       names = "--lengths",
       split = ",",
       paramLabel = "N,N,…",
-      defaultValue = "1024,4096,16384,65536",
+      defaultValue = DEFAULT_LENGTHS,
       description = "Sequence lengths (default: ${DEFAULT-VALUE}).")
   List<Integer> lengths;
 
   @Option(
       names = "--d-model",
       paramLabel = "D",
-      defaultValue = "64",
       description = "Vector width (default: ${DEFAULT-VALUE}).")
-  int dModel;
+  int dModel = DEFAULT_D_MODEL;
 
   @Option(
       names = "--heads",
       paramLabel = "H",
-      defaultValue = "1",
       description = "Heads; the heads strategy runs when H > 1 (default: ${DEFAULT-VALUE}).")
-  int heads;
+  int heads = DEFAULT_HEADS;
 
   @Option(
       names = "--window",
       paramLabel = "W",
-      defaultValue = "128",
       description = "Local attention window (default: ${DEFAULT-VALUE}).")
-  int window;
+  int window = DEFAULT_WINDOW;
 
   @Option(
       names = "--block-size",
       paramLabel = "B",
-      defaultValue = "1024",
       description = "Kernel block size (default: ${DEFAULT-VALUE}).")
-  int blockSize;
+  int blockSize = AttentionSpec.DEFAULT_BLOCK_SIZE;
 
   @Option(
       names = "--strategies",
       split = ",",
       paramLabel = "S,S,…",
-      defaultValue = "blocks,window,heads,single",
+      defaultValue = DEFAULT_STRATEGIES,
       description = "Which to run (default: ${DEFAULT-VALUE}).")
   List<String> strategies;
 
   @Option(
       names = "--repeat",
       paramLabel = "R",
-      defaultValue = "3",
       description = "Runs per configuration; medians are reported (default: ${DEFAULT-VALUE}).")
-  int repeat;
+  int repeat = DEFAULT_REPEAT;
 
   @Option(
       names = "--pyramid-levels",
       paramLabel = "L",
-      defaultValue = "2",
       description =
           "Levels of the pyramid configuration: global attention (blocks) after a pyramidal encoder"
               + " of L levels, n/2^L steps of width 2^L·d; 0 leaves it out (default: ${DEFAULT-VALUE}).")
-  int pyramidLevels;
+  int pyramidLevels = DEFAULT_PYRAMID_LEVELS;
 
   @Option(
       names = "--input",
@@ -119,18 +124,12 @@ public final class CostReportJob implements Callable<Integer> {
           "Use this token table (Parquet, or JSON lines by extension) instead of synthetic inputs.")
   String input;
 
-  @Option(
-      names = "--engine",
-      paramLabel = "auto|blas|ejml",
-      defaultValue = "auto",
-      description = EngineChoice.DESCRIPTION)
-  String engine;
+  @Mixin EngineChoice engine;
 
-  @Option(names = "--verbose", description = "Show stack traces on errors.")
-  boolean verbose;
+  @Mixin Verbosity verbosity;
 
   CostSweep.Settings settings(Path workDir) {
-    EngineChoice.validate(engine);
+    engine.validated();
     if (lengths.isEmpty() || lengths.stream().anyMatch(n -> n < 1)) {
       throw new InputException("--lengths must be positive integers, got " + lengths);
     }
@@ -173,29 +172,33 @@ public final class CostReportJob implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() throws IOException {
+  public Integer call() throws Exception {
     Path dir = Paths.get(out);
     Path work = dir.resolve("work");
     CostSweep.Settings settings = settings(work.toAbsolutePath());
     Files.createDirectories(work);
-    SparkSession spark =
-        EngineChoice.apply(engine, SparkSession.builder())
-            .appName("spark-attention cost report")
-            // Raw bytes on the wire, as the model counts them (lz4 would fold repeated vectors).
-            .config("spark.shuffle.compress", "false")
-            .getOrCreate();
     try {
-      CostSweep.Calibration cal = CostSweep.calibrate(spark, settings);
-      List<CostRow> rows = CostSweep.sweep(spark, settings, cal);
-      ReportFiles.writeCsv(rows, dir.resolve("results.csv"));
-      List<String> charts = ReportCharts.write(rows, dir);
-      ReportFiles.writeMarkdown(rows, describe(spark, cal), charts, dir.resolve("report.md"));
-      System.err.println("cost report written to " + dir.resolve("report.md"));
-      return 0;
+      return JobLauncher.inSession(
+          engine
+              .applyTo(SparkSession.builder())
+              .appName("spark-attention cost report")
+              // Raw bytes on the wire, as the model counts them (lz4 would fold repeated vectors).
+              .config("spark.shuffle.compress", "false"),
+          spark -> report(spark, settings, dir));
     } finally {
-      spark.stop();
       deleteTree(work);
     }
+  }
+
+  /** Calibrates, sweeps and writes results.csv, the charts and report.md into {@code dir}. */
+  private static void report(SparkSession spark, CostSweep.Settings settings, Path dir)
+      throws IOException {
+    CostSweep.Calibration cal = CostSweep.calibrate(spark, settings);
+    List<CostRow> rows = CostSweep.sweep(spark, settings, cal);
+    ReportFiles.writeCsv(rows, dir.resolve("results.csv"));
+    List<String> charts = ReportCharts.write(rows, dir);
+    ReportFiles.writeMarkdown(rows, describe(spark, cal), charts, dir.resolve("report.md"));
+    System.err.println("cost report written to " + dir.resolve("report.md"));
   }
 
   private static Map<String, String> describe(SparkSession spark, CostSweep.Calibration cal) {
@@ -263,7 +266,6 @@ public final class CostReportJob implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    CostReportJob job = new CostReportJob();
-    System.exit(JobLauncher.execute(job, args, () -> job.verbose));
+    System.exit(JobLauncher.execute(new CostReportJob(), args));
   }
 }

@@ -5,21 +5,42 @@ import io.sparkattention.spark.InputException;
 import java.util.Locale;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Option;
 
 /**
- * The jobs' {@code --engine} option: which {@link MatrixEngine} the kernels use. The engine is a
- * per-JVM choice ({@link MatrixEngine#defaultEngine()} reads the system property {@code
- * sparkattention.engine} once), so the option sets that property on the driver (which is also the
- * executor in local mode) and appends it to {@code spark.executor.extraJavaOptions} for executors
- * that the session is about to start.
+ * The jobs' {@code --engine} option (a picocli mixin): which {@link MatrixEngine} the kernels use.
+ * The engine is a per-JVM choice ({@link MatrixEngine#defaultEngine()} reads the system property
+ * {@code sparkattention.engine} once), so the option sets that property on the driver (which is
+ * also the executor in local mode) and appends it to {@code spark.executor.extraJavaOptions} for
+ * executors that the session is about to start.
  */
 final class EngineChoice {
   static final String PROPERTY = "sparkattention.engine";
-  static final String DESCRIPTION =
-      "Matrix engine of the kernels: auto (netlib BLAS when it loads, native OpenBLAS if"
-          + " installed, else EJML), blas or ejml (default: ${DEFAULT-VALUE}).";
 
-  private EngineChoice() {}
+  /** The default: the best engine that loads ({@link MatrixEngine#defaultEngine()}). */
+  static final String AUTO = "auto";
+
+  @Option(
+      names = "--engine",
+      paramLabel = "auto|blas|ejml",
+      description =
+          "Matrix engine of the kernels: auto (netlib BLAS when it loads, native OpenBLAS if"
+              + " installed, else EJML), blas or ejml (default: ${DEFAULT-VALUE}).")
+  String name = AUTO;
+
+  /**
+   * This option's engine, checked, in lower case.
+   *
+   * @throws InputException for an unknown engine, or one that cannot load here
+   */
+  String validated() {
+    return validate(name);
+  }
+
+  /** Makes the driver and the executors of {@code builder}'s session use this option's engine. */
+  SparkSession.Builder applyTo(SparkSession.Builder builder) {
+    return apply(name, builder);
+  }
 
   /**
    * Checks {@code name} and returns it in lower case.
@@ -28,7 +49,7 @@ final class EngineChoice {
    */
   static String validate(String name) {
     String n = name.trim().toLowerCase(Locale.ROOT);
-    if (n.equals("auto")) {
+    if (n.equals(AUTO)) {
       return n;
     }
     try {
@@ -42,7 +63,7 @@ final class EngineChoice {
   /** Makes the driver and the executors of {@code builder}'s session use engine {@code name}. */
   static SparkSession.Builder apply(String name, SparkSession.Builder builder) {
     String n = validate(name);
-    if (n.equals("auto")) {
+    if (n.equals(AUTO)) {
       return builder;
     }
     System.setProperty(PROPERTY, n);

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -35,22 +36,10 @@ import picocli.CommandLine.Option;
           + " (doc_id, vec, sentence_weights by sent_id)."
     })
 public final class HierarchicalJob implements Callable<Integer> {
+  /** Words (sentences) per pooling block unless --block-size. */
+  static final int DEFAULT_BLOCK_SIZE = 1024;
 
-  @Option(
-      names = "--input",
-      required = true,
-      paramLabel = "PATH",
-      description =
-          "Word table: Parquet (x a vector) or JSON lines (x an array of numbers), columns doc_id,"
-              + " sent_id, pos, x.")
-  String input;
-
-  @Option(
-      names = "--output",
-      required = true,
-      paramLabel = "PATH",
-      description = "Result directory (sentences/, documents/); must not exist unless --overwrite.")
-  String output;
+  @Mixin TableOptions tables;
 
   @Option(
       names = "--weights",
@@ -61,36 +50,23 @@ public final class HierarchicalJob implements Callable<Integer> {
   String weights;
 
   @Option(
-      names = "--format",
-      paramLabel = "parquet|json",
-      description =
-          "Table format of input and output (default: from the input path's extension, else parquet).")
-  String format;
-
-  @Option(
-      names = "--overwrite",
-      description = "Replace an existing output directory (only once the new result is complete).")
-  boolean overwrite;
-
-  @Option(
       names = "--block-size",
       paramLabel = "B",
-      defaultValue = "1024",
       description =
           "Words (sentences) per pooling block: the most one task holds of a sentence (document)"
               + " (default: ${DEFAULT-VALUE}).")
-  int blockSize;
+  int blockSize = DEFAULT_BLOCK_SIZE;
 
-  @Option(names = "--verbose", description = "Show stack traces on errors.")
-  boolean verbose;
+  @Mixin Verbosity verbosity;
 
   /** Parses and validates the options into a config (weights are read at run time). */
   HierarchicalJobConfig config() {
-    TableFormat fmt = format == null ? TableFormat.fromPath(input) : TableFormat.parse(format);
+    TableFormat fmt = tables.format();
     if (blockSize < 1) {
       throw new InputException("--block-size must be >= 1, got " + blockSize);
     }
-    return new HierarchicalJobConfig(input, output, fmt, overwrite, weights, blockSize);
+    return new HierarchicalJobConfig(
+        tables.input(), tables.output(), fmt, tables.overwrite(), weights, blockSize);
   }
 
   /**
@@ -128,20 +104,14 @@ public final class HierarchicalJob implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     HierarchicalJobConfig config = config();
-    SparkSession spark =
-        SparkSession.builder().appName("spark-attention hierarchical").getOrCreate();
-    try {
-      run(spark, config);
-      return 0;
-    } finally {
-      spark.stop();
-    }
+    return JobLauncher.inSession(
+        SparkSession.builder().appName("spark-attention hierarchical"),
+        spark -> run(spark, config));
   }
 
   public static void main(String[] args) {
-    HierarchicalJob job = new HierarchicalJob();
-    System.exit(JobLauncher.execute(job, args, () -> job.verbose));
+    System.exit(JobLauncher.execute(new HierarchicalJob(), args));
   }
 }

@@ -3,15 +3,21 @@ package io.sparkattention.job;
 import io.sparkattention.spark.InputException;
 import java.io.PrintWriter;
 import java.util.function.BooleanSupplier;
+import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 
 /**
  * Runs a picocli job command with the project's error conventions: a bad option prints a one-line
  * error and a hint on stderr and exits 2; bad input ({@link InputException}, also when Spark wraps
  * it) prints {@code error: …} and exits 2; anything else exits 1. Stack traces only with {@code
- * --verbose}.
+ * --verbose} ({@link Verbosity}). A job's {@code main} is {@code
+ * System.exit(JobLauncher.execute(new SomeJob(), args))}; its {@code call()} does its work {@link
+ * #inSession}.
  */
 public final class JobLauncher {
+  /** Exit code of a completed run. */
+  public static final int OK = 0;
+
   /** Exit code for bad options or input. */
   public static final int USAGE_ERROR = 2;
 
@@ -21,18 +27,19 @@ public final class JobLauncher {
   private JobLauncher() {}
 
   /**
-   * Parses {@code args} into {@code command}, runs it, and returns the exit code.
-   *
-   * @param verbose read after parsing: whether to print stack traces
+   * Parses {@code args} into {@code command}, runs it, and returns the exit code; errors show their
+   * stack traces when the command line has {@code --verbose}.
    */
-  public static int execute(Object command, String[] args, BooleanSupplier verbose) {
-    return execute(command, args, verbose, null, null);
+  public static int execute(Object command, String[] args) {
+    return execute(command, args, null, null, null);
   }
 
   /**
-   * As {@link #execute(Object, String[], BooleanSupplier)}, with help/usage written to {@code
-   * stdout} and errors to {@code stderr} (null: standard output / standard error), so tests can
-   * read them.
+   * As {@link #execute(Object, String[])}, with help/usage written to {@code stdout} and errors to
+   * {@code stderr} (null: standard output / standard error), so tests can read them.
+   *
+   * @param verbose read after parsing: whether to print stack traces (null: whether {@code
+   *     --verbose} was given)
    */
   public static int execute(
       Object command,
@@ -57,10 +64,14 @@ public final class JobLauncher {
     cli.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
           PrintWriter err = commandLine.getErr();
+          boolean traces =
+              verbose == null
+                  ? parseResult.hasMatchedOption(Verbosity.OPTION)
+                  : verbose.getAsBoolean();
           InputException input = findInputException(ex);
           if (input != null) {
             err.println("error: " + input.getMessage());
-            if (verbose.getAsBoolean()) {
+            if (traces) {
               ex.printStackTrace(err);
             }
             return USAGE_ERROR;
@@ -81,7 +92,7 @@ public final class JobLauncher {
                     + firstLine(root.getMessage());
           }
           err.println("error: " + message);
-          if (verbose.getAsBoolean()) {
+          if (traces) {
             ex.printStackTrace(err);
           } else {
             err.println("(run with --verbose for the stack trace)");
@@ -89,6 +100,29 @@ public final class JobLauncher {
           return RUN_ERROR;
         });
     return cli.execute(args);
+  }
+
+  /** A job's work on its Spark session. */
+  @FunctionalInterface
+  interface SessionWork {
+    void run(SparkSession spark) throws Exception;
+  }
+
+  /**
+   * The body every job's {@code call()} shares, once its options are checked: starts the session
+   * {@code session} describes, does {@code work} on it and stops it, also when the work fails
+   * (whose exception then reaches {@link #execute}).
+   *
+   * @return {@link #OK}
+   */
+  static int inSession(SparkSession.Builder session, SessionWork work) throws Exception {
+    SparkSession spark = session.getOrCreate();
+    try {
+      work.run(spark);
+      return OK;
+    } finally {
+      spark.stop();
+    }
   }
 
   private static String firstLine(String s) {

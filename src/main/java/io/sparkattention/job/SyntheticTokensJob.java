@@ -8,6 +8,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -23,12 +24,12 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = "Writes a seeded synthetic token table (seq_id, pos, x) with standard normal x.")
 public final class SyntheticTokensJob implements Callable<Integer> {
-  @Option(
-      names = "--output",
-      required = true,
-      paramLabel = "PATH",
-      description = "Where to write the table.")
-  String output;
+  // Option defaults: the initial values of the option fields, which --help shows.
+  static final int DEFAULT_SEQUENCES = 1;
+  static final int DEFAULT_D_MODEL = 64;
+  static final long DEFAULT_SEED = 1L;
+
+  @Mixin OutputOptions result;
 
   @Option(
       names = "--length",
@@ -40,57 +41,40 @@ public final class SyntheticTokensJob implements Callable<Integer> {
   @Option(
       names = "--sequences",
       paramLabel = "S",
-      defaultValue = "1",
       description = "Number of sequences (default: ${DEFAULT-VALUE}).")
-  int sequences;
+  int sequences = DEFAULT_SEQUENCES;
 
   @Option(
       names = "--d-model",
       paramLabel = "D",
-      defaultValue = "64",
       description = "Vector width (default: ${DEFAULT-VALUE}).")
-  int width;
+  int width = DEFAULT_D_MODEL;
 
-  @Option(
-      names = "--seed",
-      paramLabel = "N",
-      defaultValue = "1",
-      description = "Seed (default: ${DEFAULT-VALUE}).")
-  long seed;
+  @Option(names = "--seed", paramLabel = "N", description = "Seed (default: ${DEFAULT-VALUE}).")
+  long seed = DEFAULT_SEED;
 
-  @Option(
-      names = "--format",
-      paramLabel = "parquet|json",
-      description = "Output format (default: from the path's extension, else parquet).")
-  String format;
-
-  @Option(names = "--overwrite", description = "Replace an existing output.")
-  boolean overwrite;
-
-  @Option(names = "--verbose", description = "Show stack traces on errors.")
-  boolean verbose;
+  @Mixin Verbosity verbosity;
 
   @Override
-  public Integer call() {
-    TableFormat fmt = format == null ? TableFormat.fromPath(output) : TableFormat.parse(format);
-    SparkSession spark =
-        SparkSession.builder().appName("spark-attention synthetic tokens").getOrCreate();
-    try {
-      Dataset<Row> table = SyntheticTokens.generate(spark, sequences, length, width, seed);
-      if (fmt == TableFormat.JSON) {
-        table =
-            table.withColumn(
-                "x", org.apache.spark.ml.functions.vector_to_array(table.col("x"), "float64"));
-      }
-      ResultWriter.write(spark, table, output, fmt, overwrite, (long) sequences * length);
-      return 0;
-    } finally {
-      spark.stop();
+  public Integer call() throws Exception {
+    TableFormat fmt = result.formatFor(result.output);
+    return JobLauncher.inSession(
+        SparkSession.builder().appName("spark-attention synthetic tokens"),
+        spark -> write(spark, fmt));
+  }
+
+  private void write(SparkSession spark, TableFormat fmt) {
+    Dataset<Row> table = SyntheticTokens.generate(spark, sequences, length, width, seed);
+    if (fmt == TableFormat.JSON) {
+      table =
+          table.withColumn(
+              "x", org.apache.spark.ml.functions.vector_to_array(table.col("x"), "float64"));
     }
+    ResultWriter.write(
+        spark, table, result.output, fmt, result.overwrite, (long) sequences * length);
   }
 
   public static void main(String[] args) {
-    SyntheticTokensJob job = new SyntheticTokensJob();
-    System.exit(JobLauncher.execute(job, args, () -> job.verbose));
+    System.exit(JobLauncher.execute(new SyntheticTokensJob(), args));
   }
 }

@@ -768,7 +768,11 @@ class AttentionJobSparkTest {
     StringWriter err = new StringWriter();
     int code =
         JobLauncher.execute(
-            command, args, () -> command.job.verbose, new PrintWriter(out), new PrintWriter(err));
+            command,
+            args,
+            () -> command.job.verbosity.verbose,
+            new PrintWriter(out),
+            new PrintWriter(err));
     return new Launch(code, out.toString(), err.toString());
   }
 

@@ -82,7 +82,7 @@ class AttentionMapJobOptionsTest {
     List<String> expected =
         List.of(
             "--input",
-            "--out",
+            "--output",
             "--seq-id",
             "--head",
             "--format",

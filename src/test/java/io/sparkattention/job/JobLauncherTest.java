@@ -1,0 +1,71 @@
+package io.sparkattention.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkattention.spark.InputException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.concurrent.Callable;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@link JobLauncher} as the jobs' {@code main}s call it: without a verbosity supplier, stack
+ * traces follow the {@link Verbosity} mixin's {@code --verbose} in the parse result.
+ */
+class JobLauncherTest {
+
+  @Command(name = "failing")
+  static final class Failing implements Callable<Integer> {
+    @Option(names = "--bad-input")
+    boolean badInput;
+
+    @Mixin Verbosity verbosity;
+
+    @Override
+    public Integer call() {
+      throw badInput
+          ? new InputException("column pos must hold 0 … n-1")
+          : new IllegalStateException("stage failed", new ArithmeticException("row 0"));
+    }
+  }
+
+  private record Launch(int code, String err) {}
+
+  private static Launch launch(String... args) {
+    StringWriter err = new StringWriter();
+    int code =
+        JobLauncher.execute(
+            new Failing(), args, null, new PrintWriter(new StringWriter()), new PrintWriter(err));
+    return new Launch(code, err.toString());
+  }
+
+  @Test
+  void runFailureShowsItsStackTraceOnlyWithVerbose() {
+    Launch quiet = launch();
+    assertEquals(JobLauncher.RUN_ERROR, quiet.code());
+    assertEquals(
+        "error: job failed: ArithmeticException: row 0\n(run with --verbose for the stack trace)",
+        quiet.err().strip().replace(System.lineSeparator(), "\n"));
+
+    Launch verbose = launch("--verbose");
+    assertEquals(JobLauncher.RUN_ERROR, verbose.code());
+    assertTrue(verbose.err().contains("\tat "), verbose.err());
+    assertFalse(verbose.err().contains("(run with --verbose"), verbose.err());
+  }
+
+  @Test
+  void badInputIsOneLineUnlessVerbose() {
+    Launch quiet = launch("--bad-input");
+    assertEquals(JobLauncher.USAGE_ERROR, quiet.code());
+    assertEquals("error: column pos must hold 0 … n-1", quiet.err().strip());
+
+    Launch verbose = launch("--bad-input", "--verbose");
+    assertEquals(JobLauncher.USAGE_ERROR, verbose.code());
+    assertTrue(verbose.err().contains("\tat "), verbose.err());
+  }
+}
