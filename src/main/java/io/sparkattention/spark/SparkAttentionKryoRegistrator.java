@@ -85,7 +85,9 @@ public final class SparkAttentionKryoRegistrator implements KryoRegistrator {
           "org.apache.spark.sql.types.ArrayType",
           "org.apache.spark.sql.types.ByteType$",
           "org.apache.spark.sql.types.NullType$",
-          "org.apache.spark.ml.linalg.VectorUDT");
+          "org.apache.spark.ml.linalg.VectorUDT",
+          // The plan's map from sequence id to its index (broadcast with the plan).
+          "io.sparkattention.plan.SequenceIndex");
 
   @Override
   public void registerClasses(Kryo kryo) {
