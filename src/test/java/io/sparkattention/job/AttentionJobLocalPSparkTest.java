@@ -5,17 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.Allowed;
 import io.sparkattention.fixtures.LocalPReference;
+import io.sparkattention.fixtures.ResultTables;
+import io.sparkattention.fixtures.SoftmaxReference;
 import io.sparkattention.fixtures.SparkTestSession;
+import io.sparkattention.fixtures.TokenFiles;
+import io.sparkattention.fixtures.Weights;
 import io.sparkattention.spark.InputException;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -23,18 +26,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.StringJoiner;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
-import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,8 +43,8 @@ import picocli.CommandLine;
 /**
  * The attention job's local-p and attention maps end to end ({@link AttentionJob#run}, {@link
  * AttentionMapJob#run}) on files in a temporary directory, against the plain {@link
- * LocalPReference}: local-p output, emitted weights for every kind, the refusals (weights file,
- * over-long sequences) with nothing written, and the PNG.
+ * LocalPReference} and {@link SoftmaxReference}: local-p output, emitted weights for every kind,
+ * the refusals (weights file, over-long sequences) with nothing written, and the PNG.
  */
 class AttentionJobLocalPSparkTest {
   static final int D = 8;
@@ -56,8 +53,8 @@ class AttentionJobLocalPSparkTest {
 
   static SparkSession spark;
   @TempDir static Path tmp;
-  static double[][][] seqs;
-  static LocalPReference.Weights weights;
+  static TokenFiles tokens;
+  static Weights weights;
   static Path weightsFile;
   static String jsonInput;
   static String parquetInput;
@@ -66,14 +63,11 @@ class AttentionJobLocalPSparkTest {
   static void setUp() throws IOException {
     spark = SparkTestSession.spark();
     Random rnd = new Random(31);
-    seqs = new double[LENGTHS.length][][];
-    for (int s = 0; s < LENGTHS.length; s++) {
-      seqs[s] = LocalPReference.gaussian(rnd, LENGTHS[s], D, 1.0);
-    }
-    weights = LocalPReference.Weights.random(rnd, D, 4, 0.5, 2);
+    tokens = TokenFiles.gaussian(rnd, D, LENGTHS, (Object[]) IDS);
+    weights = Weights.random(rnd, D, 4, 0.5, 2);
     weightsFile = Files.writeString(tmp.resolve("weights.json"), weights.toJson());
-    jsonInput = writeJson(tmp.resolve("in.jsonl"));
-    parquetInput = writeParquet(tmp.resolve("in.parquet"));
+    jsonInput = tokens.writeJson(tmp.resolve("in.jsonl"), 5);
+    parquetInput = tokens.writeParquet(spark, tmp.resolve("in.parquet"), 5, 2);
   }
 
   // ------------------------------------------------------------------ local-p
@@ -91,7 +85,7 @@ class AttentionJobLocalPSparkTest {
       throws IOException {
     Path out = Files.createTempDirectory(tmp, "localp").resolve("out");
     long written =
-        run(
+        JobRuns.attention(
             parquet ? parquetInput : jsonInput,
             out,
             "--attention",
@@ -111,36 +105,24 @@ class AttentionJobLocalPSparkTest {
             "--key-tile-blocks",
             "2");
     assertEquals(Arrays.stream(LENGTHS).sum(), written);
-    Map<String, double[]> got = new HashMap<>();
-    for (Row r :
-        spark.read().format(parquet ? "parquet" : "json").load(out.toString()).collectAsList()) {
-      String k = r.getAs("seq_id") + "/" + ((Number) r.getAs("pos")).longValue();
-      assertTrue(got.put(k, vector(r, "out")) == null, "repeated row " + k);
-    }
-    double worst = 0;
+    double[][][] want = new double[LENGTHS.length][][];
     for (int s = 0; s < LENGTHS.length; s++) {
-      double[][] want = LocalPReference.attention(seqs[s], weights, heads, "local-p", window);
-      for (int p = 0; p < LENGTHS[s]; p++) {
-        double[] row = got.get(IDS[s] + "/" + p);
-        for (int c = 0; c < D; c++) {
-          worst =
-              Math.max(worst, Math.abs(row[c] - want[p][c]) / Math.max(1, Math.abs(want[p][c])));
-        }
-      }
+      want[s] = LocalPReference.attention(tokens.x[s], weights, heads, window);
     }
-    assertTrue(worst <= 1e-9, "worst relative error " + worst);
+    ResultTables.assertMatches(
+        spark.read().format(parquet ? "parquet" : "json").load(out.toString()), IDS, want, 1e-9);
   }
 
   static Stream<Arguments> badLocalP() {
-    LocalPReference.Weights noPredictor = new LocalPReference.Weights();
+    Weights noPredictor = new Weights();
     noPredictor.wq = weights.wq;
-    LocalPReference.Weights shortWp = new LocalPReference.Weights();
+    Weights shortWp = new Weights();
     shortWp.wp = new double[4][3];
     shortWp.vp = new double[3];
-    LocalPReference.Weights longVp = new LocalPReference.Weights();
+    Weights longVp = new Weights();
     longVp.wp = new double[D][3];
     longVp.vp = new double[2];
-    LocalPReference.Weights vpOnly = new LocalPReference.Weights();
+    Weights vpOnly = new Weights();
     vpOnly.vp = new double[3];
     String needs = "--attention local-p needs \"wp\" and \"vp\" in the --weights file";
     return Stream.of(
@@ -187,7 +169,8 @@ class AttentionJobLocalPSparkTest {
     Path out = dir.resolve("out");
     InputException e =
         assertThrows(
-            InputException.class, () -> run(jsonInput, out, options.toArray(new String[0])));
+            InputException.class,
+            () -> JobRuns.attention(jsonInput, out, options.toArray(new String[0])));
     assertTrue(e.getMessage().contains(expected), "'" + expected + "' not in: " + e.getMessage());
     assertNothingWritten(dir);
   }
@@ -226,7 +209,8 @@ class AttentionJobLocalPSparkTest {
     if (withWeights) {
       options.addAll(List.of("--weights", weightsFile.toString()));
     }
-    run(parquet ? parquetInput : jsonInput, dir.resolve("out"), options.toArray(new String[0]));
+    JobRuns.attention(
+        parquet ? parquetInput : jsonInput, dir.resolve("out"), options.toArray(new String[0]));
 
     Dataset<Row> table = spark.read().format(parquet ? "parquet" : "json").load(maps.toString());
     Set<String> columns = new HashSet<>(Arrays.asList(table.columns()));
@@ -237,7 +221,10 @@ class AttentionJobLocalPSparkTest {
     for (int s = 0; s < LENGTHS.length; s++) {
       expected.put(
           IDS[s],
-          LocalPReference.weights(seqs[s], withWeights ? weights : null, heads, kind, window));
+          kind.equals("local-p")
+              ? LocalPReference.headWeights(tokens.x[s], weights, heads, window)
+              : SoftmaxReference.headWeights(
+                  tokens.x[s], withWeights ? weights : null, heads, Allowed.of(kind, window)));
     }
     Set<String> seen = new HashSet<>();
     double worst = 0;
@@ -246,7 +233,7 @@ class AttentionJobLocalPSparkTest {
       int head = ((Number) r.getAs("head")).intValue();
       int pos = (int) ((Number) r.getAs("pos")).longValue();
       assertTrue(seen.add(id + "/" + head + "/" + pos), "repeated row");
-      double[] got = vector(r, "weights");
+      double[] got = ResultTables.vector(r, "weights");
       double[] want = expected.get(id)[head][pos];
       assertEquals(want.length, got.length, "one weight per key");
       double sum = 0;
@@ -273,7 +260,7 @@ class AttentionJobLocalPSparkTest {
         assertThrows(
             InputException.class,
             () ->
-                run(
+                JobRuns.attention(
                     jsonInput,
                     dir.resolve("out"),
                     "--attention",
@@ -292,7 +279,7 @@ class AttentionJobLocalPSparkTest {
         assertThrows(
             InputException.class,
             () ->
-                run(
+                JobRuns.attention(
                     jsonInput,
                     dir.resolve("out"),
                     "--attention",
@@ -308,7 +295,7 @@ class AttentionJobLocalPSparkTest {
         assertThrows(
             InputException.class,
             () ->
-                run(
+                JobRuns.attention(
                     jsonInput,
                     dir.resolve("out"),
                     "--attention",
@@ -322,7 +309,7 @@ class AttentionJobLocalPSparkTest {
         assertThrows(
             InputException.class,
             () ->
-                run(
+                JobRuns.attention(
                     jsonInput,
                     dir.resolve("out"),
                     "--attention",
@@ -339,7 +326,7 @@ class AttentionJobLocalPSparkTest {
   void mapJobDrawsAReadablePng() throws IOException {
     Path dir = Files.createTempDirectory(tmp, "png");
     Path maps = dir.resolve("maps");
-    run(
+    JobRuns.attention(
         jsonInput,
         dir.resolve("out"),
         "--attention",
@@ -409,14 +396,6 @@ class AttentionJobLocalPSparkTest {
 
   // ------------------------------------------------------------------ helpers
 
-  static long run(String input, Path out, String... options) {
-    List<String> a = new ArrayList<>(List.of("--input", input, "--output", out.toString()));
-    a.addAll(Arrays.asList(options));
-    AttentionJob job = new AttentionJob();
-    new CommandLine(job).parseArgs(a.toArray(new String[0]));
-    return AttentionJob.run(spark, job.config());
-  }
-
   static void assertNothingWritten(Path dir) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
       List<String> names =
@@ -426,56 +405,5 @@ class AttentionJobLocalPSparkTest {
               .collect(Collectors.toList());
       assertTrue(names.isEmpty(), "written: " + names);
     }
-  }
-
-  static List<int[]> shuffledTokens() {
-    List<int[]> tokens = new ArrayList<>();
-    for (int s = 0; s < LENGTHS.length; s++) {
-      for (int p = 0; p < LENGTHS[s]; p++) {
-        tokens.add(new int[] {s, p});
-      }
-    }
-    Collections.shuffle(tokens, new Random(5));
-    return tokens;
-  }
-
-  static String writeJson(Path path) throws IOException {
-    List<String> lines = new ArrayList<>();
-    for (int[] t : shuffledTokens()) {
-      StringJoiner x = new StringJoiner(",", "[", "]");
-      for (double v : seqs[t[0]][t[1]]) {
-        x.add(Double.toString(v));
-      }
-      lines.add("{\"seq_id\":\"" + IDS[t[0]] + "\",\"pos\":" + t[1] + ",\"x\":" + x + "}");
-    }
-    Files.write(path, lines, StandardCharsets.UTF_8);
-    return path.toString();
-  }
-
-  static String writeParquet(Path path) {
-    List<Row> rows = new ArrayList<>();
-    for (int[] t : shuffledTokens()) {
-      rows.add(RowFactory.create(IDS[t[0]], t[1], Vectors.dense(seqs[t[0]][t[1]])));
-    }
-    StructType schema =
-        new StructType()
-            .add("seq_id", DataTypes.StringType, false)
-            .add("pos", DataTypes.IntegerType, false)
-            .add("x", SQLDataTypes.VectorType(), false);
-    spark.createDataFrame(rows, schema).repartition(2).write().parquet(path.toString());
-    return path.toString();
-  }
-
-  static double[] vector(Row row, String column) {
-    Object v = row.getAs(column);
-    if (v instanceof org.apache.spark.ml.linalg.Vector) {
-      return ((org.apache.spark.ml.linalg.Vector) v).toArray();
-    }
-    List<Object> list = row.getList(row.fieldIndex(column));
-    double[] out = new double[list.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = ((Number) list.get(i)).doubleValue();
-    }
-    return out;
   }
 }

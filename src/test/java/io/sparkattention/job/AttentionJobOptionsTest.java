@@ -6,14 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.Launch;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.Selection;
 import io.sparkattention.spark.io.ContextTable;
 import io.sparkattention.spark.io.TableFormat;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -42,17 +41,9 @@ class AttentionJobOptionsTest {
     return job.config();
   }
 
-  /** Exit code, stdout and stderr of {@link JobLauncher#execute}. */
-  private record Launch(int code, String out, String err) {}
-
   /** Only for arguments that fail before {@code call()} would create a SparkSession. */
   private static Launch launch(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code =
-        JobLauncher.execute(
-            new AttentionJob(), args, () -> false, new PrintWriter(out), new PrintWriter(err));
-    return new Launch(code, out.toString(), err.toString());
+    return Launch.execute(new AttentionJob(), args);
   }
 
   @Test
@@ -357,12 +348,7 @@ class AttentionJobOptionsTest {
 
   private static Launch launchFailing(String... args) {
     Failing job = new Failing();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code =
-        JobLauncher.execute(
-            job, args, () -> job.verbose, new PrintWriter(out), new PrintWriter(err));
-    return new Launch(code, out.toString(), err.toString());
+    return Launch.execute(job, () -> job.verbose, args);
   }
 
   @Test

@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.Launch;
 import io.sparkattention.spark.io.TableFormat;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,13 +22,8 @@ class AttentionMapJobOptionsTest {
     return job.config();
   }
 
-  private static String[] launch(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code =
-        JobLauncher.execute(
-            new AttentionMapJob(), args, () -> false, new PrintWriter(out), new PrintWriter(err));
-    return new String[] {String.valueOf(code), out.toString(), err.toString()};
+  private static Launch launch(String... args) {
+    return Launch.execute(new AttentionMapJob(), args);
   }
 
   @Test
@@ -69,10 +63,10 @@ class AttentionMapJobOptionsTest {
         "--out m.png | error: Missing required option: '--input=WEIGHTS'"
       })
   void badOptionsExitTwoWithOneLine(String argLine, String message) {
-    String[] r = launch(argLine.split(" "));
-    assertEquals(String.valueOf(JobLauncher.USAGE_ERROR), r[0]);
-    assertEquals(message, r[2].strip().split("\\R")[0]);
-    assertEquals("", r[1]);
+    Launch r = launch(argLine.split(" "));
+    assertEquals(JobLauncher.USAGE_ERROR, r.code());
+    assertEquals(message, r.err().strip().split("\\R")[0]);
+    assertEquals("", r.out());
   }
 
   @Test
@@ -94,8 +88,8 @@ class AttentionMapJobOptionsTest {
       assertTrue(expected.contains(o.longestName()), "untested option " + o.longestName());
       assertTrue(usage.contains(o.longestName()), o.longestName() + " missing from\n" + usage);
     }
-    String[] r = launch("--help");
-    assertEquals("0", r[0]);
-    assertEquals(usage.strip(), r[1].strip());
+    Launch r = launch("--help");
+    assertEquals(0, r.code());
+    assertEquals(usage.strip(), r.out().strip());
   }
 }

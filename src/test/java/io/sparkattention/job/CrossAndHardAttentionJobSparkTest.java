@@ -1,25 +1,28 @@
 package io.sparkattention.job;
 
-import static io.sparkattention.job.AttentionJobSparkTest.assertNoStaging;
-import static io.sparkattention.job.AttentionJobSparkTest.collect;
-import static io.sparkattention.job.AttentionJobSparkTest.gaussian;
-import static io.sparkattention.job.AttentionJobSparkTest.json;
-import static io.sparkattention.job.AttentionJobSparkTest.key;
-import static io.sparkattention.job.AttentionJobSparkTest.line;
-import static io.sparkattention.job.AttentionJobSparkTest.project;
-import static io.sparkattention.job.AttentionJobSparkTest.schema;
-import static io.sparkattention.job.AttentionJobSparkTest.withIo;
+import static io.sparkattention.fixtures.Json.json;
+import static io.sparkattention.fixtures.Json.line;
+import static io.sparkattention.fixtures.Matrices.gaussian;
+import static io.sparkattention.fixtures.Matrices.project;
+import static io.sparkattention.fixtures.Matrices.smallVector;
+import static io.sparkattention.fixtures.OutputFiles.assertNoStaging;
+import static io.sparkattention.fixtures.ResultTables.collect;
+import static io.sparkattention.job.JobRuns.withIo;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkattention.fixtures.PlainAttention;
-import io.sparkattention.fixtures.PlainAttention.Allowed;
-import io.sparkattention.fixtures.PlainAttention.Rule;
+import io.sparkattention.fixtures.Allowed;
+import io.sparkattention.fixtures.HardReference;
+import io.sparkattention.fixtures.InputFile;
+import io.sparkattention.fixtures.ResultTables;
+import io.sparkattention.fixtures.Rule;
+import io.sparkattention.fixtures.SoftmaxReference;
 import io.sparkattention.fixtures.SparkTestSession;
-import io.sparkattention.job.AttentionJobSparkTest.Weights;
+import io.sparkattention.fixtures.TokenFiles;
+import io.sparkattention.fixtures.Weights;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.io.TableFormat;
 import java.io.IOException;
@@ -28,13 +31,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -49,9 +51,9 @@ import picocli.CommandLine;
 
 /**
  * {@code --attention cross} and {@code --attention hard} end to end ({@link AttentionJob#run} on
- * files) against {@link PlainAttention} with the projections done by hand: one row per target
- * token, the same sampled choices however the work is split, and one precise {@link InputException}
- * per kind of bad context, with nothing written.
+ * files) against {@link SoftmaxReference} and {@link HardReference} with the projections done by
+ * hand: one row per target token, the same sampled choices however the work is split, and one
+ * precise {@link InputException} per kind of bad context, with nothing written.
  */
 class CrossAndHardAttentionJobSparkTest {
   static final int D = 8;
@@ -95,16 +97,7 @@ class CrossAndHardAttentionJobSparkTest {
   }
 
   static Weights weights(Random rnd, int keyInputWidth) {
-    Weights w = new Weights();
-    w.wq = gaussian(rnd, D, D, 0.5);
-    w.bq = gaussian(rnd, 1, D, 0.5)[0];
-    w.wk = gaussian(rnd, keyInputWidth, D, 0.5);
-    w.bk = gaussian(rnd, 1, D, 0.5)[0];
-    w.wv = gaussian(rnd, keyInputWidth, D, 0.5);
-    w.bv = gaussian(rnd, 1, D, 0.5)[0];
-    w.wo = gaussian(rnd, D, D, 0.5);
-    w.bo = gaussian(rnd, 1, D, 0.5)[0];
-    return w;
+    return Weights.projections(rnd, D, keyInputWidth, D, 0.5);
   }
 
   // ------------------------------------------------------------------ cross-attention
@@ -139,13 +132,13 @@ class CrossAndHardAttentionJobSparkTest {
     }
     args.addAll(Arrays.asList(options.split(" ")));
     Path out = dir.resolve("out");
-    long written = run(input, out, args.toArray(new String[0]));
+    long written = JobRuns.attention(input, out, args.toArray(new String[0]));
     assertEquals(Arrays.stream(TARGET_LENGTHS).sum(), written, "one row per target token");
-    Map<String, double[]> got =
-        collect(spark.read().format(inputFormat.toString()).load(out.toString()));
     int heads = Integer.parseInt(options.replaceAll(".*--heads (\\d+).*", "$1"));
     Weights w = weighted ? crossWeights : new Weights();
-    assertMatches(got, (s) -> reference(targets[s], ctx[s], w, heads, Allowed.ALL, Rule.SOFT, 0));
+    assertMatches(
+        spark.read().format(inputFormat.toString()).load(out.toString()),
+        (s) -> reference(targets[s], ctx[s], w, heads, Allowed.ALL, Rule.SOFT, 0));
   }
 
   // ------------------------------------------------------------------ hard attention
@@ -180,14 +173,15 @@ class CrossAndHardAttentionJobSparkTest {
     String input = write(dir, "in", TableFormat.PARQUET, IDS, targets, 3);
     String[] args = options.replace(" W ", " " + selfWeightsFile + " ").split(" ");
     Path out = dir.resolve("out");
-    run(input, out, args);
+    JobRuns.attention(input, out, args);
     CommandLine.ParseResult parsed =
         new CommandLine(new AttentionJob()).parseArgs(withIo(input, out, args));
     int heads = parsed.matchedOptionValue("--heads", 1);
     long seed = parsed.matchedOptionValue("--seed", 0L);
     Weights w = options.contains("--weights") ? selfWeights : new Weights();
-    Map<String, double[]> got = collect(spark.read().parquet(out.toString()));
-    assertMatches(got, (s) -> reference(targets[s], targets[s], w, heads, allowed, rule, seed));
+    assertMatches(
+        spark.read().parquet(out.toString()),
+        (s) -> reference(targets[s], targets[s], w, heads, allowed, rule, seed));
   }
 
   /**
@@ -215,36 +209,27 @@ class CrossAndHardAttentionJobSparkTest {
     }
     // a different choice would differ by the distance of two values, far above 1e-9
     assertMatches(
-        one,
+        spark.read().parquet(dir.resolve("one").toString()),
         (s) -> reference(targets[s], targets[s], selfWeights, 2, Allowed.ALL, Rule.SAMPLED, 2718));
     assertMatches(
-        single,
+        spark.read().parquet(dir.resolve("single").toString()),
         (s) -> reference(targets[s], targets[s], selfWeights, 2, Allowed.ALL, Rule.SAMPLED, 2718));
   }
 
   // ------------------------------------------------------------------ bad contexts
 
-  /** Writes a bad context table under a directory; returns its path. */
-  interface Maker {
-    String make(Path dir) throws IOException;
-  }
-
   /** Context JSON lines: the good ones (as {@link #contextLines()}) with edits. */
-  static Maker contextJson(List<String> lines) {
-    return dir -> {
-      Path f = dir.resolve("ctx.jsonl");
-      Files.write(f, lines, StandardCharsets.UTF_8);
-      return f.toString();
-    };
+  static InputFile contextJson(List<String> lines) {
+    return InputFile.lines("ctx.jsonl", lines);
   }
 
   /** A good context of width D for the small target a (2 tokens), b (1 token). */
   static List<String> contextLines() {
     List<String> lines = new ArrayList<>();
     for (int p = 0; p < 3; p++) {
-      lines.add(line("\"a\"", String.valueOf(p), json(AttentionJobSparkTest.smallVector(p, D))));
+      lines.add(line("\"a\"", String.valueOf(p), json(smallVector(p, D))));
     }
-    lines.add(line("\"b\"", "0", json(AttentionJobSparkTest.smallVector(5, D))));
+    lines.add(line("\"b\"", "0", json(smallVector(5, D))));
     return lines;
   }
 
@@ -264,12 +249,12 @@ class CrossAndHardAttentionJobSparkTest {
     return lines;
   }
 
-  static Arguments bad(String name, Maker context, String... expected) {
+  static Arguments bad(String name, InputFile context, String... expected) {
     return Arguments.of(name, context, expected);
   }
 
   static Stream<Arguments> badContexts() {
-    String vec = json(AttentionJobSparkTest.smallVector(2, D));
+    String vec = json(smallVector(2, D));
     List<String> extra = new ArrayList<>();
     for (int i = 0; i < 7; i++) {
       extra.add(line("\"x" + i + "\"", "0", vec));
@@ -318,7 +303,8 @@ class CrossAndHardAttentionJobSparkTest {
               rows.add(RowFactory.create("b", 0, Vectors.dense(new double[D])));
               Path p = dir.resolve("ctx.parquet");
               spark
-                  .createDataFrame(rows, schema(DataTypes.StringType, DataTypes.IntegerType))
+                  .createDataFrame(
+                      rows, TokenFiles.schema(DataTypes.StringType, DataTypes.IntegerType))
                   .write()
                   .parquet(p.toString());
               return p.toString();
@@ -355,23 +341,23 @@ class CrossAndHardAttentionJobSparkTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("badContexts")
-  void badContextIsRefusedWithAPreciseMessage(String name, Maker context, String[] expected)
+  void badContextIsRefusedWithAPreciseMessage(String name, InputFile context, String[] expected)
       throws IOException {
     Path dir = Files.createTempDirectory(tmp, "badctx");
     Path in = dir.resolve("in.jsonl");
     Files.write(
         in,
         List.of(
-            line("\"a\"", "1", json(AttentionJobSparkTest.smallVector(1, D))),
-            line("\"b\"", "0", json(AttentionJobSparkTest.smallVector(2, D))),
-            line("\"a\"", "0", json(AttentionJobSparkTest.smallVector(3, D)))),
+            line("\"a\"", "1", json(smallVector(1, D))),
+            line("\"b\"", "0", json(smallVector(2, D))),
+            line("\"a\"", "0", json(smallVector(3, D)))),
         StandardCharsets.UTF_8);
     String ctx = context.make(dir);
     Path out = dir.resolve("out");
     InputException e =
         assertThrows(
             InputException.class,
-            () -> run(in.toString(), out, "--attention", "cross", "--context", ctx));
+            () -> JobRuns.attention(in.toString(), out, "--attention", "cross", "--context", ctx));
     for (String part : expected) {
       assertTrue(e.getMessage().contains(part), "'" + part + "' not in: " + e.getMessage());
     }
@@ -381,14 +367,8 @@ class CrossAndHardAttentionJobSparkTest {
 
   // ------------------------------------------------------------------ helpers
 
-  static long run(String input, Path out, String... options) {
-    AttentionJob job = new AttentionJob();
-    new CommandLine(job).parseArgs(withIo(input, out, options));
-    return AttentionJob.run(spark, job.config());
-  }
-
   static Map<String, double[]> runAndCollect(String input, Path out, String options) {
-    run(input, out, options.split(" "));
+    JobRuns.attention(input, out, options.split(" "));
     return collect(spark.read().parquet(out.toString()));
   }
 
@@ -396,33 +376,10 @@ class CrossAndHardAttentionJobSparkTest {
   static String write(
       Path dir, String name, TableFormat format, String[] ids, double[][][] seqs, long seed)
       throws IOException {
-    List<int[]> tokens = new ArrayList<>();
-    for (int s = 0; s < seqs.length; s++) {
-      for (int p = 0; p < seqs[s].length; p++) {
-        tokens.add(new int[] {s, p});
-      }
-    }
-    Collections.shuffle(tokens, new Random(seed));
-    if (format == TableFormat.JSON) {
-      List<String> lines = new ArrayList<>();
-      for (int[] t : tokens) {
-        lines.add(line("\"" + ids[t[0]] + "\"", String.valueOf(t[1]), json(seqs[t[0]][t[1]])));
-      }
-      Path f = dir.resolve(name + ".jsonl");
-      Files.write(f, lines, StandardCharsets.UTF_8);
-      return f.toString();
-    }
-    List<Row> rows = new ArrayList<>();
-    for (int[] t : tokens) {
-      rows.add(RowFactory.create(ids[t[0]], t[1], Vectors.dense(seqs[t[0]][t[1]])));
-    }
-    Path f = dir.resolve(name + ".parquet");
-    spark
-        .createDataFrame(rows, schema(DataTypes.StringType, DataTypes.IntegerType))
-        .repartition(2)
-        .write()
-        .parquet(f.toString());
-    return f.toString();
+    TokenFiles files = new TokenFiles(ids, seqs);
+    return format == TableFormat.JSON
+        ? files.writeJson(dir.resolve(name + ".jsonl"), seed)
+        : files.writeParquet(spark, dir.resolve(name + ".parquet"), seed, 2);
   }
 
   /** Queries projected from X, keys and values from C, the plain attention, then ·Wo + bo. */
@@ -431,36 +388,19 @@ class CrossAndHardAttentionJobSparkTest {
     double[][] Q = project(X, w.wq, w.bq);
     double[][] K = project(C, w.wk, w.bk);
     double[][] V = project(C, w.wv, w.bv);
-    return project(PlainAttention.attend(Q, K, V, heads, allowed, rule, seed), w.wo, w.bo);
+    return project(rule.attend(Q, K, V, heads, allowed, seed), w.wo, w.bo);
   }
 
   interface PerSequence {
     double[][] expected(int seq);
   }
 
-  static void assertMatches(Map<String, double[]> got, PerSequence reference) {
-    int tokens = 0;
-    double worst = 0;
-    String worstAt = "";
+  /** The result has one row per target token, each within 1e-9 of the reference's. */
+  static void assertMatches(Dataset<Row> result, PerSequence reference) {
+    double[][][] expected = new double[IDS.length][][];
     for (int s = 0; s < IDS.length; s++) {
-      double[][] want = reference.expected(s);
-      for (int p = 0; p < TARGET_LENGTHS[s]; p++) {
-        tokens++;
-        double[] row = got.get(key(IDS[s], p));
-        assertTrue(row != null, "no output for " + key(IDS[s], p));
-        assertEquals(want[p].length, row.length, "output width at " + key(IDS[s], p));
-        for (int c = 0; c < row.length; c++) {
-          double err = Math.abs(row[c] - want[p][c]) / Math.max(1.0, Math.abs(want[p][c]));
-          if (!(err <= worst)) {
-            worst = err;
-            worstAt = key(IDS[s], p) + "[" + c + "]";
-          }
-        }
-      }
+      expected[s] = reference.expected(s);
     }
-    assertEquals(tokens, got.size(), "one row per target token, nothing else");
-    assertTrue(
-        worst <= 1e-9,
-        String.format(Locale.ROOT, "worst relative error %.3g at %s", worst, worstAt));
+    ResultTables.assertMatches(result, IDS, expected, 1e-9);
   }
 }

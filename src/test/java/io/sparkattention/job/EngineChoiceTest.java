@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.Launch;
 import io.sparkattention.kernel.MatrixEngine;
 import io.sparkattention.spark.InputException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 
@@ -31,19 +30,19 @@ class EngineChoiceTest {
 
   @Test
   void attentionJobRefusesAnUnknownEngineBeforeStartingSpark() {
-    StringWriter err = new StringWriter();
-    int code =
-        JobLauncher.execute(
+    Launch l =
+        Launch.execute(
             new AttentionJob(),
-            new String[] {
-              "--input", "in.parquet", "--output", "out", "--attention", "global", "--engine", "gpu"
-            },
-            () -> false,
-            new PrintWriter(new StringWriter()),
-            new PrintWriter(err));
-    assertEquals(JobLauncher.USAGE_ERROR, code);
-    assertTrue(
-        err.toString().startsWith("error: --engine: unknown matrix engine 'gpu'"), err.toString());
+            "--input",
+            "in.parquet",
+            "--output",
+            "out",
+            "--attention",
+            "global",
+            "--engine",
+            "gpu");
+    assertEquals(JobLauncher.USAGE_ERROR, l.code());
+    assertTrue(l.err().startsWith("error: --engine: unknown matrix engine 'gpu'"), l.err());
   }
 
   @Test

@@ -6,12 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.InputFile;
+import io.sparkattention.fixtures.Json;
+import io.sparkattention.fixtures.Matrices;
+import io.sparkattention.fixtures.OutputFiles;
+import io.sparkattention.fixtures.PoolingReference;
+import io.sparkattention.fixtures.ResultTables;
 import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.io.TableFormat;
 import io.sparkattention.spark.pooling.HierarchicalPipeline;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,14 +42,13 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import picocli.CommandLine;
 
 /**
  * The hierarchical job end to end ({@link HierarchicalJob#run} on files): sentence and document
- * vectors and both levels' weights against plain loops written here (tanh, max-subtracted softmax,
- * weighted sums) on random documents of varied sentence counts and lengths, with pooling blocks
- * that cut sentences and documents; default weights; the same bits whatever the partitioning; and
- * one precise error per kind of bad input, with nothing written.
+ * vectors and both levels' weights against the plain-loop {@link PoolingReference} (tanh,
+ * max-subtracted softmax, weighted sums) on random documents of varied sentence counts and lengths,
+ * with pooling blocks that cut sentences and documents; default weights; the same bits whatever the
+ * partitioning; and one precise error per kind of bad input, with nothing written.
  */
 class HierarchicalJobSparkTest {
   static final int D = 4;
@@ -78,85 +82,43 @@ class HierarchicalJobSparkTest {
     for (int d = 0; d < DOCS.length; d++) {
       words[d] = new double[DOCS[d].length][][];
       for (int s = 0; s < DOCS[d].length; s++) {
-        words[d][s] = AttentionJobSparkTest.gaussian(rnd, DOCS[d][s], D, 1.0);
+        words[d][s] = Matrices.gaussian(rnd, DOCS[d][s], D, 1.0);
       }
     }
     wordWeights =
         new Pooling(
-            AttentionJobSparkTest.gaussian(rnd, D, 3, 0.8),
-            AttentionJobSparkTest.gaussian(rnd, 1, 3, 0.5)[0],
-            AttentionJobSparkTest.gaussian(rnd, 1, 3, 1.5)[0]);
+            Matrices.gaussian(rnd, D, 3, 0.8),
+            Matrices.gaussian(rnd, 1, 3, 0.5)[0],
+            Matrices.gaussian(rnd, 1, 3, 1.5)[0]);
     sentenceWeights =
         new Pooling(
-            AttentionJobSparkTest.gaussian(rnd, D, 5, 0.8),
-            AttentionJobSparkTest.gaussian(rnd, 1, 5, 0.5)[0],
-            AttentionJobSparkTest.gaussian(rnd, 1, 5, 1.5)[0]);
+            Matrices.gaussian(rnd, D, 5, 0.8),
+            Matrices.gaussian(rnd, 1, 5, 0.5)[0],
+            Matrices.gaussian(rnd, 1, 5, 1.5)[0]);
     weightsFile = tmp.resolve("hierarchical-weights.json");
     Files.writeString(
         weightsFile,
         "{\"ww\": "
-            + AttentionJobSparkTest.json(wordWeights.W())
+            + Json.json(wordWeights.W())
             + ", \"bw\": "
-            + AttentionJobSparkTest.json(wordWeights.b())
+            + Json.json(wordWeights.b())
             + ", \"uw\": "
-            + AttentionJobSparkTest.json(wordWeights.u())
+            + Json.json(wordWeights.u())
             + ", \"ws\": "
-            + AttentionJobSparkTest.json(sentenceWeights.W())
+            + Json.json(sentenceWeights.W())
             + ", \"bs\": "
-            + AttentionJobSparkTest.json(sentenceWeights.b())
+            + Json.json(sentenceWeights.b())
             + ", \"us\": "
-            + AttentionJobSparkTest.json(sentenceWeights.u())
+            + Json.json(sentenceWeights.u())
             // the attention job's keys are ignored here
             + ", \"wq\": [[1.0]]}");
   }
 
   // ------------------------------------------------------------------ the reference
 
-  /** score_i = Σ_j tanh(Σ_c h_ic W_cj + b_j) u_j. */
-  static double[] scores(double[][] H, Pooling w) {
-    double[] s = new double[H.length];
-    for (int i = 0; i < H.length; i++) {
-      int a = w.u().length;
-      for (int j = 0; j < a; j++) {
-        double z = w.W() == null ? H[i][j] : 0;
-        if (w.W() != null) {
-          for (int c = 0; c < H[i].length; c++) {
-            z += H[i][c] * w.W()[c][j];
-          }
-        }
-        s[i] += Math.tanh(z + (w.b() == null ? 0 : w.b()[j])) * w.u()[j];
-      }
-    }
-    return s;
-  }
-
-  /** α = softmax(s), the max subtracted first. */
-  static double[] softmax(double[] s) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (double v : s) {
-      max = Math.max(max, v);
-    }
-    double total = 0;
-    double[] e = new double[s.length];
-    for (int i = 0; i < s.length; i++) {
-      e[i] = Math.exp(s[i] - max);
-      total += e[i];
-    }
-    for (int i = 0; i < s.length; i++) {
-      e[i] /= total;
-    }
-    return e;
-  }
-
-  /** Σ_i α_i h_i. */
-  static double[] weightedSum(double[][] H, double[] alpha) {
-    double[] out = new double[H[0].length];
-    for (int i = 0; i < H.length; i++) {
-      for (int c = 0; c < out.length; c++) {
-        out[c] += alpha[i] * H[i][c];
-      }
-    }
-    return out;
+  /** Level weights α of H by the {@link PoolingReference}. */
+  static double[] alpha(double[][] H, Pooling w) {
+    return PoolingReference.weights(H, w.W(), w.b(), w.u());
   }
 
   static Pooling defaults(int width) {
@@ -220,30 +182,21 @@ class HierarchicalJobSparkTest {
     for (int[] w : shuffledWords(seed)) {
       String id = integerIds ? String.valueOf(ids[w[0]]) : "\"" + ids[w[0]] + "\"";
       lines.add(
-          line(
-              id,
-              String.valueOf(w[1]),
-              String.valueOf(w[2]),
-              AttentionJobSparkTest.json(words[w[0]][w[1]][w[2]])));
+          line(id, String.valueOf(w[1]), String.valueOf(w[2]), Json.json(words[w[0]][w[1]][w[2]])));
     }
     return lines;
   }
 
   static String writeJson(Path path, List<String> lines) throws IOException {
-    Files.write(path, lines, StandardCharsets.UTF_8);
-    return path.toString();
+    return Json.write(path, lines);
   }
 
   static HierarchicalPipeline.Outcome run(String input, Path out, String... options) {
-    HierarchicalJob job = new HierarchicalJob();
-    List<String> args = new ArrayList<>(List.of("--input", input, "--output", out.toString()));
-    args.addAll(Arrays.asList(options));
-    new CommandLine(job).parseArgs(args.toArray(new String[0]));
-    return HierarchicalJob.run(spark, job.config());
+    return JobRuns.hierarchical(input, out, options);
   }
 
   static double[] doubles(Row r, String column) {
-    return AttentionJobSparkTest.vector(r, column);
+    return ResultTables.vector(r, column);
   }
 
   /** "doc/sent" → {vec, word weights} and "doc" → {vec, sentence weights}. */
@@ -292,18 +245,21 @@ class HierarchicalJobSparkTest {
     for (int d = 0; d < DOCS.length; d++) {
       double[][] sentenceVectors = new double[DOCS[d].length][];
       for (int s = 0; s < DOCS[d].length; s++) {
-        double[] alpha = softmax(scores(words[d][s], word));
-        sentenceVectors[s] = weightedSum(words[d][s], alpha);
+        double[] alpha = alpha(words[d][s], word);
+        sentenceVectors[s] = PoolingReference.weightedSum(words[d][s], D, alpha);
         double[][] row = got.get(ids[d] + "/" + s);
         assertTrue(row != null, "no sentence " + ids[d] + "/" + s);
         worst.check(sentenceVectors[s], row[0], "sentence " + ids[d] + "/" + s + " vec");
         worst.check(alpha, row[1], "sentence " + ids[d] + "/" + s + " word_weights");
         rows++;
       }
-      double[] beta = softmax(scores(sentenceVectors, sentence));
+      double[] beta = alpha(sentenceVectors, sentence);
       double[][] row = got.get(String.valueOf(ids[d]));
       assertTrue(row != null, "no document " + ids[d]);
-      worst.check(weightedSum(sentenceVectors, beta), row[0], "document " + ids[d] + " vec");
+      worst.check(
+          PoolingReference.weightedSum(sentenceVectors, D, beta),
+          row[0],
+          "document " + ids[d] + " vec");
       worst.check(beta, row[1], "document " + ids[d] + " sentence_weights");
       rows++;
     }
@@ -385,20 +341,16 @@ class HierarchicalJobSparkTest {
 
   // ------------------------------------------------------------------ bad input
 
-  interface Input {
-    String make(Path dir) throws IOException;
-  }
-
-  static Arguments bad(String name, Input input, String options, String... expected) {
+  static Arguments bad(String name, InputFile input, String options, String... expected) {
     return Arguments.of(name, input, options, expected);
   }
 
-  static Input json(List<String> lines) {
-    return dir -> writeJson(dir.resolve("in.jsonl"), lines);
+  static InputFile json(List<String> lines) {
+    return InputFile.lines("in.jsonl", lines);
   }
 
   /** The good table with line {@code i} replaced. */
-  static Input replaced(int i, String line) {
+  static InputFile replaced(int i, String line) {
     return dir -> {
       List<String> lines = new ArrayList<>(jsonLines(false, 8));
       lines.set(i, line);
@@ -406,7 +358,7 @@ class HierarchicalJobSparkTest {
     };
   }
 
-  static Input weights(String json) {
+  static InputFile weights(String json) {
     return dir -> {
       Files.writeString(dir.resolve("w.json"), json);
       return writeJson(dir.resolve("in.jsonl"), jsonLines(false, 8));
@@ -525,7 +477,7 @@ class HierarchicalJobSparkTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("badInputs")
   void badInputIsRefusedWithAPreciseMessage(
-      String name, Input input, String options, String[] expected) throws IOException {
+      String name, InputFile input, String options, String[] expected) throws IOException {
     Path dir = Files.createTempDirectory(tmp, "bad");
     String in = input.make(dir);
     List<String> args = new ArrayList<>();
@@ -539,7 +491,7 @@ class HierarchicalJobSparkTest {
       assertTrue(e.getMessage().contains(part), "'" + part + "' not in: " + e.getMessage());
     }
     assertFalse(Files.exists(out), "nothing written");
-    AttentionJobSparkTest.assertNoStaging(dir);
+    OutputFiles.assertNoStaging(dir);
   }
 
   @Test
@@ -553,6 +505,6 @@ class HierarchicalJobSparkTest {
     // With --overwrite it is replaced by a complete result.
     run(input, out, "--overwrite", "--block-size", "4");
     assertMatchesReference(collect(out, TableFormat.JSON), false, defaults(D), defaults(D));
-    AttentionJobSparkTest.assertNoStaging(dir);
+    OutputFiles.assertNoStaging(dir);
   }
 }

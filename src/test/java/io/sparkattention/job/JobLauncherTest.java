@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.Launch;
 import io.sparkattention.spark.InputException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine.Command;
@@ -34,14 +33,9 @@ class JobLauncherTest {
     }
   }
 
-  private record Launch(int code, String err) {}
-
+  /** As the jobs' mains launch: stack traces as the command line's {@code --verbose} says. */
   private static Launch launch(String... args) {
-    StringWriter err = new StringWriter();
-    int code =
-        JobLauncher.execute(
-            new Failing(), args, null, new PrintWriter(new StringWriter()), new PrintWriter(err));
-    return new Launch(code, err.toString());
+    return Launch.execute(new Failing(), args);
   }
 
   @Test

@@ -6,24 +6,24 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.Allowed;
+import io.sparkattention.fixtures.Matrices;
+import io.sparkattention.fixtures.OutputFiles;
+import io.sparkattention.fixtures.PoolingReference;
+import io.sparkattention.fixtures.ResultTables;
+import io.sparkattention.fixtures.SoftmaxReference;
 import io.sparkattention.fixtures.SparkTestSession;
+import io.sparkattention.fixtures.TokenFiles;
+import io.sparkattention.fixtures.Weights;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.attention.PyramidReduction;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Random;
-import org.apache.spark.ml.linalg.Vectors;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,9 +33,9 @@ import picocli.CommandLine;
 
 /**
  * The attention job's pyramidal encoder ({@code --pyramid-levels}) against plain level-by-level
- * concatenation written here and {@link AttentionJobSparkTest#reference}: lengths not divisible by
- * 2^L or by the block size, heads, weights of the top level's width, one row per top-level step;
- * bad levels and weights of the input's width refused with nothing written.
+ * concatenation ({@link PoolingReference#pyramid}) and the {@link SoftmaxReference}: lengths not
+ * divisible by 2^L or by the block size, heads, weights of the top level's width, one row per
+ * top-level step; bad levels and weights of the input's width refused with nothing written.
  */
 class PyramidAttentionSparkTest {
   static final int D = 3;
@@ -45,88 +45,35 @@ class PyramidAttentionSparkTest {
 
   static SparkSession spark;
   @TempDir static Path tmp;
-  static double[][][] seqs;
+
+  /** Under ids s0, s1, … (Parquet); the JSON input takes the numbers 100, 101, … instead. */
+  static TokenFiles tokens;
+
+  static final Object[] JSON_IDS = {100L, 101L, 102L, 103L, 104L};
 
   @BeforeAll
   static void setUp() {
     spark = SparkTestSession.spark();
-    Random rnd = new Random(77);
-    seqs = new double[LENGTHS.length][][];
-    for (int s = 0; s < LENGTHS.length; s++) {
-      seqs[s] = AttentionJobSparkTest.gaussian(rnd, LENGTHS[s], D, 1.0);
-    }
-  }
-
-  /** One level: row q = x_{2q} | x_{2q+1}, the second half zeros when x_{2q+1} does not exist. */
-  static double[][] concatenateAdjacent(double[][] X) {
-    int d = X[0].length;
-    int n = X.length;
-    double[][] Y = new double[(n + 1) / 2][2 * d];
-    for (int q = 0; q < Y.length; q++) {
-      for (int c = 0; c < d; c++) {
-        Y[q][c] = X[2 * q][c];
-        Y[q][d + c] = 2 * q + 1 < n ? X[2 * q + 1][c] : 0.0;
-      }
-    }
-    return Y;
-  }
-
-  static double[][] pyramid(double[][] X, int levels) {
-    double[][] Y = X;
-    for (int l = 0; l < levels; l++) {
-      Y = concatenateAdjacent(Y);
-    }
-    return Y;
+    tokens = TokenFiles.gaussian(new Random(77), D, LENGTHS, "s0", "s1", "s2", "s3", "s4");
   }
 
   static String writeParquet(Path path, long seed) {
-    List<Row> rows = new ArrayList<>();
-    for (int s = 0; s < LENGTHS.length; s++) {
-      for (int p = 0; p < LENGTHS[s]; p++) {
-        rows.add(RowFactory.create("s" + s, p, Vectors.dense(seqs[s][p])));
-      }
-    }
-    Collections.shuffle(rows, new Random(seed));
-    spark
-        .createDataFrame(
-            rows, AttentionJobSparkTest.schema(DataTypes.StringType, DataTypes.IntegerType))
-        .repartition(3)
-        .write()
-        .parquet(path.toString());
-    return path.toString();
+    return tokens.writeParquet(spark, path, seed, 3);
   }
 
   static String writeJson(Path path) throws IOException {
-    List<String> lines = new ArrayList<>();
-    for (int s = 0; s < LENGTHS.length; s++) {
-      for (int p = 0; p < LENGTHS[s]; p++) {
-        lines.add(
-            AttentionJobSparkTest.line(
-                String.valueOf(100 + s),
-                String.valueOf(p),
-                AttentionJobSparkTest.json(seqs[s][p])));
-      }
-    }
-    Collections.shuffle(lines, new Random(5));
-    Files.write(path, lines, StandardCharsets.UTF_8);
-    return path.toString();
+    return tokens.withIds(JSON_IDS).writeJson(path, 5);
   }
 
-  static AttentionJobSparkTest.Weights randomWeights(Random rnd, int width) {
-    AttentionJobSparkTest.Weights w = new AttentionJobSparkTest.Weights();
-    w.wq = AttentionJobSparkTest.gaussian(rnd, width, width, 0.4);
-    w.bq = AttentionJobSparkTest.gaussian(rnd, 1, width, 0.4)[0];
-    w.wk = AttentionJobSparkTest.gaussian(rnd, width, width, 0.4);
-    w.wv = AttentionJobSparkTest.gaussian(rnd, width, width, 0.4);
-    w.bv = AttentionJobSparkTest.gaussian(rnd, 1, width, 0.4)[0];
-    w.wo = AttentionJobSparkTest.gaussian(rnd, width, width, 0.4);
+  static Weights randomWeights(Random rnd, int width) {
+    Weights w = new Weights();
+    w.wq = Matrices.gaussian(rnd, width, width, 0.4);
+    w.bq = Matrices.gaussian(rnd, 1, width, 0.4)[0];
+    w.wk = Matrices.gaussian(rnd, width, width, 0.4);
+    w.wv = Matrices.gaussian(rnd, width, width, 0.4);
+    w.bv = Matrices.gaussian(rnd, 1, width, 0.4)[0];
+    w.wo = Matrices.gaussian(rnd, width, width, 0.4);
     return w;
-  }
-
-  static long run(String input, Path out, String... options) {
-    AttentionJob job = new AttentionJob();
-    new CommandLine(job).parseArgs(AttentionJobSparkTest.withIo(input, out, options));
-    return AttentionJob.run(spark, job.config());
   }
 
   @ParameterizedTest(name = "L={0} {1} heads={2} {3} B={4} weights={5} json={6}")
@@ -148,7 +95,7 @@ class PyramidAttentionSparkTest {
     Path dir = Files.createTempDirectory(tmp, "pyramid");
     String input = json ? writeJson(dir.resolve("in.jsonl")) : writeParquet(dir.resolve("in"), 3);
     int topWidth = D << levels;
-    AttentionJobSparkTest.Weights w = null;
+    Weights w = null;
     List<String> options =
         new ArrayList<>(
             List.of(
@@ -177,39 +124,23 @@ class PyramidAttentionSparkTest {
       options.addAll(List.of("--weights", wf.toString()));
     }
     Path out = dir.resolve("out");
-    long written = run(input, out, options.toArray(new String[0]));
+    long written = JobRuns.attention(input, out, options.toArray(new String[0]));
 
     int expectedRows = 0;
     for (int n : LENGTHS) {
       expectedRows += (n + (1 << levels) - 1) >> levels; // ceil(n / 2^L)
     }
     assertEquals(expectedRows, written, "one row per top-level step");
-    Map<String, double[]> got =
-        AttentionJobSparkTest.collect(
-            spark.read().format(json ? "json" : "parquet").load(out.toString()));
-    assertEquals(expectedRows, got.size());
-    double worst = 0;
-    String worstAt = "";
+    double[][][] want = new double[LENGTHS.length][][];
     for (int s = 0; s < LENGTHS.length; s++) {
-      double[][] top = pyramid(seqs[s], levels);
-      double[][] want = AttentionJobSparkTest.reference(top, w, heads, kind, window);
-      Object id = json ? (Object) (100L + s) : "s" + s;
-      for (int p = 0; p < top.length; p++) {
-        double[] row = got.get(AttentionJobSparkTest.key(id, p));
-        assertTrue(row != null, "no row for " + id + "/" + p);
-        assertEquals(topWidth, row.length, "width 2^L·d");
-        for (int c = 0; c < row.length; c++) {
-          double err = Math.abs(row[c] - want[p][c]) / Math.max(1.0, Math.abs(want[p][c]));
-          if (!(err <= worst)) {
-            worst = err;
-            worstAt = id + "/" + p + "[" + c + "]";
-          }
-        }
-      }
+      double[][] top = PoolingReference.pyramid(tokens.x[s], D, levels);
+      want[s] = SoftmaxReference.multiHead(top, w, heads, Allowed.of(kind, window));
     }
-    assertTrue(
-        worst <= 1e-9,
-        String.format(Locale.ROOT, "worst relative error %.3g at %s", worst, worstAt));
+    ResultTables.assertMatches(
+        spark.read().format(json ? "json" : "parquet").load(out.toString()),
+        json ? JSON_IDS : tokens.ids,
+        want,
+        1e-9);
   }
 
   @Test
@@ -240,7 +171,7 @@ class PyramidAttentionSparkTest {
         assertThrows(
             InputException.class,
             () ->
-                run(
+                JobRuns.attention(
                     input,
                     out,
                     "--attention",
@@ -257,7 +188,7 @@ class PyramidAttentionSparkTest {
         e.getMessage());
     assertTrue(e.getMessage().contains("wq is 3×3"), e.getMessage());
     assertFalse(Files.exists(out), "nothing written");
-    AttentionJobSparkTest.assertNoStaging(dir);
+    OutputFiles.assertNoStaging(dir);
   }
 
   @ParameterizedTest

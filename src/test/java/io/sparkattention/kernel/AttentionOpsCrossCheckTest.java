@@ -1,11 +1,13 @@
 package io.sparkattention.kernel;
 
+import static io.sparkattention.fixtures.Matrices.toMatrix;
 import static io.sparkattention.kernel.KernelAssert.REL_TOL;
 import static io.sparkattention.kernel.KernelAssert.assertClose;
-import static io.sparkattention.kernel.ReferenceAttention.toMatrix;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.sparkattention.kernel.ReferenceAttention.RefMask;
+import io.sparkattention.fixtures.Matrices;
+import io.sparkattention.fixtures.RefMask;
+import io.sparkattention.fixtures.SoftmaxReference;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -17,7 +19,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Randomized cross-checks of {@link AttentionOps} against {@link ReferenceAttention} over many
+ * Randomized cross-checks of {@link AttentionOps} against {@link SoftmaxReference} over many
  * shapes, every mask kind, whole and blocked (keys cut into blocks that do not divide the length,
  * query blocks at non-zero offsets), at relative error 1e-9.
  */
@@ -30,9 +32,9 @@ class AttentionOpsCrossCheckTest {
     static Problem random(long seed, int m, int n, int d, int dv) {
       Random rnd = new Random(seed);
       return new Problem(
-          ReferenceAttention.random(rnd, m, d, 1.5),
-          ReferenceAttention.random(rnd, n, d, 1.5),
-          ReferenceAttention.random(rnd, n, dv, 1.0),
+          Matrices.gaussian(rnd, m, d, 1.5),
+          Matrices.gaussian(rnd, n, d, 1.5),
+          Matrices.gaussian(rnd, n, dv, 1.0),
           d,
           dv);
     }
@@ -52,7 +54,7 @@ class AttentionOpsCrossCheckTest {
 
   static Stream<Arguments> selfAttentionCases() {
     List<Arguments> cases = new ArrayList<>();
-    for (RefMask mask : ReferenceAttention.allMasks()) {
+    for (RefMask mask : RefMask.allMasks()) {
       for (int len : LENGTHS) {
         for (int d : DIMS) {
           cases.add(Arguments.of(len, len, d, mask));
@@ -64,7 +66,7 @@ class AttentionOpsCrossCheckTest {
 
   static Stream<Arguments> crossLengthCases() {
     List<Arguments> cases = new ArrayList<>();
-    RefMask[] masks = {ReferenceAttention.none(), ReferenceAttention.causal()};
+    RefMask[] masks = {RefMask.none(), RefMask.causal()};
     for (int m : LENGTHS) {
       for (int n : LENGTHS) {
         if (m == n) {
@@ -84,16 +86,16 @@ class AttentionOpsCrossCheckTest {
     int dv = 1 + (d + m) % 5;
     Problem p = Problem.random(31L * m + 17L * n + d, m, n, d, dv);
     DMatrixRMaj out = AttentionOps.attention(p.q(), p.k(), p.v(), mask.kernel);
-    double[][] expected = ReferenceAttention.attention(p.Q, 0, p.K, p.V, 0, dv, mask.allowed);
+    double[][] expected = SoftmaxReference.attention(p.Q, 0, p.K, p.V, 0, dv, mask.allowed);
     assertClose(expected, out, REL_TOL, "attention m=" + m + " n=" + n + " d=" + d + " " + mask);
   }
 
   static Stream<Arguments> longCases() {
     return Stream.of(
-        Arguments.of(ReferenceAttention.none(), 8),
-        Arguments.of(ReferenceAttention.causal(), 16),
-        Arguments.of(ReferenceAttention.window(50), 3),
-        Arguments.of(ReferenceAttention.causalWindow(3), 1));
+        Arguments.of(RefMask.none(), 8),
+        Arguments.of(RefMask.causal(), 16),
+        Arguments.of(RefMask.window(50), 3),
+        Arguments.of(RefMask.causalWindow(3), 1));
   }
 
   @ParameterizedTest(name = "1000×1000 d={1} {0}")
@@ -101,7 +103,7 @@ class AttentionOpsCrossCheckTest {
   void length1000MatchesReference(RefMask mask, int d) {
     Problem p = Problem.random(1000 + d, 1000, 1000, d, 4);
     DMatrixRMaj out = AttentionOps.attention(p.q(), p.k(), p.v(), mask.kernel);
-    double[][] expected = ReferenceAttention.attention(p.Q, 0, p.K, p.V, 0, 4, mask.allowed);
+    double[][] expected = SoftmaxReference.attention(p.Q, 0, p.K, p.V, 0, 4, mask.allowed);
     assertClose(expected, out, REL_TOL, "attention 1000 " + mask);
   }
 
@@ -110,7 +112,7 @@ class AttentionOpsCrossCheckTest {
     int[][] lengthsAndBlocks = {{7, 3}, {64, 3}, {257, 3}, {257, 64}, {257, 100}, {1000, 64}};
     int i = 0;
     for (int[] lb : lengthsAndBlocks) {
-      for (RefMask mask : ReferenceAttention.allMasks()) {
+      for (RefMask mask : RefMask.allMasks()) {
         // 1000 only with a few masks, to keep the suite fast
         if (lb[0] == 1000 && i++ % 3 != 0) {
           continue;
@@ -133,8 +135,8 @@ class AttentionOpsCrossCheckTest {
     int d = 8;
     int dv = 3;
     Problem p = Problem.random(len * 7L + blockSize, len, len, d, dv);
-    double[][] expected = ReferenceAttention.attention(p.Q, 0, p.K, p.V, 0, dv, mask.allowed);
-    double[] expectedLse = ReferenceAttention.logSumExp(p.Q, 0, p.K, 0, mask.allowed);
+    double[][] expected = SoftmaxReference.attention(p.Q, 0, p.K, p.V, 0, dv, mask.allowed);
+    double[] expectedLse = SoftmaxReference.logSumExp(p.Q, 0, p.K, 0, mask.allowed);
     DMatrixRMaj out = new DMatrixRMaj(len, dv);
     double[] lse = new double[len];
     AttentionWorkspace ws = new AttentionWorkspace();
@@ -142,7 +144,7 @@ class AttentionOpsCrossCheckTest {
     int queryBlock = 37;
     for (int q0 = 0; q0 < len; q0 += queryBlock) {
       int q1 = Math.min(len, q0 + queryBlock);
-      DMatrixRMaj Qb = toMatrix(ReferenceAttention.rows(p.Q, q0, q1), d);
+      DMatrixRMaj Qb = toMatrix(Matrices.rows(p.Q, q0, q1), d);
       PartialAttention state = PartialAttention.empty(q1 - q0, dv);
       List<Integer> starts = new ArrayList<>();
       for (int k0 = 0; k0 < len; k0 += blockSize) {
@@ -158,8 +160,8 @@ class AttentionOpsCrossCheckTest {
             state,
             Qb,
             q0,
-            toMatrix(ReferenceAttention.rows(p.K, k0, k1), d),
-            toMatrix(ReferenceAttention.rows(p.V, k0, k1), dv),
+            toMatrix(Matrices.rows(p.K, k0, k1), d),
+            toMatrix(Matrices.rows(p.V, k0, k1), dv),
             k0,
             mask.kernel,
             ws);
@@ -185,8 +187,8 @@ class AttentionOpsCrossCheckTest {
     Problem p = Problem.random(len * 11L + blockSize, len, len, d, dv);
     int q0 = len / 3;
     int q1 = Math.min(len, q0 + 41);
-    double[][] Qb = ReferenceAttention.rows(p.Q, q0, q1);
-    double[][] expected = ReferenceAttention.attention(Qb, q0, p.K, p.V, 0, dv, mask.allowed);
+    double[][] Qb = Matrices.rows(p.Q, q0, q1);
+    double[][] expected = SoftmaxReference.attention(Qb, q0, p.K, p.V, 0, dv, mask.allowed);
     List<PartialAttention> parts = new ArrayList<>();
     for (int k0 = 0; k0 < len; k0 += blockSize) {
       int k1 = Math.min(len, k0 + blockSize);
@@ -194,8 +196,8 @@ class AttentionOpsCrossCheckTest {
           AttentionOps.partial(
               toMatrix(Qb, d),
               q0,
-              toMatrix(ReferenceAttention.rows(p.K, k0, k1), d),
-              toMatrix(ReferenceAttention.rows(p.V, k0, k1), dv),
+              toMatrix(Matrices.rows(p.K, k0, k1), d),
+              toMatrix(Matrices.rows(p.V, k0, k1), dv),
               k0,
               mask.kernel));
     }
@@ -209,23 +211,22 @@ class AttentionOpsCrossCheckTest {
 
   /** Queries and keys both offset (qPos0, kPos0 ≠ 0), as a block of a longer sequence. */
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.sparkattention.kernel.ReferenceAttention#allMasks")
+  @MethodSource("io.sparkattention.fixtures.RefMask#allMasks")
   void offsetsAreAbsolutePositions(RefMask mask) {
     Problem p = Problem.random(5, 20, 30, 4, 3);
     long qPos0 = 1_000_003;
     long kPos0 = 999_990;
     DMatrixRMaj out = AttentionOps.partial(p.q(), qPos0, p.k(), p.v(), kPos0, mask.kernel).output();
-    double[][] expected =
-        ReferenceAttention.attention(p.Q, qPos0, p.K, p.V, kPos0, 3, mask.allowed);
+    double[][] expected = SoftmaxReference.attention(p.Q, qPos0, p.K, p.V, kPos0, 3, mask.allowed);
     assertClose(expected, out, REL_TOL, "offset " + mask);
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.sparkattention.kernel.ReferenceAttention#allMasks")
+  @MethodSource("io.sparkattention.fixtures.RefMask#allMasks")
   void weightsMatchReference(RefMask mask) {
     Problem p = Problem.random(6, 9, 13, 3, 1);
     DMatrixRMaj W = AttentionOps.weights(p.q(), 4, p.k(), 0, mask.kernel);
-    double[][] expected = ReferenceAttention.weights(p.Q, 4, p.K, 0, mask.allowed);
+    double[][] expected = SoftmaxReference.weights(p.Q, 4, p.K, 0, mask.allowed);
     assertClose(expected, W, REL_TOL, "weights " + mask);
   }
 
@@ -237,7 +238,7 @@ class AttentionOpsCrossCheckTest {
     DMatrixRMaj out = AttentionOps.attention(p.q(), p.k(), p.v(), Mask.causal());
     assertEquals(m, out.numRows);
     assertEquals(dv, out.numCols);
-    double[][] expected = ReferenceAttention.attention(p.Q, 0, p.K, p.V, 0, dv, (q, k) -> k <= q);
+    double[][] expected = SoftmaxReference.attention(p.Q, 0, p.K, p.V, 0, dv, (q, k) -> k <= q);
     assertClose(expected, out, REL_TOL, "zero-length");
   }
 

@@ -1,9 +1,10 @@
 package io.sparkattention.kernel;
 
-import static io.sparkattention.kernel.ReferenceAttention.toMatrix;
+import static io.sparkattention.fixtures.Matrices.toMatrix;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.Matrices;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -22,7 +23,7 @@ class BadArgumentsTest {
 
   private static DMatrixRMaj m(int rows, int cols) {
     Random rnd = new Random(rows * 31L + cols);
-    return toMatrix(ReferenceAttention.random(rnd, rows, cols, 1), cols);
+    return toMatrix(Matrices.gaussian(rnd, rows, cols, 1), cols);
   }
 
   private static Arguments bad(String name, Executable call, String... fragments) {

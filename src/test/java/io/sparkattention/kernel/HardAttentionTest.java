@@ -1,13 +1,15 @@
 package io.sparkattention.kernel;
 
+import static io.sparkattention.fixtures.Matrices.rows;
+import static io.sparkattention.fixtures.Matrices.toMatrix;
 import static io.sparkattention.kernel.KernelAssert.assertClose;
-import static io.sparkattention.kernel.ReferenceAttention.rows;
-import static io.sparkattention.kernel.ReferenceAttention.toMatrix;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkattention.kernel.ReferenceAttention.RefMask;
+import io.sparkattention.fixtures.HardReference;
+import io.sparkattention.fixtures.Matrices;
+import io.sparkattention.fixtures.RefMask;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -33,7 +35,7 @@ class HardAttentionTest {
     int[] lengths = {1, 2, 7, 64, 257};
     int[] dims = {1, 3, 8, 16};
     int i = 0;
-    for (RefMask mask : ReferenceAttention.allMasks()) {
+    for (RefMask mask : RefMask.allMasks()) {
       for (int len : lengths) {
         cases.add(Arguments.of(len, dims[i++ % dims.length], mask));
       }
@@ -45,10 +47,10 @@ class HardAttentionTest {
   @MethodSource("cases")
   void argmaxMatchesReference(int len, int d, RefMask mask) {
     Random rnd = new Random(len * 13L + d);
-    double[][] Q = ReferenceAttention.random(rnd, len, d, 1);
-    double[][] K = ReferenceAttention.random(rnd, len, d, 1);
-    double[][] V = ReferenceAttention.random(rnd, len, DV, 1);
-    long[] expected = ReferenceAttention.hardChoice(Q, 0, K, 0, mask.allowed);
+    double[][] Q = Matrices.gaussian(rnd, len, d, 1);
+    double[][] K = Matrices.gaussian(rnd, len, d, 1);
+    double[][] V = Matrices.gaussian(rnd, len, DV, 1);
+    long[] expected = HardReference.hardChoice(Q, 0, K, 0, mask.allowed);
     HardAttention state = HardAttention.argmax(len, DV);
     AttentionOps.accumulate(
         state,
@@ -62,22 +64,22 @@ class HardAttentionTest {
     assertArrayEquals(expected, chosen(state), "chosen keys " + mask);
     DMatrixRMaj out =
         AttentionOps.hard(toMatrix(Q, d), toMatrix(K, d), toMatrix(V, DV), mask.kernel);
-    assertClose(ReferenceAttention.gather(expected, V, 0, DV), out, 0.0, "hard output");
+    assertClose(HardReference.gather(expected, V, 0, DV), out, 0.0, "hard output");
   }
 
   @ParameterizedTest(name = "len={0} d={1} {2}")
   @MethodSource("cases")
   void sampledMatchesReference(int len, int d, RefMask mask) {
     Random rnd = new Random(len * 17L + d);
-    double[][] Q = ReferenceAttention.random(rnd, len, d, 1);
-    double[][] K = ReferenceAttention.random(rnd, len, d, 1);
-    double[][] V = ReferenceAttention.random(rnd, len, DV, 1);
+    double[][] Q = Matrices.gaussian(rnd, len, d, 1);
+    double[][] K = Matrices.gaussian(rnd, len, d, 1);
+    double[][] V = Matrices.gaussian(rnd, len, DV, 1);
     long seed = 42 + len;
-    long[] expected = ReferenceAttention.sampledChoice(Q, 0, K, 0, mask.allowed, seed);
+    long[] expected = HardReference.sampledChoice(Q, 0, K, 0, mask.allowed, seed);
     DMatrixRMaj out =
         AttentionOps.hardSampled(
             toMatrix(Q, d), toMatrix(K, d), toMatrix(V, DV), mask.kernel, seed);
-    assertClose(ReferenceAttention.gather(expected, V, 0, DV), out, 0.0, "sampled output");
+    assertClose(HardReference.gather(expected, V, 0, DV), out, 0.0, "sampled output");
   }
 
   /** States per key block, merged in every rotation and in shuffled orders: the same choice. */
@@ -88,17 +90,16 @@ class HardAttentionTest {
     int m = 20;
     int n = 50;
     long qPos0 = 30;
-    double[][] Q = ReferenceAttention.random(rnd, m, 4, 1);
-    double[][] K = ReferenceAttention.random(rnd, n, 4, 1);
-    double[][] V = ReferenceAttention.random(rnd, n, DV, 1);
+    double[][] Q = Matrices.gaussian(rnd, m, 4, 1);
+    double[][] K = Matrices.gaussian(rnd, n, 4, 1);
+    double[][] V = Matrices.gaussian(rnd, n, DV, 1);
     Mask mask = Mask.window(25);
     long seed = 9;
     long[] whole = chosen(hardState(Q, qPos0, K, V, 0, n, mask, sampled, seed));
     long[] expected =
         sampled
-            ? ReferenceAttention.sampledChoice(
-                Q, qPos0, K, 0, (q, k) -> Math.abs(q - k) <= 25, seed)
-            : ReferenceAttention.hardChoice(Q, qPos0, K, 0, (q, k) -> Math.abs(q - k) <= 25);
+            ? HardReference.sampledChoice(Q, qPos0, K, 0, (q, k) -> Math.abs(q - k) <= 25, seed)
+            : HardReference.hardChoice(Q, qPos0, K, 0, (q, k) -> Math.abs(q - k) <= 25);
     assertArrayEquals(expected, whole);
     for (int block : new int[] {1, 3, 7, 50}) {
       List<HardAttention> parts = new ArrayList<>();
@@ -113,8 +114,7 @@ class HardAttentionTest {
           merged = shuffle % 2 == 0 ? merged.merge(p) : p.merge(merged);
         }
         assertArrayEquals(whole, chosen(merged), "block " + block + " order " + shuffle);
-        assertClose(
-            ReferenceAttention.gather(whole, V, 0, DV), merged.output(), 0.0, "merged values");
+        assertClose(HardReference.gather(whole, V, 0, DV), merged.output(), 0.0, "merged values");
       }
       // accumulating the blocks in reverse into one state gives the same too
       HardAttention acc =
@@ -151,7 +151,7 @@ class HardAttentionTest {
       K[j] = top ? new double[] {3, 1} : new double[] {-3, -1};
       V[j] = new double[] {j, -j, 0.5 * j};
     }
-    assertArrayEquals(new long[] {2, 2}, ReferenceAttention.hardChoice(Q, 0, K, 0, (q, k) -> true));
+    assertArrayEquals(new long[] {2, 2}, HardReference.hardChoice(Q, 0, K, 0, (q, k) -> true));
     for (int block : new int[] {1, 2, 3, 4, 5, 12}) {
       List<HardAttention> parts = new ArrayList<>();
       for (int k0 = 0; k0 < n; k0 += block) {
@@ -173,9 +173,9 @@ class HardAttentionTest {
   @Test
   void fullyMaskedRowsChooseNothingAndOutputZeros() {
     Random rnd = new Random(4);
-    double[][] Q = ReferenceAttention.random(rnd, 5, 3, 1);
-    double[][] K = ReferenceAttention.random(rnd, 6, 3, 1);
-    double[][] V = ReferenceAttention.random(rnd, 6, DV, 1);
+    double[][] Q = Matrices.gaussian(rnd, 5, 3, 1);
+    double[][] K = Matrices.gaussian(rnd, 6, 3, 1);
+    double[][] V = Matrices.gaussian(rnd, 6, DV, 1);
     for (boolean sampled : new boolean[] {false, true}) {
       HardAttention s = hardState(Q, 0, K, V, 0, 6, Mask.causalWindow(2), sampled, 1);
       HardAttention far = hardState(Q, 0, rows(K, 0, 6), V, 100, 106, Mask.causal(), sampled, 1);
@@ -234,9 +234,9 @@ class HardAttentionTest {
   @Test
   void stateFromPartsRoundTripsAndRefusesBadParts() {
     Random rnd = new Random(6);
-    double[][] Q = ReferenceAttention.random(rnd, 6, 3, 1);
-    double[][] K = ReferenceAttention.random(rnd, 10, 3, 1);
-    double[][] V = ReferenceAttention.random(rnd, 10, DV, 1);
+    double[][] Q = Matrices.gaussian(rnd, 6, 3, 1);
+    double[][] K = Matrices.gaussian(rnd, 10, 3, 1);
+    double[][] V = Matrices.gaussian(rnd, 10, DV, 1);
     HardAttention a = hardState(Q, 0, K, V, 0, 4, Mask.causal(), true, 8);
     HardAttention b = hardState(Q, 0, K, V, 4, 10, Mask.causal(), true, 8);
     double[] scores = new double[6];

@@ -3,11 +3,16 @@ package io.sparkattention.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.sparkattention.fixtures.Matrices;
+import io.sparkattention.fixtures.SoftmaxReference;
 import org.ejml.data.DMatrixRMaj;
 
 /** Elementwise comparisons that report the worst element, for the kernel tests. */
 final class KernelAssert {
-  /** The tolerance of every cross-check against {@link ReferenceAttention}. */
+  /**
+   * The tolerance of every cross-check against {@link SoftmaxReference} (and the other references
+   * in {@code fixtures}).
+   */
   static final double REL_TOL = 1e-9;
 
   private KernelAssert() {}
@@ -64,7 +69,7 @@ final class KernelAssert {
 
   static void assertClose(DMatrixRMaj expected, DMatrixRMaj actual, double tol, String what) {
     assertEquals(expected.numCols, actual.numCols, what + ": columns");
-    assertClose(ReferenceAttention.toArray(expected), actual, tol, what);
+    assertClose(Matrices.toArray(expected), actual, tol, what);
   }
 
   /** {@code |a - e| / max(1, |e|)}; 0 for equal infinities, +∞ for NaN or one-sided infinity. */

@@ -1,6 +1,6 @@
 package io.sparkattention.kernel;
 
-import static io.sparkattention.kernel.ReferenceAttention.toMatrix;
+import static io.sparkattention.fixtures.Matrices.toMatrix;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,13 +1,15 @@
 package io.sparkattention.kernel;
 
+import static io.sparkattention.fixtures.Matrices.toMatrix;
 import static io.sparkattention.kernel.KernelAssert.REL_TOL;
 import static io.sparkattention.kernel.KernelAssert.assertClose;
-import static io.sparkattention.kernel.ReferenceAttention.toMatrix;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.LocalPReference;
+import io.sparkattention.fixtures.Matrices;
 import java.util.Random;
 import org.ejml.data.DMatrixRMaj;
 import org.junit.jupiter.api.Test;
@@ -27,21 +29,21 @@ class LocalPCentreTest {
   @CsvSource({"1, 3, 3, 1, false", "9, 4, 4, 2, false", "40, 6, 4, 5, true", "257, 8, 12, 3, true"})
   void centreOfOneTokenMatchesReference(int n, int d, int dq, int a, boolean projected) {
     Random rnd = new Random(n * 31L + d);
-    double[][] X = ReferenceAttention.random(rnd, n, d, 1);
-    double[][] wq = projected ? ReferenceAttention.random(rnd, d, dq, 0.5) : null;
-    double[] bq = projected ? ReferenceAttention.random(rnd, dq, 0.5) : null;
+    double[][] X = Matrices.gaussian(rnd, n, d, 1);
+    double[][] wq = projected ? Matrices.gaussian(rnd, d, dq, 0.5) : null;
+    double[] bq = projected ? Matrices.gaussian(rnd, dq, 0.5) : null;
     int hw = projected ? dq : d;
-    double[][] wp = ReferenceAttention.random(rnd, hw, a, 1);
-    double[] vp = ReferenceAttention.random(rnd, a, 2);
+    double[][] wp = Matrices.gaussian(rnd, hw, a, 1);
+    double[] vp = Matrices.gaussian(rnd, a, 2);
     AttentionWeights w =
         AttentionWeights.builder()
-            .query(ReferenceAttention.toMatrixOrNull(wq), bq)
+            .query(Matrices.toMatrixOrNull(wq), bq)
             .localP(toMatrix(wp), vp)
             .build();
     assertTrue(w.hasLocalP());
     assertTrue(w.isNone() == !projected, "wp and vp project nothing");
-    double[][] H = ReferenceAttention.project(X, d, wq, bq);
-    double[] expected = ReferenceAttention.centres(H, wp, vp, n);
+    double[][] H = Matrices.project(X, d, wq, bq);
+    double[] expected = LocalPReference.centres(H, wp, vp, n);
     double[] got = new double[n];
     for (int t = 0; t < n; t++) {
       got[t] = w.localPCentre(X[t], n);
@@ -57,13 +59,13 @@ class LocalPCentreTest {
   void centreIsAPureFunctionOfTheToken() {
     // The same x gives the same bits whatever else is computed around it.
     Random rnd = new Random(5);
-    DMatrixRMaj wp = toMatrix(ReferenceAttention.random(rnd, 4, 3, 1));
-    double[] vp = ReferenceAttention.random(rnd, 3, 1);
+    DMatrixRMaj wp = toMatrix(Matrices.gaussian(rnd, 4, 3, 1));
+    double[] vp = Matrices.gaussian(rnd, 3, 1);
     AttentionWeights w = AttentionWeights.builder().localP(wp, vp).build();
-    double[] x = ReferenceAttention.random(rnd, 4, 1);
+    double[] x = Matrices.gaussian(rnd, 4, 1);
     double first = w.localPCentre(x, 1000);
     for (int i = 0; i < 5; i++) {
-      w.localPCentre(ReferenceAttention.random(rnd, 4, 1), 1000);
+      w.localPCentre(Matrices.gaussian(rnd, 4, 1), 1000);
       assertEquals(
           Double.doubleToRawLongBits(first), Double.doubleToRawLongBits(w.localPCentre(x, 1000)));
     }
@@ -108,9 +110,9 @@ class LocalPCentreTest {
   void localPWeightsAreAlignmentTimesGaussian(int m, int n, int D) {
     Random rnd = new Random(m * 7L + n + D);
     int d = 4;
-    double[][] Q = ReferenceAttention.random(rnd, m, d, 1);
-    double[][] K = ReferenceAttention.random(rnd, n, d, 1);
-    double[][] V = ReferenceAttention.random(rnd, n, 3, 1);
+    double[][] Q = Matrices.gaussian(rnd, m, d, 1);
+    double[][] K = Matrices.gaussian(rnd, n, d, 1);
+    double[][] V = Matrices.gaussian(rnd, n, 3, 1);
     double[] c = new double[m];
     for (int i = 0; i < m; i++) {
       c[i] = i == 0 ? 0 : i == 1 ? n : rnd.nextDouble() * n; // both ends, then anywhere
@@ -121,7 +123,7 @@ class LocalPCentreTest {
     for (int s = 0; s < n; s++) {
       double[][] onehot = new double[n][1];
       onehot[s][0] = 1;
-      double[][] col = ReferenceAttention.localP(Q, K, onehot, 1, c, D);
+      double[][] col = LocalPReference.localP(Q, K, onehot, 1, c, D);
       for (int i = 0; i < m; i++) {
         expected[i][s] = col[i][0];
       }
@@ -139,7 +141,7 @@ class LocalPCentreTest {
       assertTrue(sum > 0 && sum <= 1 + 1e-12, "row " + i + " sums to " + sum);
     }
     assertClose(
-        ReferenceAttention.times(ReferenceAttention.toArray(W), V, 3),
+        Matrices.times(Matrices.toArray(W), V, 3),
         AttentionOps.localP(toMatrix(Q, d), toMatrix(K, d), toMatrix(V, 3), c, D),
         REL_TOL,
         "weights · V = local-p");

@@ -1,11 +1,13 @@
 package io.sparkattention.kernel;
 
+import static io.sparkattention.fixtures.Matrices.rows;
+import static io.sparkattention.fixtures.Matrices.toMatrix;
 import static io.sparkattention.kernel.KernelAssert.REL_TOL;
 import static io.sparkattention.kernel.KernelAssert.assertClose;
-import static io.sparkattention.kernel.ReferenceAttention.rows;
-import static io.sparkattention.kernel.ReferenceAttention.toMatrix;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.LocalPReference;
+import io.sparkattention.fixtures.Matrices;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -41,19 +43,19 @@ class LocalPOpsTest {
   @MethodSource("cases")
   void localPWithPredictedCentresMatchesReference(int m, int n, int d, int D) {
     Random rnd = new Random(m * 1000L + n * 10L + D);
-    double[][] Q = ReferenceAttention.random(rnd, m, d, 1);
-    double[][] K = ReferenceAttention.random(rnd, n, d, 1);
-    double[][] V = ReferenceAttention.random(rnd, n, DV, 1);
-    double[][] Wp = ReferenceAttention.random(rnd, d, 5, 1);
-    double[] vp = ReferenceAttention.random(rnd, 5, 1.5);
+    double[][] Q = Matrices.gaussian(rnd, m, d, 1);
+    double[][] K = Matrices.gaussian(rnd, n, d, 1);
+    double[][] V = Matrices.gaussian(rnd, n, DV, 1);
+    double[][] Wp = Matrices.gaussian(rnd, d, 5, 1);
+    double[] vp = Matrices.gaussian(rnd, 5, 1.5);
     double[] centres = LocalPOps.centres(toMatrix(Q, d), toMatrix(Wp, 5), vp, n);
-    assertClose(ReferenceAttention.centres(Q, Wp, vp, n), centres, REL_TOL, "centres");
+    assertClose(LocalPReference.centres(Q, Wp, vp, n), centres, REL_TOL, "centres");
     for (double c : centres) {
       assertTrue(c >= 0 && c <= n, "centre " + c + " outside [0, " + n + "]");
     }
     DMatrixRMaj out =
         AttentionOps.localP(toMatrix(Q, d), toMatrix(K, d), toMatrix(V, DV), centres, D);
-    double[][] expected = ReferenceAttention.localP(Q, K, V, DV, centres, D);
+    double[][] expected = LocalPReference.localP(Q, K, V, DV, centres, D);
     assertClose(expected, out, REL_TOL, "local-p D=" + D);
 
     // the same by key blocks of 3 (does not divide 64, 257, 7, 2 or 1), in reverse order
@@ -79,9 +81,9 @@ class LocalPOpsTest {
   void integerAndEdgeCentres() {
     Random rnd = new Random(11);
     int n = 20;
-    double[][] Q = ReferenceAttention.random(rnd, 24, 4, 1);
-    double[][] K = ReferenceAttention.random(rnd, n, 4, 1);
-    double[][] V = ReferenceAttention.random(rnd, n, DV, 1);
+    double[][] Q = Matrices.gaussian(rnd, 24, 4, 1);
+    double[][] K = Matrices.gaussian(rnd, n, 4, 1);
+    double[][] V = Matrices.gaussian(rnd, n, DV, 1);
     double[] centres = new double[24];
     for (int i = 0; i < 20; i++) {
       centres[i] = i;
@@ -93,8 +95,7 @@ class LocalPOpsTest {
     for (int D : new int[] {1, 2, 4}) {
       DMatrixRMaj out =
           AttentionOps.localP(toMatrix(Q, 4), toMatrix(K, 4), toMatrix(V, DV), centres, D);
-      assertClose(
-          ReferenceAttention.localP(Q, K, V, DV, centres, D), out, REL_TOL, "local-p D=" + D);
+      assertClose(LocalPReference.localP(Q, K, V, DV, centres, D), out, REL_TOL, "local-p D=" + D);
     }
   }
 

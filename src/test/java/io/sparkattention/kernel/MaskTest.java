@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkattention.kernel.ReferenceAttention.RefMask;
+import io.sparkattention.fixtures.RefMask;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class MaskTest {
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.sparkattention.kernel.ReferenceAttention#allMasks")
+  @MethodSource("io.sparkattention.fixtures.RefMask#allMasks")
   void allowsAgreesWithDefinition(RefMask mask) {
     for (long q = -60; q <= 60; q++) {
       for (long k = -60; k <= 60; k++) {
@@ -27,7 +27,7 @@ class MaskTest {
 
   /** Every pair of ranges in [-4, 11] (including empty ones, q0 > q1 or k0 > k1). */
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.sparkattention.kernel.ReferenceAttention#allMasks")
+  @MethodSource("io.sparkattention.fixtures.RefMask#allMasks")
   void anyAllowedAgreesWithBruteForceExhaustively(RefMask mask) {
     int lo = -4;
     int hi = 11;
@@ -47,7 +47,7 @@ class MaskTest {
 
   /** Random ranges over a wider span, so that the window of 50 and far-apart blocks are covered. */
   @ParameterizedTest(name = "{0}")
-  @MethodSource("io.sparkattention.kernel.ReferenceAttention#allMasks")
+  @MethodSource("io.sparkattention.fixtures.RefMask#allMasks")
   void anyAllowedAgreesWithBruteForceOnRandomRanges(RefMask mask) {
     Random rnd = new Random(mask.name.hashCode());
     for (int t = 0; t < 3000; t++) {

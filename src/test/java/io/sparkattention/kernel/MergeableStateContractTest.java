@@ -1,14 +1,19 @@
 package io.sparkattention.kernel;
 
+import static io.sparkattention.fixtures.Matrices.rows;
+import static io.sparkattention.fixtures.Matrices.toMatrix;
 import static io.sparkattention.kernel.KernelAssert.REL_TOL;
 import static io.sparkattention.kernel.KernelAssert.assertClose;
-import static io.sparkattention.kernel.ReferenceAttention.rows;
-import static io.sparkattention.kernel.ReferenceAttention.toMatrix;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
-import io.sparkattention.kernel.ReferenceAttention.RefMask;
+import io.sparkattention.fixtures.HardReference;
+import io.sparkattention.fixtures.LocalPReference;
+import io.sparkattention.fixtures.Matrices;
+import io.sparkattention.fixtures.PoolingReference;
+import io.sparkattention.fixtures.RefMask;
+import io.sparkattention.fixtures.SoftmaxReference;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -24,7 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * of state built on it: soft attention under each mask, local-p, hard attention (argmax and
  * sampled) and attention pooling. Each {@link Family} cuts one seeded random problem into parts
  * along its keys (pooling: along its rows) and knows the answer for the whole from the independent
- * {@link ReferenceAttention}.
+ * references ({@link SoftmaxReference}, {@link LocalPReference}, {@link HardReference}, {@link
+ * PoolingReference}).
  *
  * <p>What is exact is compared bit for bit: identity, commutativity, and for hard attention
  * associativity and split-then-merge; soft associativity bit for bit for the row maxima, to 1e-12
@@ -81,7 +87,7 @@ class MergeableStateContractTest {
 
   static Stream<Family<?>> families() {
     List<Family<?>> all = new ArrayList<>();
-    RefMask[] masks = ReferenceAttention.allMasks();
+    RefMask[] masks = RefMask.allMasks();
     for (int i = 0; i < masks.length; i++) {
       for (int seed = 0; seed < 2; seed++) {
         all.add(soft(masks[i], 10 * i + seed));
@@ -111,9 +117,9 @@ class MergeableStateContractTest {
       m = 1 + rnd.nextInt(20);
       n = 1 + rnd.nextInt(80);
       qPos0 = rnd.nextInt(60);
-      Q = ReferenceAttention.random(rnd, m, D, 2);
-      K = ReferenceAttention.random(rnd, n, D, 2);
-      V = ReferenceAttention.random(rnd, n, DV, 1);
+      Q = Matrices.gaussian(rnd, m, D, 2);
+      K = Matrices.gaussian(rnd, n, D, 2);
+      V = Matrices.gaussian(rnd, n, DV, 1);
     }
 
     DMatrixRMaj q() {
@@ -151,7 +157,7 @@ class MergeableStateContractTest {
 
       @Override
       double[][] reference() {
-        return ReferenceAttention.attention(p.Q, p.qPos0, p.K, p.V, 0, DV, mask.allowed);
+        return SoftmaxReference.attention(p.Q, p.qPos0, p.K, p.V, 0, DV, mask.allowed);
       }
 
       @Override
@@ -198,7 +204,7 @@ class MergeableStateContractTest {
 
       @Override
       double[][] reference() {
-        return ReferenceAttention.localP(p.Q, p.K, p.V, DV, centres, halfWidth);
+        return LocalPReference.localP(p.Q, p.K, p.V, DV, centres, halfWidth);
       }
 
       @Override
@@ -243,9 +249,9 @@ class MergeableStateContractTest {
       double[][] reference() {
         long[] chosen =
             sampled
-                ? ReferenceAttention.sampledChoice(p.Q, p.qPos0, p.K, 0, mask.allowed, seed)
-                : ReferenceAttention.hardChoice(p.Q, p.qPos0, p.K, 0, mask.allowed);
-        return ReferenceAttention.gather(chosen, p.V, 0, DV);
+                ? HardReference.sampledChoice(p.Q, p.qPos0, p.K, 0, mask.allowed, seed)
+                : HardReference.hardChoice(p.Q, p.qPos0, p.K, 0, mask.allowed);
+        return HardReference.gather(chosen, p.V, 0, DV);
       }
 
       @Override
@@ -270,10 +276,10 @@ class MergeableStateContractTest {
     int n = 1 + rnd.nextInt(60);
     int d = 5;
     int a = 3;
-    double[][] H = ReferenceAttention.random(rnd, n, d, 1);
-    double[][] W = ReferenceAttention.random(rnd, d, a, 1);
-    double[] b = seed % 2 == 0 ? ReferenceAttention.random(rnd, a, 0.5) : null;
-    double[] u = ReferenceAttention.random(rnd, a, 2);
+    double[][] H = Matrices.gaussian(rnd, n, d, 1);
+    double[][] W = Matrices.gaussian(rnd, d, a, 1);
+    double[] b = seed % 2 == 0 ? Matrices.gaussian(rnd, a, 0.5) : null;
+    double[] u = Matrices.gaussian(rnd, a, 2);
     DMatrixRMaj Wm = toMatrix(W, a);
     return new Family<>("pooling n=" + n + " seed " + seed, false) {
       @Override
@@ -293,7 +299,7 @@ class MergeableStateContractTest {
 
       @Override
       double[][] reference() {
-        return new double[][] {ReferenceAttention.pool(H, d, W, b, u)};
+        return new double[][] {PoolingReference.pool(H, d, W, b, u)};
       }
 
       @Override

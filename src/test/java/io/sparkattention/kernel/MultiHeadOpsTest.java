@@ -1,13 +1,15 @@
 package io.sparkattention.kernel;
 
+import static io.sparkattention.fixtures.Matrices.toMatrix;
 import static io.sparkattention.kernel.KernelAssert.REL_TOL;
 import static io.sparkattention.kernel.KernelAssert.assertClose;
-import static io.sparkattention.kernel.ReferenceAttention.toMatrix;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.sparkattention.kernel.ReferenceAttention.RefMask;
-import io.sparkattention.kernel.ReferenceAttention.Weights;
+import io.sparkattention.fixtures.Matrices;
+import io.sparkattention.fixtures.RefMask;
+import io.sparkattention.fixtures.SoftmaxReference;
+import io.sparkattention.fixtures.Weights;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -30,20 +32,20 @@ class MultiHeadOpsTest {
     Weights w = new Weights();
     boolean biases = (parts & 16) != 0;
     if ((parts & 1) != 0) {
-      w.wq = ReferenceAttention.random(rnd, dIn, dqk, 0.5);
-      w.bq = biases ? ReferenceAttention.random(rnd, dqk, 0.3) : null;
+      w.wq = Matrices.gaussian(rnd, dIn, dqk, 0.5);
+      w.bq = biases ? Matrices.gaussian(rnd, dqk, 0.3) : null;
     }
     if ((parts & 2) != 0) {
-      w.wk = ReferenceAttention.random(rnd, dCtx, dqk, 0.5);
-      w.bk = biases ? ReferenceAttention.random(rnd, dqk, 0.3) : null;
+      w.wk = Matrices.gaussian(rnd, dCtx, dqk, 0.5);
+      w.bk = biases ? Matrices.gaussian(rnd, dqk, 0.3) : null;
     }
     if ((parts & 4) != 0) {
-      w.wv = ReferenceAttention.random(rnd, dCtx, dv, 0.5);
-      w.bv = biases ? ReferenceAttention.random(rnd, dv, 0.3) : null;
+      w.wv = Matrices.gaussian(rnd, dCtx, dv, 0.5);
+      w.bv = biases ? Matrices.gaussian(rnd, dv, 0.3) : null;
     }
     if ((parts & 8) != 0) {
-      w.wo = ReferenceAttention.random(rnd, dv, dOut, 0.5);
-      w.bo = biases ? ReferenceAttention.random(rnd, dOut, 0.3) : null;
+      w.wo = Matrices.gaussian(rnd, dv, dOut, 0.5);
+      w.bo = biases ? Matrices.gaussian(rnd, dOut, 0.3) : null;
     }
     return w;
   }
@@ -52,7 +54,7 @@ class MultiHeadOpsTest {
     List<Arguments> cases = new ArrayList<>();
     int[] heads = {1, 2, 8};
     int[] lengths = {1, 2, 7, 64};
-    RefMask[] masks = ReferenceAttention.allMasks();
+    RefMask[] masks = RefMask.allMasks();
     int i = 0;
     for (int h : heads) {
       for (int len : lengths) {
@@ -75,11 +77,11 @@ class MultiHeadOpsTest {
     int dv = dModel;
     int dOut = projected ? 5 : dv;
     Weights w = randomWeights(rnd, dModel, dModel, dqk, dv, dOut, parts);
-    double[][] X = ReferenceAttention.random(rnd, len, dModel, 1);
+    double[][] X = Matrices.gaussian(rnd, len, dModel, 1);
     DMatrixRMaj out =
         MultiHeadOps.selfAttention(toMatrix(X, dModel), w.toKernel(), numHeads, mask.kernel);
     double[][] expected =
-        ReferenceAttention.multiHead(X, dModel, X, dModel, w, numHeads, mask.allowed);
+        SoftmaxReference.multiHead(X, dModel, X, dModel, w, numHeads, mask.allowed);
     assertClose(expected, out, REL_TOL, "self-attention heads=" + numHeads + " " + mask);
   }
 
@@ -94,12 +96,12 @@ class MultiHeadOpsTest {
     int dqk = 8;
     int dv = 8;
     Weights w = randomWeights(rnd, dIn, dCtx, dqk, dv, 3, parts);
-    double[][] Xq = ReferenceAttention.random(rnd, 7, dIn, 1);
-    double[][] Xkv = ReferenceAttention.random(rnd, 13, dCtx, 1);
+    double[][] Xq = Matrices.gaussian(rnd, 7, dIn, 1);
+    double[][] Xkv = Matrices.gaussian(rnd, 13, dCtx, 1);
     DMatrixRMaj out =
         MultiHeadOps.crossAttention(toMatrix(Xq, dIn), toMatrix(Xkv, dCtx), w.toKernel(), numHeads);
     double[][] expected =
-        ReferenceAttention.multiHead(Xq, dIn, Xkv, dCtx, w, numHeads, (q, k) -> true);
+        SoftmaxReference.multiHead(Xq, dIn, Xkv, dCtx, w, numHeads, (q, k) -> true);
     assertClose(expected, out, REL_TOL, "cross-attention heads=" + numHeads);
     assertEquals(7, out.numRows);
   }
@@ -118,7 +120,7 @@ class MultiHeadOpsTest {
   @Test
   void oneHeadWithoutWeightsIsPlainAttention() {
     Random rnd = new Random(8);
-    DMatrixRMaj X = toMatrix(ReferenceAttention.random(rnd, 9, 4, 1), 4);
+    DMatrixRMaj X = toMatrix(Matrices.gaussian(rnd, 9, 4, 1), 4);
     DMatrixRMaj expected = AttentionOps.attention(X, X, X, Mask.causal());
     DMatrixRMaj out = MultiHeadOps.selfAttention(X, AttentionWeights.none(), 1, Mask.causal());
     assertArrayEquals(expected.data, out.data);

@@ -1,15 +1,17 @@
 package io.sparkattention.kernel;
 
+import static io.sparkattention.fixtures.Matrices.rows;
+import static io.sparkattention.fixtures.Matrices.toMatrix;
 import static io.sparkattention.kernel.KernelAssert.REL_TOL;
 import static io.sparkattention.kernel.KernelAssert.assertClose;
 import static io.sparkattention.kernel.KernelAssert.assertFinite;
-import static io.sparkattention.kernel.ReferenceAttention.rows;
-import static io.sparkattention.kernel.ReferenceAttention.toMatrix;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import io.sparkattention.kernel.ReferenceAttention.RefMask;
+import io.sparkattention.fixtures.Matrices;
+import io.sparkattention.fixtures.RefMask;
+import io.sparkattention.fixtures.SoftmaxReference;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -66,7 +68,7 @@ class PartialAttentionMergeTest {
 
   static Stream<Arguments> seedsAndMasks() {
     List<Arguments> cases = new ArrayList<>();
-    RefMask[] masks = ReferenceAttention.allMasks();
+    RefMask[] masks = RefMask.allMasks();
     for (int seed = 0; seed < 40; seed++) {
       cases.add(Arguments.of(seed, masks[seed % masks.length]));
     }
@@ -80,9 +82,9 @@ class PartialAttentionMergeTest {
     int m = 1 + rnd.nextInt(30);
     int n = 1 + rnd.nextInt(120);
     long qPos0 = rnd.nextInt(100);
-    double[][] Q = ReferenceAttention.random(rnd, m, D, 2);
-    double[][] K = ReferenceAttention.random(rnd, n, D, 2);
-    double[][] V = ReferenceAttention.random(rnd, n, DV, 1);
+    double[][] Q = Matrices.gaussian(rnd, m, D, 2);
+    double[][] K = Matrices.gaussian(rnd, n, D, 2);
+    double[][] V = Matrices.gaussian(rnd, n, DV, 1);
     List<PartialAttention> parts =
         partials(Q, qPos0, K, V, randomCuts(rnd, n, 1 + rnd.nextInt(12)), mask.kernel);
     Collections.shuffle(parts, rnd);
@@ -95,7 +97,7 @@ class PartialAttentionMergeTest {
     PartialAttention whole =
         AttentionOps.partial(
             toMatrix(Q, D), qPos0, toMatrix(K, D), toMatrix(V, DV), 0, mask.kernel);
-    double[][] expected = ReferenceAttention.attention(Q, qPos0, K, V, 0, DV, mask.allowed);
+    double[][] expected = SoftmaxReference.attention(Q, qPos0, K, V, 0, DV, mask.allowed);
     assertClose(expected, parts.get(0).output(), REL_TOL, "merged vs reference");
     assertClose(whole.output(), parts.get(0).output(), 1e-12, "merged vs whole");
     double[] lse = new double[m];
@@ -103,15 +105,15 @@ class PartialAttentionMergeTest {
       lse[i] = parts.get(0).logSumExp(i);
     }
     assertClose(
-        ReferenceAttention.logSumExp(Q, qPos0, K, 0, mask.allowed), lse, REL_TOL, "log-sum-exp");
+        SoftmaxReference.logSumExp(Q, qPos0, K, 0, mask.allowed), lse, REL_TOL, "log-sum-exp");
   }
 
   /** Three states over disjoint keys of the same queries, some rows masked in some states. */
   private static PartialAttention[] threeStates(int seed) {
     Random rnd = new Random(seed);
-    double[][] Q = ReferenceAttention.random(rnd, 12, D, 3);
-    double[][] K = ReferenceAttention.random(rnd, 30, D, 3);
-    double[][] V = ReferenceAttention.random(rnd, 30, DV, 1);
+    double[][] Q = Matrices.gaussian(rnd, 12, D, 3);
+    double[][] K = Matrices.gaussian(rnd, 30, D, 3);
+    double[][] V = Matrices.gaussian(rnd, 30, DV, 1);
     Mask mask = seed % 2 == 0 ? Mask.causalWindow(6) : Mask.none();
     List<PartialAttention> parts = partials(Q, 10, K, V, List.of(9, 17), mask);
     return parts.toArray(new PartialAttention[0]);
@@ -131,11 +133,11 @@ class PartialAttentionMergeTest {
   @ValueSource(ints = {0, 1, 2})
   void accumulateEqualsMergingThePartial(int seed) {
     Random rnd = new Random(seed);
-    DMatrixRMaj Q = toMatrix(ReferenceAttention.random(rnd, 9, D, 2), D);
-    DMatrixRMaj K1 = toMatrix(ReferenceAttention.random(rnd, 7, D, 2), D);
-    DMatrixRMaj V1 = toMatrix(ReferenceAttention.random(rnd, 7, DV, 1), DV);
-    DMatrixRMaj K2 = toMatrix(ReferenceAttention.random(rnd, 5, D, 2), D);
-    DMatrixRMaj V2 = toMatrix(ReferenceAttention.random(rnd, 5, DV, 1), DV);
+    DMatrixRMaj Q = toMatrix(Matrices.gaussian(rnd, 9, D, 2), D);
+    DMatrixRMaj K1 = toMatrix(Matrices.gaussian(rnd, 7, D, 2), D);
+    DMatrixRMaj V1 = toMatrix(Matrices.gaussian(rnd, 7, DV, 1), DV);
+    DMatrixRMaj K2 = toMatrix(Matrices.gaussian(rnd, 5, D, 2), D);
+    DMatrixRMaj V2 = toMatrix(Matrices.gaussian(rnd, 5, DV, 1), DV);
     Mask mask = Mask.window(4);
     PartialAttention state = AttentionOps.partial(Q, 3, K1, V1, 0, mask);
     PartialAttention merged = state.merge(AttentionOps.partial(Q, 3, K2, V2, 7, mask));
@@ -191,9 +193,9 @@ class PartialAttentionMergeTest {
   @MethodSource("fullyMaskedBlocks")
   void fullyMaskedRowsGiveZerosAndMinusInfinity(Mask mask, long qPos0, long kPos0) {
     Random rnd = new Random(1);
-    DMatrixRMaj Q = toMatrix(ReferenceAttention.random(rnd, 8, D, 2), D);
-    DMatrixRMaj K = toMatrix(ReferenceAttention.random(rnd, 10, D, 2), D);
-    DMatrixRMaj V = toMatrix(ReferenceAttention.random(rnd, 10, DV, 1), DV);
+    DMatrixRMaj Q = toMatrix(Matrices.gaussian(rnd, 8, D, 2), D);
+    DMatrixRMaj K = toMatrix(Matrices.gaussian(rnd, 10, D, 2), D);
+    DMatrixRMaj V = toMatrix(Matrices.gaussian(rnd, 10, DV, 1), DV);
     assertFalse(mask.anyAllowed(qPos0, qPos0 + 7, kPos0, kPos0 + 9), "test setup");
     PartialAttention p = AttentionOps.partial(Q, qPos0, K, V, kPos0, mask);
     PartialAttention twice = p.merge(AttentionOps.partial(Q, qPos0, K, V, kPos0, mask));
@@ -212,13 +214,13 @@ class PartialAttentionMergeTest {
   @Test
   void partlyMaskedBlockKeepsMaskedRowsAtZero() {
     Random rnd = new Random(2);
-    double[][] Q = ReferenceAttention.random(rnd, 10, D, 2);
-    double[][] K = ReferenceAttention.random(rnd, 4, D, 2);
-    double[][] V = ReferenceAttention.random(rnd, 4, DV, 1);
+    double[][] Q = Matrices.gaussian(rnd, 10, D, 2);
+    double[][] K = Matrices.gaussian(rnd, 4, D, 2);
+    double[][] V = Matrices.gaussian(rnd, 4, DV, 1);
     // queries 0..9, keys 6..9, causal: rows 0..5 see nothing
     PartialAttention p =
         AttentionOps.partial(toMatrix(Q, D), 0, toMatrix(K, D), toMatrix(V, DV), 6, Mask.causal());
-    double[][] expected = ReferenceAttention.attention(Q, 0, K, V, 6, DV, (q, k) -> k <= q);
+    double[][] expected = SoftmaxReference.attention(Q, 0, K, V, 6, DV, (q, k) -> k <= q);
     assertClose(expected, p.output(), REL_TOL, "partly masked");
     for (int i = 0; i < 6; i++) {
       assertEquals(Double.NEGATIVE_INFINITY, p.logSumExp(i));
@@ -251,8 +253,8 @@ class PartialAttentionMergeTest {
         K[j][c] = amp * (-1 + 2.0 * j / n) + rnd.nextDouble();
       }
     }
-    double[][] V = ReferenceAttention.random(rnd, n, DV, 1);
-    double[][] expected = ReferenceAttention.attention(Q, 0, K, V, 0, DV, (q, k) -> true);
+    double[][] V = Matrices.gaussian(rnd, n, DV, 1);
+    double[][] expected = SoftmaxReference.attention(Q, 0, K, V, 0, DV, (q, k) -> true);
     PartialAttention state = PartialAttention.empty(m, DV);
     AttentionWorkspace ws = new AttentionWorkspace();
     for (int k0 = 0; k0 < n; k0 += 7) {

@@ -1,12 +1,14 @@
 package io.sparkattention.kernel;
 
+import static io.sparkattention.fixtures.Matrices.rows;
+import static io.sparkattention.fixtures.Matrices.toMatrix;
 import static io.sparkattention.kernel.KernelAssert.REL_TOL;
 import static io.sparkattention.kernel.KernelAssert.assertClose;
-import static io.sparkattention.kernel.ReferenceAttention.rows;
-import static io.sparkattention.kernel.ReferenceAttention.toMatrix;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.sparkattention.fixtures.Matrices;
+import io.sparkattention.fixtures.PoolingReference;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -28,23 +30,17 @@ class PoolingAndPyramidOpsTest {
     Random rnd = new Random(n);
     int d = 5;
     int a = 4;
-    double[][] H = ReferenceAttention.random(rnd, n, d, 1);
-    double[][] W = ReferenceAttention.random(rnd, d, a, 1);
-    double[] b = n % 2 == 0 ? ReferenceAttention.random(rnd, a, 0.5) : null;
-    double[] u = ReferenceAttention.random(rnd, a, 2);
+    double[][] H = Matrices.gaussian(rnd, n, d, 1);
+    double[][] W = Matrices.gaussian(rnd, d, a, 1);
+    double[] b = n % 2 == 0 ? Matrices.gaussian(rnd, a, 0.5) : null;
+    double[] u = Matrices.gaussian(rnd, a, 2);
     DMatrixRMaj Hm = toMatrix(H, d);
     DMatrixRMaj Wm = toMatrix(W, a);
     assertClose(
-        ReferenceAttention.poolingScores(H, W, b, u),
-        PoolingOps.scores(Hm, Wm, b, u),
-        REL_TOL,
-        "scores");
+        PoolingReference.scores(H, W, b, u), PoolingOps.scores(Hm, Wm, b, u), REL_TOL, "scores");
     assertClose(
-        ReferenceAttention.poolingWeights(H, W, b, u),
-        PoolingOps.weights(Hm, Wm, b, u),
-        REL_TOL,
-        "weights");
-    double[] expected = ReferenceAttention.pool(H, d, W, b, u);
+        PoolingReference.weights(H, W, b, u), PoolingOps.weights(Hm, Wm, b, u), REL_TOL, "weights");
+    double[] expected = PoolingReference.pool(H, d, W, b, u);
     assertClose(expected, PoolingOps.pool(Hm, Wm, b, u), REL_TOL, "pool");
 
     // rows cut at random points, pooled separately, merged in a random order
@@ -117,18 +113,17 @@ class PoolingAndPyramidOpsTest {
   void pyramidMatchesReferenceOverLevels(int n) {
     Random rnd = new Random(n);
     int d = 3;
-    double[][] X = ReferenceAttention.random(rnd, n, d, 1);
+    double[][] X = Matrices.gaussian(rnd, n, d, 1);
     DMatrixRMaj Y = toMatrix(X, d);
     for (int level = 1; level <= 4; level++) {
-      X = ReferenceAttention.pyramid(X, d);
+      X = PoolingReference.pyramid(X, d);
       d *= 2;
       Y = PyramidOps.reduce(Y);
       assertClose(X, Y, 0, "level " + level);
       assertEquals(d, Y.numCols);
       assertArrayEquals(
           Y.data,
-          PyramidOps.reduce(toMatrix(ReferenceAttention.random(new Random(n), n, 3, 1), 3), level)
-              .data);
+          PyramidOps.reduce(toMatrix(Matrices.gaussian(new Random(n), n, 3, 1), 3), level).data);
     }
   }
 
@@ -137,15 +132,15 @@ class PoolingAndPyramidOpsTest {
     Random rnd = new Random(11);
     int n = 9;
     int d = 4;
-    double[][] H = ReferenceAttention.random(rnd, n, d, 1);
-    double[][] W = ReferenceAttention.random(rnd, d, 3, 1);
-    double[] b = ReferenceAttention.random(rnd, 3, 0.5);
-    double[] u = ReferenceAttention.random(rnd, 3, 2);
-    double[] scores = ReferenceAttention.poolingScores(H, W, b, u);
+    double[][] H = Matrices.gaussian(rnd, n, d, 1);
+    double[][] W = Matrices.gaussian(rnd, d, 3, 1);
+    double[] b = Matrices.gaussian(rnd, 3, 0.5);
+    double[] u = Matrices.gaussian(rnd, 3, 2);
+    double[] scores = PoolingReference.scores(H, W, b, u);
     PartialAttention p = PoolingOps.partial(toMatrix(H, d), scores);
-    assertClose(ReferenceAttention.pool(H, d, W, b, u), p.output().data, REL_TOL, "pool");
+    assertClose(PoolingReference.pool(H, d, W, b, u), p.output().data, REL_TOL, "pool");
     // α_i = exp(s_i − m) / l from the state's max and normaliser
-    double[] alpha = ReferenceAttention.poolingWeights(H, W, b, u);
+    double[] alpha = PoolingReference.weights(H, W, b, u);
     for (int i = 0; i < n; i++) {
       assertEquals(alpha[i], Math.exp(scores[i] - p.max(0)) / p.sum(0), REL_TOL * alpha[i]);
     }

@@ -1,36 +1,34 @@
 package io.sparkattention.spark;
 
+import static io.sparkattention.fixtures.Matrices.toArray;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkattention.cost.CostEstimate;
 import io.sparkattention.cost.CostModel;
-import io.sparkattention.fixtures.PlainAttention;
-import io.sparkattention.fixtures.PlainAttention.Allowed;
+import io.sparkattention.fixtures.Allowed;
+import io.sparkattention.fixtures.ResultTables;
+import io.sparkattention.fixtures.SoftmaxReference;
 import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.fixtures.TokenFixtures;
-import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.plan.TileTask;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.ejml.data.DMatrixRMaj;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The library's entry points against the plain-loop reference ({@link PlainAttention}): {@code
- * attend} and {@code cross} return one row per token with the reference's numbers, and {@code
- * plan}/{@code estimate} agree with the plan a run uses.
+ * The library's entry points against the plain-loop reference ({@link SoftmaxReference}): {@code
+ * attend} and {@code cross} return one row per token with the reference's numbers (compared as
+ * tables, {@link ResultTables#assertMatches}), and {@code plan}/{@code estimate} agree with the
+ * plan a run uses.
  */
 class SparkAttentionSparkTest {
   private static final int D = 8;
@@ -67,33 +65,26 @@ class SparkAttentionSparkTest {
     AttentionSpec spec = b.build();
     Dataset<Row> out = SparkAttention.attend(tokens.table(spark, 3), spec);
     assertEquals(List.of("seq_id", "pos", "out"), List.of(out.columns()));
-    Map<String, double[]> got = byToken(out);
-    assertEquals(tokens.rows.size(), got.size(), "one row per token");
-    Allowed allowed = allowed(spec.mask());
-    double worst = 0;
+    double[][][] want = new double[LENGTHS.length][][];
     for (int s = 0; s < LENGTHS.length; s++) {
-      double[][] X = rows(tokens.sequences.get(s));
-      double[][] want = PlainAttention.attend(X, X, X, heads, allowed, PlainAttention.Rule.SOFT, 0);
-      worst = Math.max(worst, worstError(got, tokens.seqIds.get(s), want));
+      double[][] X = toArray(tokens.sequences.get(s));
+      want[s] = SoftmaxReference.multiHead(X, null, heads, Allowed.of(spec.mask()));
     }
-    assertTrue(worst <= 1e-9, "worst relative error " + worst);
+    ResultTables.assertMatches(out, tokens.seqIds.toArray(), want, 1e-9);
   }
 
   @Test
   void crossEqualsTheReference() {
     AttentionSpec spec =
         AttentionSpec.builder().cross(true).heads(2).strategy(Strategy.BLOCKS).blockSize(8).build();
-    Map<String, double[]> got =
-        byToken(SparkAttention.cross(tokens.table(spark, 2), context.table(spark, 2), spec));
-    assertEquals(tokens.rows.size(), got.size(), "one row per target token");
-    double worst = 0;
+    Dataset<Row> out = SparkAttention.cross(tokens.table(spark, 2), context.table(spark, 2), spec);
+    double[][][] want = new double[LENGTHS.length][][];
     for (int s = 0; s < LENGTHS.length; s++) {
-      double[][] X = rows(tokens.sequences.get(s));
-      double[][] C = rows(context.sequences.get(s));
-      double[][] want = PlainAttention.attend(X, C, C, 2, Allowed.ALL, PlainAttention.Rule.SOFT, 0);
-      worst = Math.max(worst, worstError(got, tokens.seqIds.get(s), want));
+      double[][] X = toArray(tokens.sequences.get(s));
+      double[][] C = toArray(context.sequences.get(s));
+      want[s] = SoftmaxReference.multiHead(X, D, C, D, null, 2, Allowed.ALL);
     }
-    assertTrue(worst <= 1e-9, "worst relative error " + worst);
+    ResultTables.assertMatches(out, tokens.seqIds.toArray(), want, 1e-9);
   }
 
   @Test
@@ -139,45 +130,5 @@ class SparkAttentionSparkTest {
             InputException.class,
             () -> SparkAttention.plan(lengths, AttentionSpec.builder().localP(3).build(), 4));
     assertEquals("localPWindow", localP.parameter());
-  }
-
-  private static Allowed allowed(Mask m) {
-    switch (m.kind()) {
-      case CAUSAL:
-        return Allowed.causal();
-      case WINDOW:
-        return Allowed.window(m.window());
-      case CAUSAL_WINDOW:
-        return Allowed.causalWindow(m.window());
-      default:
-        return Allowed.ALL;
-    }
-  }
-
-  private static Map<String, double[]> byToken(Dataset<Row> out) {
-    Map<String, double[]> m = new HashMap<>();
-    for (Row r : out.collectAsList()) {
-      m.put(r.getString(0) + "/" + r.getInt(1), ((Vector) r.get(2)).toArray());
-    }
-    return m;
-  }
-
-  private static double worstError(Map<String, double[]> got, String id, double[][] want) {
-    double worst = 0;
-    for (int p = 0; p < want.length; p++) {
-      double[] g = got.get(id + "/" + p);
-      for (int c = 0; c < want[p].length; c++) {
-        worst = Math.max(worst, Math.abs(g[c] - want[p][c]) / Math.max(1.0, Math.abs(want[p][c])));
-      }
-    }
-    return worst;
-  }
-
-  private static double[][] rows(DMatrixRMaj M) {
-    double[][] r = new double[M.numRows][M.numCols];
-    for (int i = 0; i < M.numRows; i++) {
-      System.arraycopy(M.data, i * M.numCols, r[i], 0, M.numCols);
-    }
-    return r;
   }
 }

@@ -1,13 +1,15 @@
 package io.sparkattention.spark.attention;
 
+import static io.sparkattention.fixtures.Matrices.toArray;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.sparkattention.fixtures.PlainAttention;
-import io.sparkattention.fixtures.PlainAttention.Allowed;
-import io.sparkattention.fixtures.PlainAttention.Rule;
+import io.sparkattention.fixtures.Allowed;
+import io.sparkattention.fixtures.HardReference;
+import io.sparkattention.fixtures.Rule;
+import io.sparkattention.fixtures.SoftmaxReference;
 import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.fixtures.TokenFixtures;
 import io.sparkattention.kernel.AttentionWeights;
@@ -35,10 +37,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Cross and hard attention through {@link DistributedAttention} against {@link PlainAttention}:
- * every strategy, mask and head count, on lengths that do not divide the block size. Without
- * weights a hard output is a copy of the chosen key's vector, so the chosen keys themselves are
- * compared, exactly.
+ * Cross and hard attention through {@link DistributedAttention} against {@link HardReference} and
+ * {@link SoftmaxReference}: every strategy, mask and head count, on lengths that do not divide the
+ * block size. Without weights a hard output is a copy of the chosen key's vector, so the chosen
+ * keys themselves are compared, exactly.
  */
 class CrossAndHardAttentionSparkTest {
   static final int D = 8;
@@ -103,8 +105,8 @@ class CrossAndHardAttentionSparkTest {
     Selection selection = rule == Rule.SAMPLED ? Selection.sampled(seed) : Selection.hard();
     Map<String, double[]> got = compute(null, spec(m, heads, s, selection, 3));
     for (int seq = 0; seq < TARGET_LENGTHS.length; seq++) {
-      double[][] X = rows(target.sequences.get(seq));
-      long[][] want = PlainAttention.choices(X, X, heads, allowed(m), rule, seed);
+      double[][] X = toArray(target.sequences.get(seq));
+      long[][] want = rule.choices(X, X, heads, Allowed.of(m), seed);
       assertChoices(got, target.seqIds.get(seq), want, X, heads);
     }
   }
@@ -149,8 +151,8 @@ class CrossAndHardAttentionSparkTest {
     assertSameBits(one, single, "blocks vs single");
     assertSameBits(one, pairs, "tiles of 2x3 blocks of 16 vs 1x1 blocks of 8");
     for (int seq = 0; seq < TARGET_LENGTHS.length; seq++) {
-      double[][] X = rows(target.sequences.get(seq));
-      long[][] want = PlainAttention.choices(X, X, 2, allowed(m), Rule.SAMPLED, -77);
+      double[][] X = toArray(target.sequences.get(seq));
+      long[][] want = HardReference.choices(X, X, 2, Allowed.of(m), true, -77);
       assertChoices(one, target.seqIds.get(seq), want, X, 2);
     }
     // and the seed matters: another seed picks other keys somewhere
@@ -233,14 +235,14 @@ class CrossAndHardAttentionSparkTest {
     double worst = 0;
     for (int seq = 0; seq < TARGET_LENGTHS.length; seq++) {
       String id = target.seqIds.get(seq);
-      double[][] X = rows(target.sequences.get(seq));
-      double[][] C = rows(context.sequence(id));
+      double[][] X = toArray(target.sequences.get(seq));
+      double[][] C = toArray(context.sequence(id));
       if (rule != Rule.SOFT) {
-        long[][] want = PlainAttention.choices(X, C, heads, Allowed.ALL, rule, seed);
+        long[][] want = rule.choices(X, C, heads, Allowed.ALL, seed);
         assertChoices(got, id, want, C, heads);
         continue;
       }
-      double[][] want = PlainAttention.attend(X, C, C, heads, Allowed.ALL, rule, seed);
+      double[][] want = rule.attend(X, C, C, heads, Allowed.ALL, seed);
       for (int p = 0; p < X.length; p++) {
         double[] row = got.get(id + "/" + p);
         for (int c = 0; c < D; c++) {
@@ -328,26 +330,5 @@ class CrossAndHardAttentionSparkTest {
     for (String k : a.keySet()) {
       assertArrayEquals(a.get(k), b.get(k), 0.0, what + " at " + k);
     }
-  }
-
-  static Allowed allowed(Mask m) {
-    switch (m.kind()) {
-      case NONE:
-        return Allowed.ALL;
-      case CAUSAL:
-        return Allowed.causal();
-      case WINDOW:
-        return Allowed.window(m.window());
-      default:
-        return Allowed.causalWindow(m.window());
-    }
-  }
-
-  static double[][] rows(DMatrixRMaj M) {
-    double[][] X = new double[M.numRows][M.numCols];
-    for (int i = 0; i < M.numRows; i++) {
-      System.arraycopy(M.data, i * M.numCols, X[i], 0, M.numCols);
-    }
-    return X;
   }
 }

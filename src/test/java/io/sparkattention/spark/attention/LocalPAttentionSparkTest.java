@@ -1,11 +1,13 @@
 package io.sparkattention.spark.attention;
 
+import static io.sparkattention.fixtures.Matrices.toArray;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkattention.fixtures.LocalPReference;
 import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.fixtures.TokenFixtures;
+import io.sparkattention.fixtures.Weights;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.Strategy;
@@ -24,7 +26,6 @@ import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.ejml.data.DMatrixRMaj;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -46,9 +47,9 @@ class LocalPAttentionSparkTest {
   static Dataset<Row> table;
   static TokenColumns cols;
   static InputValidator.ValidTable valid;
-  static LocalPReference.Weights spread;
-  static LocalPReference.Weights clustered;
-  static LocalPReference.Weights predictorOnly;
+  static Weights spread;
+  static Weights clustered;
+  static Weights predictorOnly;
 
   @BeforeAll
   static void setUp() {
@@ -59,10 +60,10 @@ class LocalPAttentionSparkTest {
     valid = InputValidator.validate(table, cols, "input");
     Random rnd = new Random(99);
     // vp large enough that many centres saturate at 0 or n: windows clipped at both ends
-    spread = LocalPReference.Weights.random(rnd, D_MODEL, 5, 0.5, 4);
-    clustered = LocalPReference.Weights.random(rnd, D_MODEL, 3, 0.5, 1);
+    spread = Weights.random(rnd, D_MODEL, 5, 0.5, 4);
+    clustered = Weights.random(rnd, D_MODEL, 3, 0.5, 1);
     clustered.vp = new double[3]; // z = 0: every centre n/2, one centre block over many tiles
-    predictorOnly = new LocalPReference.Weights();
+    predictorOnly = new Weights();
     predictorOnly.wp = spread.wp;
     predictorOnly.vp = spread.vp;
   }
@@ -85,7 +86,7 @@ class LocalPAttentionSparkTest {
   @ParameterizedTest(name = "{0} D={1} heads={2} {3}")
   @MethodSource("cases")
   void equalsThePlainReference(Strategy strategy, int D, int heads, String weightsName) {
-    LocalPReference.Weights w =
+    Weights w =
         weightsName.equals("spread")
             ? spread
             : weightsName.equals("clustered") ? clustered : predictorOnly;
@@ -119,8 +120,7 @@ class LocalPAttentionSparkTest {
 
     Map<String, double[][]> expected = new HashMap<>();
     for (String id : fixtures.seqIds) {
-      expected.put(
-          id, LocalPReference.attention(rows(fixtures.sequence(id)), w, heads, "local-p", D));
+      expected.put(id, LocalPReference.attention(toArray(fixtures.sequence(id)), w, heads, D));
     }
     double worst = 0;
     String worstAt = "";
@@ -144,7 +144,7 @@ class LocalPAttentionSparkTest {
   /** Guards the cases above: the spread weights really put centres at both clipped ends. */
   @Test
   void spreadCentresReachBothEnds() {
-    double[] c = LocalPReference.centres(rows(fixtures.sequence("seq-4")), spread);
+    double[] c = LocalPReference.centres(toArray(fixtures.sequence("seq-4")), spread);
     int low = 0;
     int high = 0;
     int middle = 0;
@@ -179,13 +179,5 @@ class LocalPAttentionSparkTest {
     }
     assertTrue(longest >= 413 / (2 * BLOCK), "tasks of the 413-token sequence: " + longest);
     assertTrue(plan.needsMerge(), "some windows span two key groups");
-  }
-
-  static double[][] rows(DMatrixRMaj X) {
-    double[][] out = new double[X.numRows][X.numCols];
-    for (int i = 0; i < X.numRows; i++) {
-      System.arraycopy(X.data, i * X.numCols, out[i], 0, X.numCols);
-    }
-    return out;
   }
 }

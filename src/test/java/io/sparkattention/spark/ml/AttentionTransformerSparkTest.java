@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.sparkattention.fixtures.Allowed;
+import io.sparkattention.fixtures.Matrices;
+import io.sparkattention.fixtures.SoftmaxReference;
 import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.job.AttentionJob;
 import io.sparkattention.job.AttentionJobConfig;
@@ -42,8 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@link AttentionTransformer} inside a {@link Pipeline}: saved and reloaded as a {@link
  * PipelineModel}, it adds one output per input row that equals, bit for bit, what the attention job
- * ({@link AttentionJob#run}) writes for the same table, and matches plain-loop multi-head attention
- * written here; bad param values and bad columns fail with clear messages.
+ * ({@link AttentionJob#run}) writes for the same table, and matches the plain-loop {@link
+ * SoftmaxReference}; bad param values and bad columns fail with clear messages.
  */
 class AttentionTransformerSparkTest {
   static final int D = 4;
@@ -60,12 +63,7 @@ class AttentionTransformerSparkTest {
     Random rnd = new Random(31);
     seqs = new double[LENGTHS.length][][];
     for (int s = 0; s < LENGTHS.length; s++) {
-      seqs[s] = new double[LENGTHS[s]][D];
-      for (double[] row : seqs[s]) {
-        for (int c = 0; c < D; c++) {
-          row[c] = rnd.nextGaussian();
-        }
-      }
+      seqs[s] = Matrices.gaussian(rnd, LENGTHS[s], D, 1.0);
     }
   }
 
@@ -85,53 +83,6 @@ class AttentionTransformerSparkTest {
             .add(x, SQLDataTypes.VectorType(), false)
             .add("label", DataTypes.IntegerType, false);
     return spark.createDataFrame(rows, schema).repartition(3);
-  }
-
-  /**
-   * Multi-head self-attention from the formulas, Q = K = V = X: head h takes columns [h·d/H,
-   * (h+1)·d/H); per query the max-subtracted softmax of q·k/√(d/H) over the keys the mask allows.
-   */
-  static double[][] reference(double[][] X, int heads, boolean causal, Integer window) {
-    int n = X.length;
-    int w = D / heads;
-    double[][] out = new double[n][D];
-    for (int h = 0; h < heads; h++) {
-      for (int i = 0; i < n; i++) {
-        double[] s = new double[n];
-        double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) {
-          if (allowed(i, j, causal, window)) {
-            double dot = 0;
-            for (int c = h * w; c < (h + 1) * w; c++) {
-              dot += X[i][c] * X[j][c];
-            }
-            s[j] = dot / Math.sqrt(w);
-            max = Math.max(max, s[j]);
-          }
-        }
-        double total = 0;
-        for (int j = 0; j < n; j++) {
-          if (allowed(i, j, causal, window)) {
-            double e = Math.exp(s[j] - max);
-            total += e;
-            for (int c = h * w; c < (h + 1) * w; c++) {
-              out[i][c] += e * X[j][c];
-            }
-          }
-        }
-        for (int c = h * w; c < (h + 1) * w; c++) {
-          out[i][c] /= total;
-        }
-      }
-    }
-    return out;
-  }
-
-  static boolean allowed(int i, int j, boolean causal, Integer window) {
-    if (causal) {
-      return j <= i && (window == null || j >= i - window);
-    }
-    return window == null || Math.abs(i - j) <= window;
   }
 
   /** "seq/pos" → vector of column {@code out}; fails on a repeated key. */
@@ -218,7 +169,7 @@ class AttentionTransformerSparkTest {
     assertEquals(job.keySet(), got.keySet());
     double worst = 0;
     for (int s = 0; s < LENGTHS.length; s++) {
-      double[][] want = reference(seqs[s], 2, true, 9);
+      double[][] want = SoftmaxReference.multiHead(seqs[s], null, 2, Allowed.causalWindow(9));
       for (int p = 0; p < LENGTHS[s]; p++) {
         String k = IDS[s] + "/" + p;
         double[] a = got.get(k);
@@ -246,7 +197,7 @@ class AttentionTransformerSparkTest {
     Map<String, double[]> got =
         byToken(t.transform(table("seq_id", "pos", "x")), "seq_id", "pos", "out");
     for (int s = 0; s < LENGTHS.length; s++) {
-      double[][] want = reference(seqs[s], 1, false, null);
+      double[][] want = SoftmaxReference.multiHead(seqs[s], null, 1, Allowed.ALL);
       for (int p = 0; p < LENGTHS[s]; p++) {
         double[] a = got.get(IDS[s] + "/" + p);
         for (int c = 0; c < D; c++) {
