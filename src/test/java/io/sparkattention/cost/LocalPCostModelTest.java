@@ -57,16 +57,19 @@ class LocalPCostModelTest {
   void shuffleFollowsTheCut() {
     AttentionPlan plan = diagonal(100, 2, Strategy.BLOCKS, 8, 2, 2);
     CostEstimate e = CostModel.estimate(plan, CostModel.Widths.self(3), NO_FRAMING);
-    long routed = 0;
-    long partials = 0;
-    for (TileTask t : plan.tasks()) {
-      routed += t.queryCount() + t.keyCount();
-      partials += t.queryCount();
-    }
-    assertEquals(routed, e.routedRecords());
-    assertEquals(routed * 3 * 8, e.routedBytes());
-    assertEquals(plan.needsMerge() ? partials : 0, e.partialRecords());
-    assertEquals(plan.tasks().size(), e.tasks());
+    // By hand. n = 100, D = 2, centre c_t = t, blocks of 8: query t sees keys [t−2, t+2] ∩ [0, 99].
+    // Tiles gather centre blocks while they hold <= 16 queries (2 blocks): t = 16i … 16i+15 for
+    // i = 0 … 5, and t = 96 … 99. A tile's keys are its windows' hull, cut at key groups of
+    // 16 (multiples of 16), one task per group it touches, each task with all the tile's queries:
+    //   tile 0:       keys 0 … 17                  -> 2 tasks (16 + 2 keys), 16 queries each
+    //   tiles 1 … 5:  keys 16i−2 … 16i+17          -> 3 tasks (2 + 16 + 2 keys), 16 queries each
+    //   tile 6:       keys 94 … 99                 -> 2 tasks (2 + 4 keys), 4 queries each
+    // tasks 2 + 5·3 + 2 = 19; routed queries 2·16 + 15·16 + 2·4 = 280;
+    // routed keys 18 + 5·20 + 6 = 124; every query has 2 or 3 parts, so all 280 are partials.
+    assertEquals(19, e.tasks());
+    assertEquals(280 + 124, e.routedRecords());
+    assertEquals((280 + 124) * 3 * 8, e.routedBytes()); // 3 doubles a record, no framing
+    assertEquals(280, e.partialRecords());
     // the peak task holds at most a tile of 2 blocks = 16 queries (not its positions' span):
     // 16 × (3 + 3 + 3 + 2) query doubles, 8 × 9 key-block doubles, an 8 × 8 score block
     long largest = 0;

@@ -48,9 +48,12 @@ class LocalPCentreTest {
     for (int t = 0; t < n; t++) {
       got[t] = w.localPCentre(X[t], n);
       assertTrue(got[t] >= 0 && got[t] <= n, "centre " + got[t] + " outside [0, " + n + "]");
-      // the plain-loop centre agrees with the kernel's matrix version
-      double[] viaRows = LocalPOps.centres(toMatrix(new double[][] {H[t]}), toMatrix(wp), vp, n);
-      assertClose(viaRows, new double[] {LocalPOps.centre(H[t], toMatrix(wp), vp, n)}, 1e-12, "");
+      // both kernel versions, the plain-loop one and the matrix one, give the reference's centre
+      double[] want = {expected[t]};
+      assertClose(
+          want, new double[] {LocalPOps.centre(H[t], toMatrix(wp), vp, n)}, 1e-12, "centre");
+      assertClose(
+          want, LocalPOps.centres(toMatrix(new double[][] {H[t]}), toMatrix(wp), vp, n), 1e-12, "");
     }
     assertClose(expected, got, REL_TOL, "centres");
   }
@@ -104,7 +107,7 @@ class LocalPCentreTest {
         () -> AttentionWeights.none().localPCentre(new double[] {1}, 3));
   }
 
-  /** Weights times V is local-p's output, and each row is the reference's align · gauss. */
+  /** Each row of the weights is the reference's align · gauss, and the output the reference's. */
   @ParameterizedTest(name = "m={0} n={1} D={2}")
   @CsvSource({"1, 1, 1", "5, 9, 2", "30, 30, 4", "17, 64, 40"})
   void localPWeightsAreAlignmentTimesGaussian(int m, int n, int D) {
@@ -141,10 +144,10 @@ class LocalPCentreTest {
       assertTrue(sum > 0 && sum <= 1 + 1e-12, "row " + i + " sums to " + sum);
     }
     assertClose(
-        Matrices.times(Matrices.toArray(W), V, 3),
+        LocalPReference.localP(Q, K, V, 3, c, D),
         AttentionOps.localP(toMatrix(Q, d), toMatrix(K, d), toMatrix(V, 3), c, D),
         REL_TOL,
-        "weights · V = local-p");
+        "local-p output");
   }
 
   private static void assertMessage(Runnable r, String expected) {

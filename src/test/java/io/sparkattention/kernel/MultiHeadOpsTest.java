@@ -6,6 +6,7 @@ import static io.sparkattention.kernel.KernelAssert.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.sparkattention.fixtures.Allowed;
 import io.sparkattention.fixtures.Matrices;
 import io.sparkattention.fixtures.RefMask;
 import io.sparkattention.fixtures.SoftmaxReference;
@@ -120,10 +121,15 @@ class MultiHeadOpsTest {
   @Test
   void oneHeadWithoutWeightsIsPlainAttention() {
     Random rnd = new Random(8);
-    DMatrixRMaj X = toMatrix(Matrices.gaussian(rnd, 9, 4, 1), 4);
-    DMatrixRMaj expected = AttentionOps.attention(X, X, X, Mask.causal());
+    double[][] x = Matrices.gaussian(rnd, 9, 4, 1);
+    DMatrixRMaj X = toMatrix(x, 4);
     DMatrixRMaj out = MultiHeadOps.selfAttention(X, AttentionWeights.none(), 1, Mask.causal());
-    assertArrayEquals(expected.data, out.data);
+    // Q = K = V = X, no output projection: causal softmax(X·Xᵀ/√4)·X, from the reference
+    double[][] expected =
+        SoftmaxReference.attention(x, 0, x, x, 0, 4, Allowed.causal());
+    assertClose(expected, out, REL_TOL, "one head, no weights");
+    // and the facade's single-head path gives the same bits
+    assertArrayEquals(AttentionOps.attention(X, X, X, Mask.causal()).data, out.data);
     assertEquals(true, AttentionWeights.none().isNone());
   }
 

@@ -3,11 +3,11 @@ package io.sparkattention.spark.attention;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.Allowed;
+import io.sparkattention.fixtures.SoftmaxReference;
 import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.fixtures.TokenFixtures;
-import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.Mask;
-import io.sparkattention.kernel.MultiHeadOps;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.io.FinishedToken;
@@ -27,7 +27,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every strategy × attention kind × heads against the single-JVM kernel reference. */
+/**
+ * Every strategy × attention kind × heads against the plain-loop reference ({@link
+ * SoftmaxReference}).
+ */
 class DistributedAttentionSparkTest {
   static final int D = 8;
   static final int BLOCK = 64;
@@ -80,22 +83,40 @@ class DistributedAttentionSparkTest {
     List<FinishedToken> out =
         DistributedAttention.compute(spark, table, cols, valid, spec).tokens().collect();
     assertEquals(fixtures.rows.size(), out.size(), "one output row per input token");
-    Map<String, DMatrixRMaj> expected = new HashMap<>();
+    Map<String, double[][]> expected = new HashMap<>();
     for (String id : fixtures.seqIds) {
-      expected.put(
-          id,
-          MultiHeadOps.selfAttention(fixtures.sequence(id), AttentionWeights.none(), heads, mask));
+      expected.put(id, reference(id, heads, mask));
     }
     double worst = 0;
     for (FinishedToken t : out) {
       String id = (String) valid.seqIds().get(t.seqIndex());
-      DMatrixRMaj e = expected.get(id);
+      double[][] e = expected.get(id);
       for (int c = 0; c < D; c++) {
-        double want = e.get((int) t.pos(), c);
+        double want = e[(int) t.pos()][c];
         double err = Math.abs(t.out()[c] - want) / Math.max(1.0, Math.abs(want));
         worst = Math.max(worst, err);
       }
     }
     assertTrue(worst <= 1e-9, "worst relative error " + worst);
+  }
+
+  /** References by (sequence, heads, mask): the plain loops are slow at n = 2500. */
+  static final Map<String, double[][]> REFERENCES = new HashMap<>();
+
+  /**
+   * Sequence {@code id}'s attention by {@link SoftmaxReference} (no weights: Q = K = V = X, heads
+   * side by side), independent of the kernel.
+   */
+  static synchronized double[][] reference(String id, int heads, Mask mask) {
+    return REFERENCES.computeIfAbsent(
+        id + "/" + heads + "/" + mask,
+        k -> {
+          DMatrixRMaj M = fixtures.sequence(id);
+          double[][] X = new double[M.numRows][M.numCols];
+          for (int i = 0; i < M.numRows; i++) {
+            System.arraycopy(M.data, i * M.numCols, X[i], 0, M.numCols);
+          }
+          return SoftmaxReference.multiHead(X, null, heads, Allowed.of(mask));
+        });
   }
 }

@@ -9,8 +9,6 @@ import io.sparkattention.cost.CostRow;
 import io.sparkattention.cost.ReportCharts;
 import io.sparkattention.cost.ReportFiles;
 import io.sparkattention.fixtures.SparkTestSession;
-import io.sparkattention.plan.AttentionPlan;
-import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.Strategy;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
@@ -74,24 +72,31 @@ class CostSweepSparkTest {
       assertTrue(large.wallMillis() > 0 && large.sparkTasks() > 0, c + " measured");
     }
 
-    // The pyramid row: input n and d; attention over n/4 steps of width 4d after its reduce stage,
-    // which ships each of the n tokens once (d doubles and the framing).
+    // The pyramid row and its global twin, by hand. Input: one sequence of n tokens, d = 8.
+    // L = 2: n/4 top-level steps of width 4·8 = 32, where global attention runs with 2 heads,
+    // blocks of 16 and the default tiles (16 query blocks by 32 key blocks), so n/4 <= 64 steps
+    // are one tile task, and no query has a second part to merge.
+    //   useful FLOPs: (n/4)² pairs × (2·32 + 2·32) (q·k and p·v, all heads)       = 8·n²
+    //   global-blocks over the input: n² pairs × (2·8 + 2·8)                     = 32·n²
+    //   shuffle bytes, with Kryo's framing per record (now: routed 18, reduce 17, check 60):
+    //     reduce stage: n tokens of 8 doubles         n × (64 + 17)             =  81·n
+    //     routing: each step once as query, once as key: n/2 × (8·32 + 18)      = 137·n
+    //     merge: none                                                             =   0
+    //     the writer's check: n/4 output rows × 60                               =  15·n
+    //                                                                     total = 233·n
+    CostModel.Framing f = CostModel.Framing.KRYO_REGISTERED;
     for (long n : new long[] {64, 256}) {
       CostRow p = byConfig.get("global-pyramid-L2").get(n);
       CostRow g = byConfig.get("global-blocks").get(n);
       assertEquals(8, p.dModel());
       assertEquals(n, p.seqLen());
-      assertEquals(g.modelUsefulFlops() / 4, p.modelUsefulFlops(), 1e-9 * g.modelUsefulFlops());
-      AttentionPlan top =
-          AttentionPlan.create(
-              new long[] {n / 4},
-              PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(16).numHeads(2).build());
-      long attentionBytes =
-          CostModel.estimate(top, CostModel.Widths.self(32), CostModel.Framing.KRYO_REGISTERED)
-              .shuffleBytes();
-      assertEquals(
-          attentionBytes + n * (8 * 8 + CostModel.Framing.KRYO_REGISTERED.reduceRecordBytes()),
-          p.modelShuffleBytes());
+      assertEquals(8.0 * n * n, p.modelUsefulFlops(), 1e-9 * n * n, "pyramid FLOPs");
+      assertEquals(32.0 * n * n, g.modelUsefulFlops(), 1e-9 * n * n, "global FLOPs");
+      long reduce = n * (8 * 8 + f.reduceRecordBytes());
+      long routing = (n / 2) * (8 * 32 + f.routedRecordBytes());
+      long check = (n / 4) * f.checkRecordBytes();
+      assertEquals(reduce + routing + check, p.modelShuffleBytes(), "pyramid shuffle bytes");
+      assertEquals(233 * n, reduce + routing + check, "the arithmetic above, at today's framing");
     }
 
     ReportFiles.writeCsv(rows, dir.resolve("results.csv"));
