@@ -7,6 +7,7 @@ import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.cost.CostSweep;
+import io.sparkattention.spark.cost.SweepSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -128,7 +129,7 @@ public final class CostReportJob implements Callable<Integer> {
 
   @Mixin Verbosity verbosity;
 
-  CostSweep.Settings settings(Path workDir) {
+  SweepSettings settings(Path workDir) {
     engine.validated();
     if (lengths.isEmpty() || lengths.stream().anyMatch(n -> n < 1)) {
       throw new InputException("--lengths must be positive integers, got " + lengths);
@@ -157,7 +158,7 @@ public final class CostReportJob implements Callable<Integer> {
     } catch (InputException e) {
       throw new OptionNames(Map.of("pyramidLevels", "--pyramid-levels")).named(e);
     }
-    return CostSweep.Settings.builder()
+    return SweepSettings.builder()
         .lengths(lengths)
         .dModel(dModel)
         .numHeads(heads)
@@ -175,7 +176,7 @@ public final class CostReportJob implements Callable<Integer> {
   public Integer call() throws Exception {
     Path dir = Paths.get(out);
     Path work = dir.resolve("work");
-    CostSweep.Settings settings = settings(work.toAbsolutePath());
+    SweepSettings settings = settings(work.toAbsolutePath());
     Files.createDirectories(work);
     try {
       return JobLauncher.inSession(
@@ -191,7 +192,7 @@ public final class CostReportJob implements Callable<Integer> {
   }
 
   /** Calibrates, sweeps and writes results.csv, the charts and report.md into {@code dir}. */
-  private static void report(SparkSession spark, CostSweep.Settings settings, Path dir)
+  private static void report(SparkSession spark, SweepSettings settings, Path dir)
       throws IOException {
     CostSweep.Calibration cal = CostSweep.calibrate(spark, settings);
     List<CostRow> rows = CostSweep.sweep(spark, settings, cal);

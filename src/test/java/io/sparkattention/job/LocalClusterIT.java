@@ -2,6 +2,7 @@ package io.sparkattention.job;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -17,8 +18,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -139,6 +142,10 @@ class LocalClusterIT {
   void sampleJobOnTheClusterWritesTheBytesOfLocalMode() throws Exception {
     Path onCluster = WORK.resolve("sample-cluster");
     Path local = WORK.resolve("sample-local");
+    Map<String, Set<String>> appsBefore = new HashMap<>();
+    for (String w : List.of("worker1", "worker2")) {
+      appsBefore.put(w, apps(w));
+    }
     long t0 = System.nanoTime();
     // Both at once: the cluster run spends much of its time waiting for executors to start.
     Launched cluster = submit(MASTER, onCluster, SAMPLE);
@@ -150,11 +157,12 @@ class LocalClusterIT {
     assertEquals(0, c.code(), "cluster run failed:\n" + c.output() + diagnostics());
     assertEquals(0, l.code(), "local run failed:\n" + l.output());
 
-    // It really ran on the cluster: both Workers started an executor for it.
+    // It really ran on the cluster: both Workers started an executor for it (an application
+    // directory that was not there before, so those of earlier runs do not count).
     for (String w : List.of("worker1", "worker2")) {
-      try (Stream<Path> apps = Files.list(CLUSTER.resolve("work").resolve(w))) {
-        assertTrue(apps.anyMatch(p -> p.getFileName().toString().startsWith("app-")), w);
-      }
+      Set<String> added = apps(w);
+      added.removeAll(appsBefore.get(w));
+      assertFalse(added.isEmpty(), w + " started no executor for the job");
     }
     assertEquals(4, OutputFiles.parts(onCluster).size());
     assertArrayEquals(
@@ -489,6 +497,19 @@ class LocalClusterIT {
       for (Path p : files.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
         Files.delete(p);
       }
+    }
+  }
+
+  /** The names of a Worker's application directories (app-…) now. */
+  private static Set<String> apps(String worker) throws IOException {
+    Path dir = CLUSTER.resolve("work").resolve(worker);
+    if (!Files.isDirectory(dir)) {
+      return new HashSet<>();
+    }
+    try (Stream<Path> apps = Files.list(dir)) {
+      return apps.map(p -> p.getFileName().toString())
+          .filter(n -> n.startsWith("app-"))
+          .collect(Collectors.toCollection(HashSet::new));
     }
   }
 }

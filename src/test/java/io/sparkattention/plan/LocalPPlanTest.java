@@ -249,14 +249,24 @@ class LocalPPlanTest {
                         .build(),
                     missing));
     assertTrue(e.getMessage().contains("count 1 queries for sequence 0 of length 10"));
-    assertThrows(IllegalArgumentException.class, () -> cells.add(0, 10, 1.0));
-    assertThrows(IllegalArgumentException.class, () -> cells.add(0, 1, Double.NaN));
+    assertMessage(
+        assertThrows(IllegalArgumentException.class, () -> cells.add(0, 10, 1.0)),
+        "query position 10 is outside 0..9 of sequence 0");
+    assertMessage(
+        assertThrows(IllegalArgumentException.class, () -> cells.add(0, 1, Double.NaN)),
+        "centre of sequence 0 pos 1 is NaN");
     AttentionPlan plan =
         AttentionPlan.createLocalP(
             lengths,
             PlanOptions.builder().strategy(Strategy.SINGLE).blockSize(4).tiles(2, 2).build(),
             cells);
-    assertThrows(IllegalStateException.class, () -> plan.forEachQueryTask(0, 1, id -> {}));
+    assertMessage(
+        assertThrows(IllegalStateException.class, () -> plan.forEachQueryTask(0, 1, id -> {})),
+        "a local-p plan routes queries by their centres");
+  }
+
+  private static void assertMessage(Exception e, String expected) {
+    assertTrue(e.getMessage().contains(expected), "'" + expected + "' not in: " + e.getMessage());
   }
 
   @Test

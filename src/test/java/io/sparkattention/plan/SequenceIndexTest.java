@@ -43,7 +43,10 @@ class SequenceIndexTest {
 
   @Test
   void nullAndRepeatedIdsAreRefused() {
-    assertThrows(IllegalArgumentException.class, () -> SequenceIndex.of(Arrays.asList("a", null)));
+    IllegalArgumentException nul =
+        assertThrows(
+            IllegalArgumentException.class, () -> SequenceIndex.of(Arrays.asList("a", null)));
+    assertTrue(nul.getMessage().contains("sequence 1 has a null id"), nul.getMessage());
     IllegalArgumentException twice =
         assertThrows(
             IllegalArgumentException.class, () -> SequenceIndex.of(List.of("a", "b", "a")));

@@ -17,11 +17,9 @@ import io.sparkattention.spark.io.SyntheticTokens;
 import io.sparkattention.spark.io.TableFormat;
 import io.sparkattention.spark.metrics.Elapsed;
 import io.sparkattention.spark.metrics.StageMetricsListener;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -38,170 +36,6 @@ public final class CostSweep {
   private CostSweep() {}
 
   /**
-   * What to sweep: made by {@link #builder()}. The cost-report job checks the values against its
-   * options before building.
-   */
-  public static final class Settings {
-    private final List<Integer> lengths;
-    private final int dModel;
-    private final int numHeads;
-    private final int window;
-    private final int blockSize;
-    private final Set<Strategy> strategies;
-    private final int repeats;
-    private final String input;
-    private final Path workDir;
-    private final int pyramidLevels;
-
-    private Settings(Builder b) {
-      if (b.lengths == null || b.strategies == null || b.workDir == null) {
-        throw new IllegalArgumentException("lengths, strategies and workDir are required");
-      }
-      this.lengths = List.copyOf(b.lengths);
-      this.dModel = b.dModel;
-      this.numHeads = b.numHeads;
-      this.window = b.window;
-      this.blockSize = b.blockSize;
-      this.strategies = Set.copyOf(b.strategies);
-      this.repeats = b.repeats;
-      this.input = b.input;
-      this.workDir = b.workDir;
-      this.pyramidLevels = b.pyramidLevels;
-    }
-
-    /** An empty builder: one head, one repeat, no input table, no pyramid unless set. */
-    public static Builder builder() {
-      return new Builder();
-    }
-
-    /** Sequence lengths (ignored with an input table). */
-    public List<Integer> lengths() {
-      return lengths;
-    }
-
-    /** Vector width of the synthetic inputs. */
-    public int dModel() {
-      return dModel;
-    }
-
-    /** Heads; the heads configuration runs when > 1. */
-    public int numHeads() {
-      return numHeads;
-    }
-
-    /** Local attention's window. */
-    public int window() {
-      return window;
-    }
-
-    /** Kernel block size. */
-    public int blockSize() {
-      return blockSize;
-    }
-
-    /** Which of blocks, window, heads, single to run. */
-    public Set<Strategy> strategies() {
-      return strategies;
-    }
-
-    /** Runs per configuration (medians reported). */
-    public int repeats() {
-      return repeats;
-    }
-
-    /** A token table to use instead of synthetic inputs, or null. */
-    public String input() {
-      return input;
-    }
-
-    /** Where inputs and outputs of the runs go. */
-    public Path workDir() {
-      return workDir;
-    }
-
-    /**
-     * Levels of the pyramid configuration (global attention with blocks after a pyramidal encoder),
-     * which runs when > 0 and blocks is among the strategies.
-     */
-    public int pyramidLevels() {
-      return pyramidLevels;
-    }
-
-    /** Collects the settings; see the accessors of {@link Settings} for what each means. */
-    public static final class Builder {
-      private List<Integer> lengths;
-      private int dModel;
-      private int numHeads = 1;
-      private int window;
-      private int blockSize;
-      private Set<Strategy> strategies;
-      private int repeats = 1;
-      private String input;
-      private Path workDir;
-      private int pyramidLevels;
-
-      private Builder() {}
-
-      public Builder lengths(List<Integer> lengths) {
-        this.lengths = lengths;
-        return this;
-      }
-
-      public Builder dModel(int dModel) {
-        this.dModel = dModel;
-        return this;
-      }
-
-      public Builder numHeads(int numHeads) {
-        this.numHeads = numHeads;
-        return this;
-      }
-
-      public Builder window(int window) {
-        this.window = window;
-        return this;
-      }
-
-      public Builder blockSize(int blockSize) {
-        this.blockSize = blockSize;
-        return this;
-      }
-
-      public Builder strategies(Set<Strategy> strategies) {
-        this.strategies = strategies;
-        return this;
-      }
-
-      public Builder repeats(int repeats) {
-        this.repeats = repeats;
-        return this;
-      }
-
-      public Builder input(String input) {
-        this.input = input;
-        return this;
-      }
-
-      public Builder workDir(Path workDir) {
-        this.workDir = workDir;
-        return this;
-      }
-
-      public Builder pyramidLevels(int pyramidLevels) {
-        this.pyramidLevels = pyramidLevels;
-        return this;
-      }
-
-      /**
-       * @throws IllegalArgumentException if the lengths, strategies or work directory are missing
-       */
-      public Settings build() {
-        return new Settings(this);
-      }
-    }
-  }
-
-  /**
    * One configuration: a name, a mask and a strategy, and the pyramid levels before attention (0:
    * none).
    */
@@ -212,7 +46,7 @@ public final class CostSweep {
   }
 
   /** The applicable configurations, in report order. */
-  static List<Config> configs(Settings s) {
+  static List<Config> configs(SweepSettings s) {
     List<Config> c = new ArrayList<>();
     if (s.strategies().contains(Strategy.BLOCKS)) {
       c.add(new Config("global-blocks", "global", Mask.none(), Strategy.BLOCKS));
@@ -246,7 +80,7 @@ public final class CostSweep {
    * Measures the kernel speed (on the driver, one thread), the fixed overhead of a tiny job and the
    * shuffle throughput of a shuffle-heavy small job.
    */
-  public static Calibration calibrate(SparkSession spark, Settings s) {
+  public static Calibration calibrate(SparkSession spark, SweepSettings s) {
     int slots = spark.sparkContext().defaultParallelism();
     double g = KernelCalibration.flopsPerSecond(s.blockSize(), s.dModel() / s.numHeads(), 9);
     String engine = io.sparkattention.kernel.MatrixEngine.defaultEngine().name();
@@ -289,7 +123,7 @@ public final class CostSweep {
   }
 
   /** Runs the sweep; one progress line per configuration and length. */
-  public static List<CostRow> sweep(SparkSession spark, Settings s, Calibration cal) {
+  public static List<CostRow> sweep(SparkSession spark, SweepSettings s, Calibration cal) {
     List<Config> configs = configs(s);
     List<Integer> lengths = s.input() == null ? s.lengths() : List.of(-1);
     int total = configs.size() * lengths.size();
@@ -351,7 +185,7 @@ public final class CostSweep {
    * Whether one task per sequence fits: the model's working set of the single plan within a quarter
    * of this JVM's heap (Spark's execution share, less headroom for the shuffle).
    */
-  static boolean fitsOneTask(Settings s, int n) {
+  static boolean fitsOneTask(SweepSettings s, int n) {
     AttentionPlan plan =
         AttentionPlan.create(
             new long[] {n},
@@ -376,7 +210,8 @@ public final class CostSweep {
     List<PyramidReduction.Level> pyramid;
   }
 
-  static Measured run(SparkSession spark, Settings s, Config c, String input, AttentionSpec spec) {
+  static Measured run(
+      SparkSession spark, SweepSettings s, Config c, String input, AttentionSpec spec) {
     StageMetricsListener listener = new StageMetricsListener();
     spark.sparkContext().addSparkListener(listener);
     Measured m = new Measured();
@@ -411,7 +246,7 @@ public final class CostSweep {
     return m;
   }
 
-  static CostRow row(Config c, Settings s, List<Measured> runs, TimeModel model) {
+  static CostRow row(Config c, SweepSettings s, List<Measured> runs, TimeModel model) {
     Measured first = runs.get(0);
     int d = first.width;
     CostEstimate e;
@@ -462,7 +297,7 @@ public final class CostSweep {
     return v[v.length / 2];
   }
 
-  private static String writeSynthetic(SparkSession spark, Settings s, int n, String name) {
+  private static String writeSynthetic(SparkSession spark, SweepSettings s, int n, String name) {
     String path = s.workDir().resolve(name).toString();
     SyntheticTokens.generate(spark, 1, n, s.dModel(), 1)
         .write()

@@ -30,8 +30,8 @@ class CostSweepSparkTest {
   @Test
   void tinySweepWritesEveryConfigurationCsvReportAndCharts() throws Exception {
     SparkSession spark = SparkTestSession.spark();
-    CostSweep.Settings s =
-        CostSweep.Settings.builder()
+    SweepSettings s =
+        SweepSettings.builder()
             .lengths(List.of(64, 256))
             .dModel(8)
             .numHeads(2)

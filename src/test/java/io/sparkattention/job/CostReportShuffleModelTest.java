@@ -1,0 +1,106 @@
+package io.sparkattention.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shuffle model the docs quote ("modelled shuffle bytes match the measured ones to within 0.04
+ * %"), bounded: the cost-report job run as a user runs it, in its own JVM, because it needs its own
+ * Spark context with shuffle compression off (the shared test session compresses, so the in-session
+ * sweep test cannot compare bytes).
+ */
+class CostReportShuffleModelTest {
+  /** Relative error allowed at these tiny lengths, where fixed framing weighs most. */
+  static final double TOLERANCE = 0.005;
+
+  @TempDir Path dir;
+
+  @Test
+  void modelledShuffleBytesMatchTheMeasuredOnes() throws Exception {
+    Path out = dir.resolve("report");
+    run(
+        out,
+        "--output",
+        out.toString(),
+        "--lengths",
+        "64,256",
+        "--d-model",
+        "8",
+        "--heads",
+        "2",
+        "--window",
+        "4",
+        "--block-size",
+        "16",
+        "--repeat",
+        "1",
+        "--pyramid-levels",
+        "2");
+    List<String> lines = Files.readAllLines(out.resolve("results.csv"), StandardCharsets.UTF_8);
+    List<String> header = Arrays.asList(lines.get(0).split(","));
+    int config = header.indexOf("config");
+    int n = header.indexOf("seq_len");
+    int measured = header.indexOf("shuffle_write_bytes");
+    int model = header.indexOf("model_shuffle_bytes");
+    Set<String> configs = new HashSet<>();
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.split(",");
+      long m = Long.parseLong(f[measured]);
+      long p = Long.parseLong(f[model]);
+      assertTrue(m > 0, line);
+      assertEquals(
+          0,
+          (p - m) / (double) m,
+          TOLERANCE,
+          f[config] + " n=" + f[n] + ": model " + p + " B, measured " + m + " B");
+      configs.add(f[config]);
+    }
+    // global, causal, local, heads, single and the pyramid: every kind of shuffle was compared.
+    assertTrue(configs.size() >= 5, "configurations compared: " + configs);
+  }
+
+  /** Runs CostReportJob in a child JVM with conf/spark-defaults.conf, as jobs/cost-report does. */
+  private void run(Path out, String... args) throws IOException, InterruptedException {
+    Path root = Paths.get("").toAbsolutePath();
+    List<String> command = new ArrayList<>();
+    command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("@" + root.resolve("conf/jvm-options.txt"));
+    command.add("-Xmx1g");
+    command.add("-Dspark.master=local[2]");
+    command.add("-Dspark.ui.enabled=false");
+    command.add("-Dspark.kryo.registrationRequired=true");
+    for (String line : Files.readAllLines(root.resolve("conf/spark-defaults.conf"))) {
+      String[] kv = line.strip().split("\\s+", 2);
+      if (kv.length == 2 && !kv[0].startsWith("#")) {
+        command.add("-D" + kv[0] + "=" + kv[1]);
+      }
+    }
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(CostReportJob.class.getName());
+    command.addAll(Arrays.asList(args));
+    Path log = dir.resolve("cost-report.log");
+    Process child =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    if (!child.waitFor(600, TimeUnit.SECONDS)) {
+      child.destroyForcibly().waitFor();
+      throw new AssertionError("cost-report did not finish in 600 s: " + Files.readString(log));
+    }
+    assertEquals(0, child.exitValue(), "cost-report failed:\n" + Files.readString(log));
+    assertTrue(Files.exists(out.resolve("results.csv")), "no results.csv");
+  }
+}
