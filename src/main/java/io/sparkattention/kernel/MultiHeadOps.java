@@ -87,6 +87,24 @@ public final class MultiHeadOps {
   }
 
   /**
+   * Query head {@code h}'s attention weights over the keys, m×n, for inspection: projected queries
+   * {@code Q} (m×(H·d)) and keys {@code K} (n×(G·d)) at positions 0 …, RoPE (if any) applied, the
+   * key/value head of {@code h}, the scores of {@code options.rule(h, numHeads)}. Rows with no
+   * allowed key are zeros.
+   */
+  public static DMatrixRMaj headWeights(
+      DMatrixRMaj Q, DMatrixRMaj K, int h, int numHeads, Mask mask, ScoreOptions options) {
+    int kvHeads = options.kvHeads(numHeads);
+    DMatrixRMaj qh = head(Q, h, numHeads);
+    DMatrixRMaj kh = head(K, options.kvHead(h, numHeads), kvHeads);
+    if (options.rope() != null) {
+      options.rope().rotate(qh, 0);
+      options.rope().rotate(kh, 0);
+    }
+    return AttentionOps.weights(qh, 0, kh, 0, mask, options.rule(h, numHeads));
+  }
+
+  /**
    * Throws unless {@code 1 <= numHeads} and {@code numHeads} divides {@code width}.
    *
    * @param what what the width is, for the message (e.g. "d_model")
