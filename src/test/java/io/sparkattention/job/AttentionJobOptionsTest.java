@@ -47,6 +47,71 @@ class AttentionJobOptionsTest {
   }
 
   @Test
+  void scoreOptionsReachTheSpec() {
+    AttentionJobConfig c =
+        config(
+            args(
+                "--attention",
+                "causal",
+                "--heads",
+                "8",
+                "--kv-heads",
+                "2",
+                "--rope",
+                "--rope-theta",
+                "500000",
+                "--rope-style",
+                "interleaved",
+                "--alibi",
+                "--softcap",
+                "50",
+                "--scale",
+                "0.0625"));
+    io.sparkattention.kernel.ScoreOptions s = c.spec().scores();
+    assertEquals(2, s.kvHeads(8));
+    assertEquals(io.sparkattention.kernel.Rope.Style.INTERLEAVED, s.rope().style());
+    assertEquals(500000, s.rope().theta());
+    assertTrue(s.alibi());
+    assertEquals(50, s.softcap());
+    assertEquals(0.0625, s.scale());
+    assertTrue(config(args("--attention", "global")).spec().scores().isStandard());
+    assertEquals(
+        io.sparkattention.kernel.Rope.Style.HALF,
+        config(args("--attention", "global", "--rope")).spec().scores().rope().style());
+  }
+
+  @ParameterizedTest(name = "{1}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "--heads 4 --kv-heads 3|--kv-heads must divide heads (4), got 3",
+        "--kv-heads 0|--kv-heads must be >= 1, got 0",
+        "--scale -1|--scale must be finite and > 0, got -1.0",
+        "--softcap 0|--softcap must be > 0, got 0.0",
+        "--rope-theta 5|--rope-theta applies to --rope",
+        "--rope-style half|--rope-style applies to --rope",
+        "--rope --rope-style neox|--rope-style: unknown RoPE style 'neox' (valid: half,"
+            + " interleaved)",
+        "--rope --rope-theta 0.5|--rope-theta must be finite and > 1, got 0.5"
+      })
+  void badScoreOptionsNameTheOption(String extra, String message) {
+    List<String> a = new ArrayList<>(List.of(args("--attention", "causal")));
+    a.addAll(List.of(extra.split(" ")));
+    InputException e = assertThrows(InputException.class, () -> config(a.toArray(new String[0])));
+    assertTrue(e.getMessage().startsWith(message), e.getMessage());
+  }
+
+  @Test
+  void alibiRefusedForCrossAttention() {
+    InputException e =
+        assertThrows(
+            InputException.class,
+            () -> config(args("--attention", "cross", "--context", "c.parquet", "--alibi")));
+    assertTrue(
+        e.getMessage().startsWith("--alibi does not apply to cross attention"), e.getMessage());
+  }
+
+  @Test
   void defaults() {
     AttentionJobConfig c = config(args("--attention", "global"));
     assertEquals("in.parquet", c.input());
@@ -299,6 +364,13 @@ class AttentionJobOptionsTest {
             "--query-tile-blocks",
             "--key-tile-blocks",
             "--partitions",
+            "--scale",
+            "--softcap",
+            "--alibi",
+            "--rope",
+            "--rope-theta",
+            "--rope-style",
+            "--kv-heads",
             "--engine",
             "--pyramid-levels",
             "--emit-weights",
