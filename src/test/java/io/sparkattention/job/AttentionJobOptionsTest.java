@@ -80,37 +80,6 @@ class AttentionJobOptionsTest {
         config(args("--attention", "global", "--rope")).spec().scores().rope().style());
   }
 
-  @ParameterizedTest(name = "{1}")
-  @CsvSource(
-      delimiter = '|',
-      value = {
-        "--heads 4 --kv-heads 3|--kv-heads must divide heads (4), got 3",
-        "--kv-heads 0|--kv-heads must be >= 1, got 0",
-        "--scale -1|--scale must be finite and > 0, got -1.0",
-        "--softcap 0|--softcap must be > 0, got 0.0",
-        "--rope-theta 5|--rope-theta applies to --rope",
-        "--rope-style half|--rope-style applies to --rope",
-        "--rope --rope-style neox|--rope-style: unknown RoPE style 'neox' (valid: half,"
-            + " interleaved)",
-        "--rope --rope-theta 0.5|--rope-theta must be finite and > 1, got 0.5"
-      })
-  void badScoreOptionsNameTheOption(String extra, String message) {
-    List<String> a = new ArrayList<>(List.of(args("--attention", "causal")));
-    a.addAll(List.of(extra.split(" ")));
-    InputException e = assertThrows(InputException.class, () -> config(a.toArray(new String[0])));
-    assertTrue(e.getMessage().startsWith(message), e.getMessage());
-  }
-
-  @Test
-  void alibiRefusedForCrossAttention() {
-    InputException e =
-        assertThrows(
-            InputException.class,
-            () -> config(args("--attention", "cross", "--context", "c.parquet", "--alibi")));
-    assertTrue(
-        e.getMessage().startsWith("--alibi does not apply to cross attention"), e.getMessage());
-  }
-
   @Test
   void defaults() {
     AttentionJobConfig c = config(args("--attention", "global"));
@@ -300,7 +269,17 @@ class AttentionJobOptionsTest {
             + " attention (input and context positions are unrelated)",
         "--attention cross --context c.json --strategy window | --strategy window does not apply"
             + " to cross attention",
-        "--attention hard --causal --window -1 | --window must be >= 0, got -1"
+        "--attention hard --causal --window -1 | --window must be >= 0, got -1",
+        "--attention causal --heads 4 --kv-heads 3 | --kv-heads must divide heads (4), got 3",
+        "--attention causal --kv-heads 0 | --kv-heads must be >= 1, got 0",
+        "--attention causal --scale -1 | --scale must be finite and > 0, got -1.0",
+        "--attention causal --softcap 0 | --softcap must be > 0, got 0.0",
+        "--attention causal --rope-theta 5 | --rope-theta applies to --rope",
+        "--attention causal --rope-style half | --rope-style applies to --rope",
+        "--attention causal --rope --rope-style neox | --rope-style: unknown RoPE style 'neox' (valid: half, interleaved)",
+        "--attention causal --rope --rope-theta 0.5 | --rope-theta must be finite and > 1, got 0.5",
+        "--attention cross --context c.json --alibi | --alibi does not apply to cross attention (input and context positions are unrelated)",
+        "--attention local-p --window 3 --rope | --rope does not apply to local-p attention (its windows follow predicted centres)"
       })
   void badValuesFailInConfig(String extra, String message) {
     String[] a = args(extra.split(" "));
