@@ -7,7 +7,8 @@ import io.sparkattention.kernel.ScoreOptions;
 import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.Strategy;
 import java.io.Serializable;
-import java.util.Objects;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * What to compute and how to split it: made by {@link #builder()}, whose {@link Builder#build()} is
@@ -190,30 +191,9 @@ public final class AttentionSpec implements Serializable {
         .build();
   }
 
-  @Override
-  public boolean equals(Object o) {
-    if (!(o instanceof AttentionSpec)) {
-      return false;
-    }
-    AttentionSpec s = (AttentionSpec) o;
-    return mask.equals(s.mask)
-        && numHeads == s.numHeads
-        && weights.equals(s.weights)
-        && strategy == s.strategy
-        && blockSize == s.blockSize
-        && queryTileBlocks == s.queryTileBlocks
-        && keyTileBlocks == s.keyTileBlocks
-        && partitions == s.partitions
-        && selection.equals(s.selection)
-        && localPWindow == s.localPWindow
-        && pyramidLevels == s.pyramidLevels
-        && cross == s.cross
-        && scores.equals(s.scores);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(
+  /** Every field, in declaration order: what equality and the hash code are made of. */
+  private List<Object> fields() {
+    return Arrays.asList(
         mask,
         numHeads,
         weights,
@@ -227,6 +207,16 @@ public final class AttentionSpec implements Serializable {
         pyramidLevels,
         cross,
         scores);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof AttentionSpec && fields().equals(((AttentionSpec) o).fields());
+  }
+
+  @Override
+  public int hashCode() {
+    return fields().hashCode();
   }
 
   @Override
@@ -459,52 +449,18 @@ public final class AttentionSpec implements Serializable {
             "mask",
             "does not apply to cross attention (input and context positions are unrelated)");
       }
-      return new AttentionSpec(this, scores());
-    }
-
-    /** The score options, checked; each error names its parameter. */
-    private ScoreOptions scores() {
-      require(
-          Double.isNaN(scale) || (scale > 0 && Double.isFinite(scale)),
-          "scale",
-          "must be finite and > 0, got " + scale);
-      require(softcap >= 0 && Double.isFinite(softcap), "softcap", "must be > 0, got " + softcap);
-      require(
-          ropeTheta > 1 && Double.isFinite(ropeTheta),
-          "ropeTheta",
-          "must be finite and > 1, got " + ropeTheta);
-      require(
-          ropeStyle != null || ropeTheta == Rope.DEFAULT_THETA,
-          "ropeTheta",
-          "applies to rotary embeddings: set rope too");
-      require(kvHeads >= 0, "kvHeads", "must be >= 1, got " + kvHeads);
-      require(
-          kvHeads == 0 || (kvHeads <= numHeads && numHeads % kvHeads == 0),
-          "kvHeads",
-          "must divide heads (" + numHeads + "), got " + kvHeads);
-      if (localPWindow > 0) {
-        String set =
-            alibi
-                ? "alibi"
-                : ropeStyle != null
-                    ? "rope"
-                    : kvHeads != 0 ? "kvHeads" : softcap != 0 ? "softcap" : null;
-        require(
-            set == null && Double.isNaN(scale),
-            set == null ? "scale" : set,
-            "does not apply to local-p attention (its windows follow predicted centres)");
-      }
-      require(
-          !(cross && alibi),
-          "alibi",
-          "does not apply to cross attention (input and context positions are unrelated)");
-      ScoreOptions o =
-          ScoreOptions.standard()
-              .withScale(scale)
-              .withSoftcap(softcap)
-              .withAlibi(alibi)
-              .withKvHeads(kvHeads);
-      return ropeStyle == null ? o : o.withRope(Rope.of(ropeStyle, ropeTheta));
+      return new AttentionSpec(
+          this,
+          ScoreSpec.check(
+              scale,
+              softcap,
+              alibi,
+              ropeStyle,
+              ropeTheta,
+              kvHeads,
+              numHeads,
+              localPWindow > 0,
+              cross));
     }
 
     private static void require(boolean ok, String parameter, String problem) {
