@@ -121,7 +121,7 @@ def gemma2(work, seqs, tokens):
     from transformers.models.gemma2.modeling_gemma2 import Gemma2Attention, Gemma2RotaryEmbedding
 
     cfg = Gemma2Config(hidden_size=D_MODEL, num_attention_heads=HEADS, num_key_value_heads=KV_HEADS,
-                       head_dim=D_HEAD, query_pre_attn_scalar=9.0, attn_logit_softcapping=1.5,
+                       head_dim=D_HEAD, query_pre_attn_scalar=9, attn_logit_softcapping=1.5,
                        attention_bias=True, sliding_window=4096)
     cfg._attn_implementation = "eager"
     attn = Gemma2Attention(cfg, layer_idx=1).double().eval()  # an odd layer: no sliding window
