@@ -22,7 +22,8 @@ wq, bq, wk, bk, wv, bv, wo, bo, each 16 x 16 (biases 16).
 
 weights-localp.json holds the same projections plus Luong local-p's position predictor for
 --attention local-p: wp (16 x 8, N(0, 1/4)) and vp (8, N(0, 1)), from a second seed (20261125) so
-that weights.json stays as it was.
+that weights.json stays as it was. weights-gqa.json holds the projections of weights.json with
+wk, bk, wv, bv cut to their first 8 columns, for grouped-query attention (--heads 4 --kv-heads 2).
 
 hierarchical.jsonl holds the same words for hierarchical attention: each section is one document
 (doc_id as the sequence's seq_id), split into sentences after . ! ? ; or : that follows a letter,
@@ -31,7 +32,7 @@ the position features of the word's pos within its sentence). hierarchical-weigh
 seeded pooling weights (numpy, seed 20160612, N(0, 1/4)): ww 16 x 8, bw 8, uw 8, and ws, bs, us
 of the same shapes.
 
-Rebuild: python3 sample-data/make_sample.py  (rewrites all six files byte for byte).
+Rebuild: python3 sample-data/make_sample.py  (rewrites all seven files byte for byte).
 """
 import hashlib
 import json
@@ -170,6 +171,16 @@ def main():
     localp["vp"] = np.round(rng_p.normal(0, 1.0, 8), 6).tolist()
     with open(os.path.join(HERE, "weights-localp.json"), "w", encoding="utf-8") as f:
         json.dump(localp, f, separators=(",", ":"))
+        f.write("\n")
+    # Grouped-query attention (--heads 4 --kv-heads 2): the same projections with wk, bk, wv, bv
+    # cut to their first 8 columns (2 key/value heads of 4).
+    gqa = dict(weights)
+    for name in ("wk", "wv"):
+        gqa[name] = [row[:8] for row in weights[name]]
+    for name in ("bk", "bv"):
+        gqa[name] = weights[name][:8]
+    with open(os.path.join(HERE, "weights-gqa.json"), "w", encoding="utf-8") as f:
+        json.dump(gqa, f, separators=(",", ":"))
         f.write("\n")
     print("%d tokens in %d sequences, lengths %s" % (len(rows), len(counts), [n for _, n in counts]))
     print("context: %d tokens" % len(context))

@@ -69,15 +69,25 @@ public final class CostModel {
    * @param queryInput width of the query table's vectors (what stage 1 ships per query)
    * @param keyInput width of the key/value table's vectors (what stage 1 ships per key; differs
    *     from {@code queryInput} in cross-attention)
-   * @param query width of the projected queries and keys, all heads
-   * @param value width of the projected values, all heads
+   * @param query width of the projected queries, all heads
+   * @param value width of the concatenated value heads, all query heads (what the partial states
+   *     and the output projection carry)
+   * @param key width of the projected keys: {@code query} unless grouped-query attention shares G
+   *     &lt; H key/value heads ({@code query·G/H})
+   * @param keyValue width of the projected values: {@code value} unless grouped-query ({@code
+   *     value·G/H})
    */
-  public record Widths(int queryInput, int keyInput, int query, int value) {
+  public record Widths(int queryInput, int keyInput, int query, int value, int key, int keyValue) {
+    /** One key/value head per query head: keys as wide as queries, values as the heads. */
+    public Widths(int queryInput, int keyInput, int query, int value) {
+      this(queryInput, keyInput, query, value, query, value);
+    }
+
     /**
      * @throws IllegalArgumentException if a width is below 1
      */
     public Widths {
-      if (queryInput < 1 || keyInput < 1 || query < 1 || value < 1) {
+      if (queryInput < 1 || keyInput < 1 || query < 1 || value < 1 || key < 1 || keyValue < 1) {
         throw new IllegalArgumentException(
             "widths must be >= 1, got inputs "
                 + queryInput
@@ -237,9 +247,10 @@ public final class CostModel {
     long tq = t.queryCount();
     long kb = Math.min(b, Math.max(1, t.keyCount()));
     long qb = Math.min(b, tq);
+    // a key block holds the group's key/value heads only (G/groups of them with GQA)
     long doubles =
         tq * (widths.queryInput() + queryWidth + valueWidth + 2L * t.headCount())
-            + kb * (widths.keyInput() + queryWidth + valueWidth)
+            + kb * (widths.keyInput() + (widths.key() + widths.keyValue()) / headGroups)
             + qb * kb;
     return 8 * doubles;
   }

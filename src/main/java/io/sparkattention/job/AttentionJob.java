@@ -46,24 +46,29 @@ import picocli.CommandLine.Option;
     })
 public final class AttentionJob implements Callable<Integer> {
   /** The options behind the library's parameters, for its error messages. */
-  private static final OptionNames OPTIONS =
-      new OptionNames(
-          Map.ofEntries(
-              Map.entry("heads", "--heads"),
-              Map.entry("window", "--window"),
-              Map.entry("mask", "--window"),
-              Map.entry("localPWindow", "--window"),
-              Map.entry("strategy", "--strategy"),
-              Map.entry("blockSize", "--block-size"),
-              Map.entry("queryTileBlocks", "--query-tile-blocks"),
-              Map.entry("keyTileBlocks", "--key-tile-blocks"),
-              Map.entry("partitions", "--partitions"),
-              Map.entry("pyramidLevels", "--pyramid-levels"),
-              Map.entry("input", "--input"),
-              Map.entry("output", "--output"),
-              Map.entry("context", "--context"),
-              Map.entry("maps", "--emit-weights"),
-              Map.entry("mapsMaxLength", "--emit-weights-max-length")));
+  private static final OptionNames OPTIONS = new OptionNames(optionNames());
+
+  private static Map<String, String> optionNames() {
+    Map<String, String> names = new java.util.HashMap<>(ScoreOptionsMixin.OPTION_NAMES);
+    names.putAll(
+        Map.ofEntries(
+            Map.entry("heads", "--heads"),
+            Map.entry("window", "--window"),
+            Map.entry("mask", "--window"),
+            Map.entry("localPWindow", "--window"),
+            Map.entry("strategy", "--strategy"),
+            Map.entry("blockSize", "--block-size"),
+            Map.entry("queryTileBlocks", "--query-tile-blocks"),
+            Map.entry("keyTileBlocks", "--key-tile-blocks"),
+            Map.entry("partitions", "--partitions"),
+            Map.entry("pyramidLevels", "--pyramid-levels"),
+            Map.entry("input", "--input"),
+            Map.entry("output", "--output"),
+            Map.entry("context", "--context"),
+            Map.entry("maps", "--emit-weights"),
+            Map.entry("mapsMaxLength", "--emit-weights-max-length")));
+    return names;
+  }
 
   // Option defaults: the initial values of the option fields, which --help shows.
   static final int DEFAULT_HEADS = 1;
@@ -175,6 +180,8 @@ public final class AttentionJob implements Callable<Integer> {
           "Partitions of the attention stage (default ${DEFAULT-VALUE}: twice Spark's parallelism, at most one per task).")
   int partitions = DEFAULT_PARTITIONS;
 
+  @Mixin ScoreOptionsMixin scores;
+
   @Mixin EngineChoice engine;
 
   @Option(
@@ -222,7 +229,8 @@ public final class AttentionJob implements Callable<Integer> {
       AttentionMaps.Request maps =
           emitWeights == null ? null : new AttentionMaps.Request(emitWeights, emitWeightsMaxLength);
       AttentionSpec spec =
-          AttentionSpec.builder()
+          scores
+              .applyTo(AttentionSpec.builder())
               .mask(mask)
               .heads(heads)
               .strategy(strat)

@@ -36,8 +36,23 @@ public final class AttentionOps {
    */
   public static PartialAttention partial(
       DMatrixRMaj Q, long qPos0, DMatrixRMaj K, DMatrixRMaj V, long kPos0, Mask mask) {
+    return partial(Q, qPos0, K, V, kPos0, mask, ScoreRule.standard());
+  }
+
+  /**
+   * {@link #partial(DMatrixRMaj, long, DMatrixRMaj, DMatrixRMaj, long, Mask)} scored by {@code
+   * rule}.
+   */
+  public static PartialAttention partial(
+      DMatrixRMaj Q,
+      long qPos0,
+      DMatrixRMaj K,
+      DMatrixRMaj V,
+      long kPos0,
+      Mask mask,
+      ScoreRule rule) {
     PartialAttention state = PartialAttention.empty(Q.numRows, V.numCols);
-    accumulate(state, Q, qPos0, K, V, kPos0, mask, new AttentionWorkspace());
+    accumulate(state, Q, qPos0, K, V, kPos0, mask, rule, new AttentionWorkspace());
     return state;
   }
 
@@ -60,12 +75,34 @@ public final class AttentionOps {
       long kPos0,
       Mask mask,
       AttentionWorkspace ws) {
+    accumulate(state, Q, qPos0, K, V, kPos0, mask, ScoreRule.standard(), ws);
+  }
+
+  /**
+   * {@link #accumulate(MergeableState, DMatrixRMaj, long, DMatrixRMaj, DMatrixRMaj, long, Mask,
+   * AttentionWorkspace)} with the scores of {@code rule}: {@code rule(q_i·k_j · scale, qPos, kPos)}
+   * (scale, softcap, ALiBi bias), soft or hard.
+   *
+   * @param state the queries' running state, m×dv (modified)
+   * @param ws scratch buffers, reused across calls (modified)
+   * @throws IllegalArgumentException if the shapes do not fit or an input is not finite
+   */
+  public static void accumulate(
+      MergeableState<?> state,
+      DMatrixRMaj Q,
+      long qPos0,
+      DMatrixRMaj K,
+      DMatrixRMaj V,
+      long kPos0,
+      Mask mask,
+      ScoreRule rule,
+      AttentionWorkspace ws) {
     checkBlock(state, Q, K, V);
     ws.block.ensureRows(Q.numRows);
     for (int i = 0; i < Q.numRows; i++) {
       ws.block.allow(i, mask.firstKey(qPos0 + i), mask.lastKey(qPos0 + i));
     }
-    state.accumulateBlock(Q, qPos0, K, V, kPos0, ws.block);
+    state.accumulateBlock(Q, qPos0, K, V, kPos0, rule, ws.block);
   }
 
   /**
@@ -141,13 +178,22 @@ public final class AttentionOps {
    */
   public static DMatrixRMaj weights(
       DMatrixRMaj Q, long qPos0, DMatrixRMaj K, long kPos0, Mask mask) {
+    return weights(Q, qPos0, K, kPos0, mask, ScoreRule.standard());
+  }
+
+  /**
+   * The attention weights under {@code rule}'s scores, m×n, for inspection (see {@link
+   * #weights(DMatrixRMaj, long, DMatrixRMaj, long, Mask)}).
+   */
+  public static DMatrixRMaj weights(
+      DMatrixRMaj Q, long qPos0, DMatrixRMaj K, long kPos0, Mask mask, ScoreRule rule) {
     // Attention over the identity values: row i of the output is row i of the weights.
     int n = K.numRows;
     DMatrixRMaj identity = new DMatrixRMaj(n, n);
     for (int j = 0; j < n; j++) {
       identity.set(j, j, 1.0);
     }
-    return partial(Q, qPos0, K, identity, kPos0, mask).output();
+    return partial(Q, qPos0, K, identity, kPos0, mask, rule).output();
   }
 
   /**

@@ -104,24 +104,72 @@ public final class AttentionWeights implements Serializable {
    * @throws IllegalArgumentException naming the matrix and both shapes when they do not fit
    */
   public void validate(int dIn, int dContext, int numHeads) {
+    validate(dIn, dContext, numHeads, numHeads);
+  }
+
+  /**
+   * Checks that these weights fit inputs of width {@code dIn} (queries) and {@code dContext} (keys
+   * and values) with {@code numHeads} query heads sharing {@code kvHeads} key/value heads
+   * (grouped-query attention: {@code wk}, {@code wv} produce {@code kvHeads} heads of the query
+   * heads' width; the concatenated heads, which {@code wo} takes, are {@code numHeads} value heads
+   * wide).
+   *
+   * @throws IllegalArgumentException naming the matrix and both shapes when they do not fit
+   */
+  public void validate(int dIn, int dContext, int numHeads, int kvHeads) {
     requireRows(wq, dIn, "wq", "query input");
     requireRows(wk, dContext, "wk", "key input");
     requireRows(wv, dContext, "wv", "value input");
     int dq = queryWidth(dIn);
-    int dk = wk == null ? dContext : wk.numCols;
-    if (dq != dk) {
-      throw new IllegalArgumentException(
-          "queries are "
-              + dq
-              + " wide but keys "
-              + dk
-              + " wide (wq and wk must have equal columns)");
+    int dk = keyWidth(dContext);
+    if (kvHeads == numHeads) {
+      if (dq != dk) {
+        throw new IllegalArgumentException(
+            "queries are "
+                + dq
+                + " wide but keys "
+                + dk
+                + " wide (wq and wk must have equal columns)");
+      }
+      MultiHeadOps.checkHeads(dq, numHeads, "query/key width");
+    } else {
+      MultiHeadOps.checkHeads(dq, numHeads, "query width");
+      MultiHeadOps.checkHeads(dk, kvHeads, "key width");
+      if (dq / numHeads != dk / kvHeads) {
+        throw new IllegalArgumentException(
+            "queries are "
+                + dq
+                + " wide ("
+                + numHeads
+                + " heads of "
+                + dq / numHeads
+                + ") but keys "
+                + dk
+                + " wide ("
+                + kvHeads
+                + " key/value heads of "
+                + dk / kvHeads
+                + "): wk needs "
+                + (long) kvHeads * (dq / numHeads)
+                + " columns");
+      }
     }
-    MultiHeadOps.checkHeads(dq, numHeads, "query/key width");
-    int dv = valueWidth(dContext);
-    MultiHeadOps.checkHeads(dv, numHeads, "value width");
-    requireRows(wo, dv, "wo", "concatenated heads");
+    MultiHeadOps.checkHeads(valueWidth(dContext), kvHeads, "value width");
+    requireRows(wo, concatWidth(dContext, numHeads, kvHeads), "wo", "concatenated heads");
     requireRows(wp, dq, "wp", "projected query h_t");
+  }
+
+  /** Width of the keys for context inputs of width {@code dContext}. */
+  public int keyWidth(int dContext) {
+    return wk == null ? dContext : wk.numCols;
+  }
+
+  /**
+   * Width of the concatenated heads (what {@code wo} takes) for context inputs of width {@code
+   * dContext}: {@code numHeads} value heads of {@code valueWidth / kvHeads} columns each.
+   */
+  public int concatWidth(int dContext, int numHeads, int kvHeads) {
+    return valueWidth(dContext) / kvHeads * numHeads;
   }
 
   private static void requireRows(DMatrixRMaj w, int rows, String name, String what) {

@@ -171,14 +171,21 @@ public final class HardAttention extends MergeableState<HardAttention> {
 
   @Override
   void accumulateBlock(
-      DMatrixRMaj Q, long qPos0, DMatrixRMaj K, DMatrixRMaj V, long kPos0, BlockScratch block) {
+      DMatrixRMaj Q,
+      long qPos0,
+      DMatrixRMaj K,
+      DMatrixRMaj V,
+      long kPos0,
+      ScoreRule rule,
+      BlockScratch block) {
     HardAttentionKernel.accumulate(
         Q,
         qPos0,
         K,
         V,
         kPos0,
-        AttentionOps.scale(Q),
+        rule.scale(Q.numCols),
+        rule,
         sample,
         seed,
         bestScore,

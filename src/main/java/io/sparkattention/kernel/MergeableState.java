@@ -118,10 +118,16 @@ public abstract class MergeableState<S extends MergeableState<S>> implements Ser
   /**
    * Folds one block of keys {@code K}, values {@code V} at positions {@code kPos0 …} into the state
    * of queries {@code Q} at positions {@code qPos0 …}, each query row seeing the keys {@code block}
-   * allows it. Called by {@link AttentionOps#accumulate} after its checks.
+   * allows it, scored by {@code rule}. Called by {@link AttentionOps#accumulate} after its checks.
    */
   abstract void accumulateBlock(
-      DMatrixRMaj Q, long qPos0, DMatrixRMaj K, DMatrixRMaj V, long kPos0, BlockScratch block);
+      DMatrixRMaj Q,
+      long qPos0,
+      DMatrixRMaj K,
+      DMatrixRMaj V,
+      long kPos0,
+      ScoreRule rule,
+      BlockScratch block);
 
   @SuppressWarnings("unchecked")
   private S self() {

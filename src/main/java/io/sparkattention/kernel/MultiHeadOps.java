@@ -37,18 +37,71 @@ public final class MultiHeadOps {
    */
   public static DMatrixRMaj attention(
       DMatrixRMaj Xq, DMatrixRMaj Xkv, AttentionWeights weights, int numHeads, Mask mask) {
-    weights.validate(Xq.numCols, Xkv.numCols, numHeads);
+    return attention(Xq, Xkv, weights, numHeads, mask, ScoreOptions.standard());
+  }
+
+  /**
+   * Multi-head attention with the score options {@code options}, queries and keys at positions 0 …:
+   * per query head h, RoPE (if any) rotates its queries and its key/value head's keys, the scores
+   * follow {@code options.rule(h, numHeads)}, keys and values come from key/value head {@code
+   * options.kvHead(h, numHeads)}.
+   *
+   * @throws IllegalArgumentException if the weights do not fit the inputs, the heads do not divide
+   *     the projected widths, or the options do not fit the heads
+   */
+  public static DMatrixRMaj attention(
+      DMatrixRMaj Xq,
+      DMatrixRMaj Xkv,
+      AttentionWeights weights,
+      int numHeads,
+      Mask mask,
+      ScoreOptions options) {
+    final int kvHeads = options.kvHeads(numHeads);
+    options.checkKvHeads(numHeads);
+    weights.validate(Xq.numCols, Xkv.numCols, numHeads, kvHeads);
     DMatrixRMaj Q = weights.projectQuery(Xq);
     DMatrixRMaj K = weights.projectKey(Xkv);
     DMatrixRMaj V = weights.projectValue(Xkv);
-    DMatrixRMaj concat = new DMatrixRMaj(Q.numRows, V.numCols);
+    options.check(numHeads, Q.numCols / numHeads);
+    DMatrixRMaj[] kh = new DMatrixRMaj[kvHeads];
+    DMatrixRMaj[] vh = new DMatrixRMaj[kvHeads];
+    for (int g = 0; g < kvHeads; g++) {
+      kh[g] = head(K, g, kvHeads);
+      vh[g] = head(V, g, kvHeads);
+      if (options.rope() != null) {
+        options.rope().rotate(kh[g], 0);
+      }
+    }
+    DMatrixRMaj concat = new DMatrixRMaj(Q.numRows, V.numCols / kvHeads * numHeads);
     for (int h = 0; h < numHeads; h++) {
+      DMatrixRMaj qh = head(Q, h, numHeads);
+      if (options.rope() != null) {
+        options.rope().rotate(qh, 0);
+      }
+      int g = options.kvHead(h, numHeads);
       DMatrixRMaj out =
-          AttentionOps.attention(
-              head(Q, h, numHeads), head(K, h, numHeads), head(V, h, numHeads), mask);
+          AttentionOps.partial(qh, 0, kh[g], vh[g], 0, mask, options.rule(h, numHeads)).output();
       setHead(concat, out, h, numHeads);
     }
     return weights.projectOutput(concat);
+  }
+
+  /**
+   * Query head {@code h}'s attention weights over the keys, m×n, for inspection: projected queries
+   * {@code Q} (m×(H·d)) and keys {@code K} (n×(G·d)) at positions 0 …, RoPE (if any) applied, the
+   * key/value head of {@code h}, the scores of {@code options.rule(h, numHeads)}. Rows with no
+   * allowed key are zeros.
+   */
+  public static DMatrixRMaj headWeights(
+      DMatrixRMaj Q, DMatrixRMaj K, int h, int numHeads, Mask mask, ScoreOptions options) {
+    int kvHeads = options.kvHeads(numHeads);
+    DMatrixRMaj qh = head(Q, h, numHeads);
+    DMatrixRMaj kh = head(K, options.kvHead(h, numHeads), kvHeads);
+    if (options.rope() != null) {
+      options.rope().rotate(qh, 0);
+      options.rope().rotate(kh, 0);
+    }
+    return AttentionOps.weights(qh, 0, kh, 0, mask, options.rule(h, numHeads));
   }
 
   /**

@@ -158,8 +158,28 @@ public final class PartialAttention extends MergeableState<PartialAttention> {
 
   @Override
   void accumulateBlock(
-      DMatrixRMaj Q, long qPos0, DMatrixRMaj K, DMatrixRMaj V, long kPos0, BlockScratch block) {
-    accumulateBlock(Q, K, V, kPos0, block, null, 0.0);
+      DMatrixRMaj Q,
+      long qPos0,
+      DMatrixRMaj K,
+      DMatrixRMaj V,
+      long kPos0,
+      ScoreRule rule,
+      BlockScratch block) {
+    OnlineSoftmaxKernel.accumulate(
+        Q,
+        K,
+        V,
+        kPos0,
+        null,
+        0.0,
+        rule.scale(Q.numCols),
+        qPos0,
+        rule,
+        max,
+        sum,
+        acc,
+        block,
+        MatrixEngine.defaultEngine());
   }
 
   /**
@@ -182,6 +202,8 @@ public final class PartialAttention extends MergeableState<PartialAttention> {
         centres,
         sigma,
         AttentionOps.scale(Q),
+        0L,
+        ScoreRule.standard(),
         max,
         sum,
         acc,

@@ -33,6 +33,7 @@ public final class PlanOptions implements Serializable {
   private final Mask mask;
   private final int blockSize;
   private final int numHeads;
+  private final int kvHeads;
   private final int queryTileBlocks;
   private final int keyTileBlocks;
 
@@ -46,6 +47,11 @@ public final class PlanOptions implements Serializable {
     if (b.numHeads < 1) {
       throw new IllegalArgumentException("number of heads must be >= 1, got " + b.numHeads);
     }
+    int kv = b.kvHeads == 0 ? b.numHeads : b.kvHeads;
+    if (kv < 1 || kv > b.numHeads || b.numHeads % kv != 0) {
+      throw new IllegalArgumentException(
+          kv + " key/value heads do not divide " + b.numHeads + " query heads");
+    }
     if (b.queryTileBlocks < 1 || b.keyTileBlocks < 1) {
       throw new IllegalArgumentException(
           "tile sizes must be >= 1 block, got " + b.queryTileBlocks + " and " + b.keyTileBlocks);
@@ -54,6 +60,7 @@ public final class PlanOptions implements Serializable {
     this.mask = b.mask;
     this.blockSize = b.blockSize;
     this.numHeads = b.numHeads;
+    this.kvHeads = kv;
     this.queryTileBlocks = b.queryTileBlocks;
     this.keyTileBlocks = b.keyTileBlocks;
   }
@@ -83,6 +90,14 @@ public final class PlanOptions implements Serializable {
     return numHeads;
   }
 
+  /**
+   * Key/value heads, dividing {@link #numHeads()} (grouped-query attention when fewer): the head
+   * split keeps each key/value head's query heads together.
+   */
+  public int kvHeads() {
+    return kvHeads;
+  }
+
   /** Query blocks per task (blocks, window, heads), ≥ 1. */
   public int queryTileBlocks() {
     return queryTileBlocks;
@@ -103,13 +118,15 @@ public final class PlanOptions implements Serializable {
         && mask.equals(p.mask)
         && blockSize == p.blockSize
         && numHeads == p.numHeads
+        && kvHeads == p.kvHeads
         && queryTileBlocks == p.queryTileBlocks
         && keyTileBlocks == p.keyTileBlocks;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(strategy, mask, blockSize, numHeads, queryTileBlocks, keyTileBlocks);
+    return Objects.hash(
+        strategy, mask, blockSize, numHeads, kvHeads, queryTileBlocks, keyTileBlocks);
   }
 
   @Override
@@ -121,7 +138,9 @@ public final class PlanOptions implements Serializable {
         + blockSize
         + ", "
         + numHeads
-        + " heads, tiles of "
+        + " heads"
+        + (kvHeads != numHeads ? " (" + kvHeads + " key/value)" : "")
+        + ", tiles of "
         + queryTileBlocks
         + " × "
         + keyTileBlocks
@@ -134,6 +153,7 @@ public final class PlanOptions implements Serializable {
     private Mask mask = Mask.none();
     private int blockSize;
     private int numHeads = 1;
+    private int kvHeads;
     private int queryTileBlocks = DEFAULT_QUERY_TILE_BLOCKS;
     private int keyTileBlocks = DEFAULT_KEY_TILE_BLOCKS;
 
@@ -160,6 +180,12 @@ public final class PlanOptions implements Serializable {
     /** Number of heads; 1 unless set. */
     public Builder numHeads(int numHeads) {
       this.numHeads = numHeads;
+      return this;
+    }
+
+    /** Key/value heads, dividing the heads (default 0: as many as heads). */
+    public Builder kvHeads(int kvHeads) {
+      this.kvHeads = kvHeads;
       return this;
     }
 

@@ -39,7 +39,8 @@ abstract class SequenceCut implements Serializable {
         strategy == Strategy.SINGLE || strategy == Strategy.WINDOW
             ? keyLength
             : Math.min(keyLength, b * options.keyTileBlocks());
-    this.headGroups = strategy == Strategy.HEADS ? options.numHeads() : 1;
+    // grouped-query attention: a task holds a whole group (a key/value head and its query heads)
+    this.headGroups = strategy == Strategy.HEADS ? options.kvHeads() : 1;
     this.headsPerGroup = options.numHeads() / headGroups;
   }
 

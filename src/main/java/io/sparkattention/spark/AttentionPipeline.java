@@ -185,7 +185,7 @@ final class AttentionPipeline {
   private static void checkPyramidWeights(
       AttentionSpec spec, int topWidth, int inputWidth, int levels) {
     try {
-      spec.weights().validate(topWidth, topWidth, spec.numHeads());
+      spec.weights().validate(topWidth, topWidth, spec.numHeads(), spec.kvHeads());
     } catch (IllegalArgumentException e) {
       throw new InputException(
           "weights/heads do not fit the pyramid's top-level vectors of width "

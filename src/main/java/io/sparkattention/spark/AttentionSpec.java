@@ -2,10 +2,13 @@ package io.sparkattention.spark;
 
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.Mask;
+import io.sparkattention.kernel.Rope;
+import io.sparkattention.kernel.ScoreOptions;
 import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.Strategy;
 import java.io.Serializable;
-import java.util.Objects;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * What to compute and how to split it: made by {@link #builder()}, whose {@link Builder#build()} is
@@ -19,10 +22,11 @@ import java.util.Objects;
  *
  * <p>Parameter names, as {@link InputException#parameter()} gives them: {@code heads}, {@code
  * blockSize}, {@code queryTileBlocks}, {@code keyTileBlocks}, {@code partitions}, {@code
- * localPWindow}, {@code pyramidLevels}, {@code strategy}, {@code selection}, {@code mask}.
+ * localPWindow}, {@code pyramidLevels}, {@code strategy}, {@code selection}, {@code mask}, {@code
+ * scale}, {@code softcap}, {@code alibi}, {@code rope}, {@code ropeTheta}, {@code kvHeads}.
  */
 public final class AttentionSpec implements Serializable {
-  private static final long serialVersionUID = 2L;
+  private static final long serialVersionUID = 3L;
 
   /** Kernel block rows unless set (measured in docs/performance.md: 1024 fills the caches). */
   public static final int DEFAULT_BLOCK_SIZE = 1024;
@@ -42,8 +46,9 @@ public final class AttentionSpec implements Serializable {
   private final int localPWindow;
   private final int pyramidLevels;
   private final boolean cross;
+  private final ScoreOptions scores;
 
-  private AttentionSpec(Builder b) {
+  private AttentionSpec(Builder b, ScoreOptions scores) {
     this.mask = b.mask;
     this.numHeads = b.numHeads;
     this.weights = b.weights;
@@ -56,6 +61,7 @@ public final class AttentionSpec implements Serializable {
     this.localPWindow = b.localPWindow;
     this.pyramidLevels = b.pyramidLevels;
     this.cross = b.cross;
+    this.scores = scores;
   }
 
   /** A builder with the defaults: global softmax self-attention, one head, no projections. */
@@ -78,6 +84,12 @@ public final class AttentionSpec implements Serializable {
     b.localPWindow = localPWindow;
     b.pyramidLevels = pyramidLevels;
     b.cross = cross;
+    b.scale = scores.scale();
+    b.softcap = scores.softcap();
+    b.alibi = scores.alibi();
+    b.ropeStyle = scores.rope() == null ? null : scores.rope().style();
+    b.ropeTheta = scores.rope() == null ? Rope.DEFAULT_THETA : scores.rope().theta();
+    b.kvHeads = scores.kvHeadsSetting();
     return b;
   }
 
@@ -144,6 +156,19 @@ public final class AttentionSpec implements Serializable {
     return cross;
   }
 
+  /**
+   * The score options: scale, softcap, ALiBi, RoPE and key/value heads ({@link
+   * ScoreOptions#standard()} when none is set).
+   */
+  public ScoreOptions scores() {
+    return scores;
+  }
+
+  /** Key/value heads: {@link #numHeads()} unless grouped-query attention is set. */
+  public int kvHeads() {
+    return scores.kvHeads(numHeads);
+  }
+
   /** Whether this is Luong local-p attention (window half-width {@link #localPWindow()}). */
   public boolean isLocalP() {
     return localPWindow > 0;
@@ -161,33 +186,14 @@ public final class AttentionSpec implements Serializable {
         .mask(mask)
         .blockSize(blockSize)
         .numHeads(numHeads)
+        .kvHeads(kvHeads())
         .tiles(queryTileBlocks, keyTileBlocks)
         .build();
   }
 
-  @Override
-  public boolean equals(Object o) {
-    if (!(o instanceof AttentionSpec)) {
-      return false;
-    }
-    AttentionSpec s = (AttentionSpec) o;
-    return mask.equals(s.mask)
-        && numHeads == s.numHeads
-        && weights.equals(s.weights)
-        && strategy == s.strategy
-        && blockSize == s.blockSize
-        && queryTileBlocks == s.queryTileBlocks
-        && keyTileBlocks == s.keyTileBlocks
-        && partitions == s.partitions
-        && selection.equals(s.selection)
-        && localPWindow == s.localPWindow
-        && pyramidLevels == s.pyramidLevels
-        && cross == s.cross;
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(
+  /** Every field, in declaration order: what equality and the hash code are made of. */
+  private List<Object> fields() {
+    return Arrays.asList(
         mask,
         numHeads,
         weights,
@@ -199,7 +205,18 @@ public final class AttentionSpec implements Serializable {
         selection,
         localPWindow,
         pyramidLevels,
-        cross);
+        cross,
+        scores);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof AttentionSpec && fields().equals(((AttentionSpec) o).fields());
+  }
+
+  @Override
+  public int hashCode() {
+    return fields().hashCode();
   }
 
   @Override
@@ -223,6 +240,7 @@ public final class AttentionSpec implements Serializable {
         + (localPWindow > 0 ? ", localPWindow=" + localPWindow : "")
         + (pyramidLevels > 0 ? ", pyramidLevels=" + pyramidLevels : "")
         + (cross ? ", cross" : "")
+        + (scores.isStandard() ? "" : ", " + scores)
         + "]";
   }
 
@@ -240,6 +258,12 @@ public final class AttentionSpec implements Serializable {
     private int localPWindow;
     private int pyramidLevels;
     private boolean cross;
+    private double scale = Double.NaN;
+    private double softcap;
+    private boolean alibi;
+    private Rope.Style ropeStyle;
+    private double ropeTheta = Rope.DEFAULT_THETA;
+    private int kvHeads;
 
     private Builder() {}
 
@@ -338,6 +362,48 @@ public final class AttentionSpec implements Serializable {
       return this;
     }
 
+    /** The score scale, finite and &gt; 0 (default: {@code 1/√d_head}; NaN restores it). */
+    public Builder scale(double scale) {
+      this.scale = scale;
+      return this;
+    }
+
+    /** Softcap C &gt; 0: scores become {@code C·tanh(s/C)} after scaling (0: none, the default). */
+    public Builder softcap(double softcap) {
+      this.softcap = softcap;
+      return this;
+    }
+
+    /** ALiBi: head h's scores get {@code −m_h·|q − k|}, BLOOM's slopes (default: off). */
+    public Builder alibi(boolean alibi) {
+      this.alibi = alibi;
+      return this;
+    }
+
+    /**
+     * Rotary embeddings of the projected queries and keys per head ({@code null}: none, the
+     * default), with base {@link #ropeTheta}.
+     */
+    public Builder rope(Rope.Style style) {
+      this.ropeStyle = style;
+      return this;
+    }
+
+    /** RoPE's base θ &gt; 1 (default {@link Rope#DEFAULT_THETA}); needs {@link #rope}. */
+    public Builder ropeTheta(double theta) {
+      this.ropeTheta = theta;
+      return this;
+    }
+
+    /**
+     * Key/value heads G ≥ 1 dividing the heads: grouped-query (1: multi-query) attention, query
+     * head h using key/value head ⌊h·G/H⌋ (default 0: one per query head).
+     */
+    public Builder kvHeads(int kvHeads) {
+      this.kvHeads = kvHeads;
+      return this;
+    }
+
     /**
      * The spec.
      *
@@ -383,7 +449,18 @@ public final class AttentionSpec implements Serializable {
             "mask",
             "does not apply to cross attention (input and context positions are unrelated)");
       }
-      return new AttentionSpec(this);
+      return new AttentionSpec(
+          this,
+          ScoreSpec.check(
+              scale,
+              softcap,
+              alibi,
+              ropeStyle,
+              ropeTheta,
+              kvHeads,
+              numHeads,
+              localPWindow > 0,
+              cross));
     }
 
     private static void require(boolean ok, String parameter, String problem) {

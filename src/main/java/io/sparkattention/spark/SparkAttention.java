@@ -151,8 +151,13 @@ public final class SparkAttention {
     AttentionPlan plan = plan(lengths, spec, parallelism);
     return CostModel.estimate(
         plan,
-        CostModel.Widths.self(
-            width, spec.weights().queryWidth(width), spec.weights().valueWidth(width)),
+        new CostModel.Widths(
+            width,
+            width,
+            spec.weights().queryWidth(width),
+            spec.weights().concatWidth(width, spec.numHeads(), spec.kvHeads()),
+            spec.weights().keyWidth(width),
+            spec.weights().valueWidth(width)),
         CostModel.Framing.KRYO_REGISTERED);
   }
 

@@ -119,6 +119,29 @@ class CostModelTest {
   }
 
   @Test
+  void groupedQueryAttentionHoldsNarrowerKeysAndValuesWithTheSameFlops() {
+    // 4 query heads of 2 sharing 2 key/value heads (head split: one group per task). Per task:
+    // 8 queries × (input 8 + queries 8/2 + values 8/2 + 2·2 heads) + a key block of 4 × (input 8
+    // + keys and values (4 + 4)/2 [MHA: (8 + 8)/2]) + 4 × 4 scores.
+    AttentionPlan plan =
+        AttentionPlan.create(
+            new long[] {8},
+            PlanOptions.builder()
+                .strategy(Strategy.HEADS)
+                .blockSize(4)
+                .numHeads(4)
+                .kvHeads(2)
+                .tiles(2, 2)
+                .build());
+    assertEquals(2, plan.tasks().size());
+    CostEstimate mha = CostModel.estimate(plan, new CostModel.Widths(8, 8, 8, 8), NO_FRAMING);
+    CostEstimate gqa = CostModel.estimate(plan, new CostModel.Widths(8, 8, 8, 8, 4, 4), NO_FRAMING);
+    assertEquals(mha.usefulFlops(), gqa.usefulFlops());
+    assertEquals(8L * (8 * (8 + 4 + 4 + 4) + 4 * (8 + 4) + 16), gqa.peakTaskBytes());
+    assertEquals(8L * (8 * (8 + 4 + 4 + 4) + 4 * (8 + 8) + 16), mha.peakTaskBytes());
+  }
+
+  @Test
   void crossAttentionCountsQueryAndKeyWidthsApart() {
     // 6 queries of width 3 over 10 keys of width 5, block 2, tiles 1 × 2 blocks: 3 query tiles
     // × 3 key groups (4, 4, 2 keys) = 9 tasks. Routed: each query to 3 tasks (18 records of 24

@@ -47,6 +47,40 @@ class AttentionJobOptionsTest {
   }
 
   @Test
+  void scoreOptionsReachTheSpec() {
+    AttentionJobConfig c =
+        config(
+            args(
+                "--attention",
+                "causal",
+                "--heads",
+                "8",
+                "--kv-heads",
+                "2",
+                "--rope",
+                "--rope-theta",
+                "500000",
+                "--rope-style",
+                "interleaved",
+                "--alibi",
+                "--softcap",
+                "50",
+                "--scale",
+                "0.0625"));
+    io.sparkattention.kernel.ScoreOptions s = c.spec().scores();
+    assertEquals(2, s.kvHeads(8));
+    assertEquals(io.sparkattention.kernel.Rope.Style.INTERLEAVED, s.rope().style());
+    assertEquals(500000, s.rope().theta());
+    assertTrue(s.alibi());
+    assertEquals(50, s.softcap());
+    assertEquals(0.0625, s.scale());
+    assertTrue(config(args("--attention", "global")).spec().scores().isStandard());
+    assertEquals(
+        io.sparkattention.kernel.Rope.Style.HALF,
+        config(args("--attention", "global", "--rope")).spec().scores().rope().style());
+  }
+
+  @Test
   void defaults() {
     AttentionJobConfig c = config(args("--attention", "global"));
     assertEquals("in.parquet", c.input());
@@ -235,7 +269,17 @@ class AttentionJobOptionsTest {
             + " attention (input and context positions are unrelated)",
         "--attention cross --context c.json --strategy window | --strategy window does not apply"
             + " to cross attention",
-        "--attention hard --causal --window -1 | --window must be >= 0, got -1"
+        "--attention hard --causal --window -1 | --window must be >= 0, got -1",
+        "--attention causal --heads 4 --kv-heads 3 | --kv-heads must divide heads (4), got 3",
+        "--attention causal --kv-heads 0 | --kv-heads must be >= 1, got 0",
+        "--attention causal --scale -1 | --scale must be finite and > 0, got -1.0",
+        "--attention causal --softcap 0 | --softcap must be > 0, got 0.0",
+        "--attention causal --rope-theta 5 | --rope-theta applies to --rope",
+        "--attention causal --rope-style half | --rope-style applies to --rope",
+        "--attention causal --rope --rope-style neox | --rope-style: unknown RoPE style 'neox' (valid: half, interleaved)",
+        "--attention causal --rope --rope-theta 0.5 | --rope-theta must be finite and > 1, got 0.5",
+        "--attention cross --context c.json --alibi | --alibi does not apply to cross attention (input and context positions are unrelated)",
+        "--attention local-p --window 3 --rope | --rope does not apply to local-p attention (its windows follow predicted centres)"
       })
   void badValuesFailInConfig(String extra, String message) {
     String[] a = args(extra.split(" "));
@@ -299,6 +343,13 @@ class AttentionJobOptionsTest {
             "--query-tile-blocks",
             "--key-tile-blocks",
             "--partitions",
+            "--scale",
+            "--softcap",
+            "--alibi",
+            "--rope",
+            "--rope-theta",
+            "--rope-style",
+            "--kv-heads",
             "--engine",
             "--pyramid-levels",
             "--emit-weights",

@@ -58,8 +58,18 @@ class AttentionSpecTest {
             .keyTileBlocks(5)
             .partitions(7)
             .selection(Selection.sampled(9))
+            .scale(0.5)
+            .softcap(30)
+            .alibi(true)
+            .rope(io.sparkattention.kernel.Rope.Style.INTERLEAVED)
+            .ropeTheta(500000)
+            .kvHeads(2)
             .build();
     assertEquals(s, s.toBuilder().build());
+    assertEquals(2, s.kvHeads());
+    assertEquals(2, s.planOptions(Strategy.HEADS).kvHeads());
+    assertNotEquals(s, s.toBuilder().kvHeads(1).build());
+    assertNotEquals(s, s.toBuilder().ropeTheta(1e4).build());
     assertEquals(s.hashCode(), s.toBuilder().build().hashCode());
     assertNotEquals(s, s.toBuilder().heads(2).build());
     AttentionWeights w =
@@ -121,10 +131,45 @@ class AttentionSpecTest {
             "mask",
             "mask does not apply to cross attention",
             () -> AttentionSpec.builder().cross(true).window(3).build()),
+        bad("scale", "scale must be finite and > 0, got 0.0", () -> spec().scale(0).build()),
+        bad("softcap", "softcap must be > 0, got -1.0", () -> spec().softcap(-1).build()),
+        bad(
+            "kvHeads",
+            "kvHeads must divide heads (8), got 3",
+            () -> spec().heads(8).kvHeads(3).build()),
+        bad(
+            "kvHeads",
+            "kvHeads must divide heads (2), got 4",
+            () -> spec().heads(2).kvHeads(4).build()),
+        bad("kvHeads", "kvHeads must be >= 1, got -1", () -> spec().kvHeads(-1).build()),
+        bad(
+            "ropeTheta",
+            "ropeTheta must be finite and > 1, got 1.0",
+            () -> spec().rope(io.sparkattention.kernel.Rope.Style.HALF).ropeTheta(1).build()),
+        bad(
+            "ropeTheta",
+            "ropeTheta applies to rotary embeddings",
+            () -> spec().ropeTheta(5).build()),
+        bad(
+            "alibi",
+            "alibi does not apply to local-p attention",
+            () -> spec().localP(3).alibi(true).build()),
+        bad(
+            "rope",
+            "rope does not apply to local-p attention",
+            () -> spec().localP(3).rope(io.sparkattention.kernel.Rope.Style.HALF).build()),
+        bad(
+            "alibi",
+            "alibi does not apply to cross attention",
+            () -> spec().cross(true).alibi(true).build()),
         bad(
             "selection",
             "selection is required",
             () -> AttentionSpec.builder().selection(null).build()));
+  }
+
+  private static AttentionSpec.Builder spec() {
+    return AttentionSpec.builder();
   }
 
   private static Arguments bad(String parameter, String message, Supplier<Object> build) {

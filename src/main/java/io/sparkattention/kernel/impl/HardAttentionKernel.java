@@ -1,6 +1,7 @@
 package io.sparkattention.kernel.impl;
 
 import io.sparkattention.kernel.MatrixEngine;
+import io.sparkattention.kernel.ScoreRule;
 import org.ejml.data.DMatrixRMaj;
 
 /**
@@ -16,6 +17,8 @@ public final class HardAttentionKernel {
    * Folds keys {@code K}, values {@code V} at positions {@code kPos0 …} into the state of queries
    * {@code Q} at positions {@code qPos0 …}.
    *
+   * @param scale score scale ({@code 1/sqrt(d)} by default)
+   * @param rule the softcap and ALiBi bias applied after scaling ({@link ScoreRule#transform})
    * @param sample whether to add Gumbel noise
    * @param seed the noise seed (ignored without sampling)
    * @param bestScore per row the best (noisy) scaled score so far (modified)
@@ -31,6 +34,7 @@ public final class HardAttentionKernel {
       DMatrixRMaj V,
       long kPos0,
       double scale,
+      ScoreRule rule,
       boolean sample,
       long seed,
       double[] bestScore,
@@ -50,9 +54,10 @@ public final class HardAttentionKernel {
     }
     final DMatrixRMaj S = block.scores;
     S.reshape(m, nk);
-    // s_ij = q_i·k_j · scale (+ Gumbel noise g(seed, q, k))
+    // s_ij = rule(q_i·k_j · scale) (+ Gumbel noise g(seed, q, k))
     engine.multTransB(Q, K, S);
     final double[] s = S.data;
+    final boolean transform = !rule.isScaleOnly();
     for (int i = 0; i < m; i++) {
       final int rowOff = i * nk;
       final int first = Blocks.first(lo[i], kPos0, nk);
@@ -61,6 +66,9 @@ public final class HardAttentionKernel {
       double bestHere = Double.NEGATIVE_INFINITY;
       for (int j = first; j <= last; j++) {
         double v = s[rowOff + j] * scale;
+        if (transform) {
+          v = rule.transform(v, qPos0 + i, kPos0 + j);
+        }
         if (sample) {
           v += GumbelNoise.sample(seed, qPos0 + i, kPos0 + j);
         }

@@ -1,6 +1,7 @@
 package io.sparkattention.kernel.impl;
 
 import io.sparkattention.kernel.MatrixEngine;
+import io.sparkattention.kernel.ScoreRule;
 import java.util.Arrays;
 import org.ejml.data.DMatrixRMaj;
 
@@ -37,7 +38,10 @@ public final class OnlineSoftmaxKernel {
    * @param kPos0 absolute position of the first key
    * @param centres per query row the local-p centre, or null for no Gaussian weighting
    * @param sigma the Gaussian's standard deviation (ignored without centres)
-   * @param scale score scale, {@code 1/sqrt(d)}
+   * @param scale score scale ({@code 1/sqrt(d)} by default)
+   * @param qPos0 absolute position of the first query (for a position bias)
+   * @param rule the softcap and ALiBi bias applied after scaling ({@link ScoreRule#transform}); its
+   *     scale is already in {@code scale}
    * @param max running row maxima, length ≥ m (modified)
    * @param sum running normalisers, length ≥ m (modified)
    * @param acc m×dv running weighted value sums (modified)
@@ -53,6 +57,8 @@ public final class OnlineSoftmaxKernel {
       double[] centres,
       double sigma,
       double scale,
+      long qPos0,
+      ScoreRule rule,
       double[] max,
       double[] sum,
       DMatrixRMaj acc,
@@ -71,6 +77,7 @@ public final class OnlineSoftmaxKernel {
     }
     final long kLast = kPos0 + nk - 1;
     final double twoSigmaSq = 2 * sigma * sigma;
+    final boolean transform = !rule.isScaleOnly();
     final SoftmaxRows rows = SoftmaxRows.get();
     final DMatrixRMaj S = block.scores;
     // Query rows go through in chunks so that a chunk's scores stay in cache between the product
@@ -100,7 +107,17 @@ public final class OnlineSoftmaxKernel {
           continue;
         }
         // m_new = max(m_old, max_j s_ij · scale)
-        final double blockMax = rows.scaleAndMax(s, rowOff + first, rowOff + last + 1, scale);
+        double blockMax = rows.scaleAndMax(s, rowOff + first, rowOff + last + 1, scale);
+        if (transform) {
+          // s_ij = softcap(s_ij) - slope·|q - k|
+          blockMax = Double.NEGATIVE_INFINITY;
+          final long qPos = qPos0 + r;
+          for (int j = first; j <= last; j++) {
+            double v = rule.transform(s[rowOff + j], qPos, kPos0 + j);
+            s[rowOff + j] = v;
+            blockMax = Math.max(blockMax, v);
+          }
+        }
         final double oldMax = max[r];
         final double newMax = Math.max(oldMax, blockMax);
         if (newMax != oldMax && oldMax != Double.NEGATIVE_INFINITY) {

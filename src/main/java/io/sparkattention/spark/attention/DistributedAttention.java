@@ -86,7 +86,7 @@ public final class DistributedAttention {
     AttentionWeights weights = spec.weights();
     int keyWidth = context == null ? valid.width() : context.valid().width();
     try {
-      weights.validate(valid.width(), keyWidth, spec.numHeads());
+      weights.validate(valid.width(), keyWidth, spec.numHeads(), spec.kvHeads());
     } catch (IllegalArgumentException e) {
       throw new InputException(
           "weights/heads do not fit the input's vectors of width "
@@ -95,6 +95,18 @@ public final class DistributedAttention {
               + ": "
               + e.getMessage(),
           e);
+    }
+    int dHead = weights.queryWidth(valid.width()) / spec.numHeads();
+    if (spec.scores().rope() != null && dHead % 2 != 0) {
+      throw InputException.forParameter(
+          "rope",
+          "rotates pairs of columns: the head width must be even, got "
+              + dHead
+              + " (query width "
+              + weights.queryWidth(valid.width())
+              + " / "
+              + spec.numHeads()
+              + " heads)");
     }
     if (spec.isLocalP() && !weights.hasLocalP()) {
       throw new InputException(
@@ -158,7 +170,12 @@ public final class DistributedAttention {
         CostModel.estimate(
             plan,
             new CostModel.Widths(
-                width, keyWidth, weights.queryWidth(width), weights.valueWidth(keyWidth)),
+                width,
+                keyWidth,
+                weights.queryWidth(width),
+                weights.concatWidth(keyWidth, spec.numHeads(), spec.kvHeads()),
+                weights.keyWidth(keyWidth),
+                weights.valueWidth(keyWidth)),
             CostModel.Framing.KRYO_REGISTERED);
     MemoryBudget.check(
         plan,
@@ -216,7 +233,8 @@ public final class DistributedAttention {
             .repartitionAndSortWithinPartitions(new TaskPartitioner(placement, partitions))
             .mapPartitions(
                 faults.around(
-                    FaultInjection.TILE, new TileTaskFn(planB, weightsB, spec.selection())));
+                    FaultInjection.TILE,
+                    new TileTaskFn(planB, weightsB, spec.selection(), spec.scores())));
 
     JavaRDD<FinishedToken> finished;
     if (plan.needsMerge()) {

@@ -3,11 +3,10 @@ package io.sparkattention.spark.attention;
 import io.sparkattention.kernel.AttentionOps;
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.AttentionWorkspace;
-import io.sparkattention.kernel.HardAttention;
 import io.sparkattention.kernel.Mask;
-import io.sparkattention.kernel.MergeableState;
 import io.sparkattention.kernel.MultiHeadOps;
-import io.sparkattention.kernel.PartialAttention;
+import io.sparkattention.kernel.ScoreOptions;
+import io.sparkattention.kernel.ScoreRule;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.LocalPCells;
 import io.sparkattention.plan.TileTask;
@@ -36,6 +35,12 @@ import scala.Tuple2;
  * plan), orders the queries by centre and cuts them into blocks, so that a query block's windows
  * are close together and meet few key blocks; a key block is folded, with the Gaussian weighting,
  * only into the query blocks whose windows reach it.
+ *
+ * <p>The score options ({@link ScoreOptions}) apply per head: RoPE rotates a query block at its
+ * positions once, and each key block as it arrives; query head h scores with its rule (scale,
+ * softcap, ALiBi slope) against the keys of its key/value head. A task of the head split holds
+ * whole groups (key/value heads with their query heads), so its projected keys and values are the
+ * group's columns.
  */
 final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, double[]>>, TokenPart> {
   private static final long serialVersionUID = 1L;
@@ -43,23 +48,28 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
   private final Broadcast<AttentionPlan> plan;
   private final Broadcast<AttentionWeights> weights;
   private final Selection selection;
+  private final ScoreOptions scores;
 
   /** Softmax attention. */
   public TileTaskFn(Broadcast<AttentionPlan> plan, Broadcast<AttentionWeights> weights) {
-    this(plan, weights, Selection.soft());
+    this(plan, weights, Selection.soft(), ScoreOptions.standard());
   }
 
-  /** Softmax or hard attention, as {@code selection} says. */
+  /** Softmax or hard attention, as {@code selection} says, scored as {@code scores} say. */
   public TileTaskFn(
-      Broadcast<AttentionPlan> plan, Broadcast<AttentionWeights> weights, Selection selection) {
+      Broadcast<AttentionPlan> plan,
+      Broadcast<AttentionWeights> weights,
+      Selection selection,
+      ScoreOptions scores) {
     this.plan = plan;
     this.weights = weights;
     this.selection = selection;
+    this.scores = scores;
   }
 
   @Override
   public Iterator<TokenPart> call(Iterator<Tuple2<RouteKey, double[]>> input) {
-    return new TaskRunner(plan.value(), weights.value(), selection, input);
+    return new TaskRunner(plan.value(), weights.value(), selection, scores, input);
   }
 
   /** Lazily runs one task after another, yielding each task's token results. */
@@ -67,6 +77,7 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
     private final AttentionPlan plan;
     private final AttentionWeights weights;
     private final Selection selection;
+    private final ScoreOptions scores;
     private final Iterator<Tuple2<RouteKey, double[]>> input;
     private final ArrayDeque<TokenPart> ready = new ArrayDeque<>();
     private final AttentionWorkspace ws = new AttentionWorkspace();
@@ -83,10 +94,12 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
         AttentionPlan plan,
         AttentionWeights weights,
         Selection selection,
+        ScoreOptions scores,
         Iterator<Tuple2<RouteKey, double[]>> input) {
       this.plan = plan;
       this.weights = weights;
       this.selection = selection;
+      this.scores = scores;
       this.input = input;
       this.pending = input.hasNext() ? input.next() : null;
     }
@@ -166,6 +179,10 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
         DMatrixRMaj rows = CommonOps_DDRM.extract(Q, r0, r1, 0, Q.numCols);
         for (int h = 0; h < groupHeads; h++) {
           qBlocks[b][h] = groupHeads == 1 ? rows : MultiHeadOps.head(rows, h, groupHeads);
+          if (scores.rope() != null) {
+            // rows and head() are copies: rotating them changes nothing else
+            scores.rope().rotate(qBlocks[b][h], t.qStart() + r0);
+          }
         }
         if (localP) {
           blockCentres[b] = Arrays.copyOfRange(centres, r0, r1);
@@ -214,7 +231,7 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
       if (valueWidth < 0) {
         // No key block at all (a keyless task): the value width comes from the weights.
         int dIn = Xq.numCols;
-        valueWidth = weights.valueWidth(dIn) / plan.numHeads();
+        valueWidth = weights.valueWidth(dIn) / scores.kvHeads(plan.numHeads());
       }
       emit(t, qBlocks, states, valueWidth);
     }
@@ -264,11 +281,29 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
       DMatrixRMaj K = groupColumns(weights.projectKey(Xk), t);
       DMatrixRMaj V = groupColumns(weights.projectValue(Xk), t);
       final int groupHeads = t.headCount();
-      DMatrixRMaj[] kh = new DMatrixRMaj[groupHeads];
-      DMatrixRMaj[] vh = new DMatrixRMaj[groupHeads];
+      final int numHeads = plan.numHeads();
+      // the group's key/value heads: G / groups of them, the first being kvStart
+      final int groupKv = scores.kvHeads(numHeads) / plan.headGroups();
+      final int kvStart = t.headGroup() * groupKv;
+      DMatrixRMaj[] kh = new DMatrixRMaj[groupKv];
+      DMatrixRMaj[] vh = new DMatrixRMaj[groupKv];
+      for (int g = 0; g < groupKv; g++) {
+        kh[g] = groupKv == 1 ? K : MultiHeadOps.head(K, g, groupKv);
+        vh[g] = groupKv == 1 ? V : MultiHeadOps.head(V, g, groupKv);
+        if (scores.rope() != null) {
+          // K may be the input itself (no wk) or share it with V: rotate a copy
+          kh[g] = kh[g] == K ? K.copy() : kh[g];
+          scores.rope().rotate(kh[g], kPos0);
+        }
+      }
+      DMatrixRMaj[] kOf = new DMatrixRMaj[groupHeads];
+      DMatrixRMaj[] vOf = new DMatrixRMaj[groupHeads];
+      ScoreRule[] rules = new ScoreRule[groupHeads];
       for (int h = 0; h < groupHeads; h++) {
-        kh[h] = groupHeads == 1 ? K : MultiHeadOps.head(K, h, groupHeads);
-        vh[h] = groupHeads == 1 ? V : MultiHeadOps.head(V, h, groupHeads);
+        int g = scores.kvHead(t.headStart() + h, numHeads) - kvStart;
+        kOf[h] = kh[g];
+        vOf[h] = vh[g];
+        rules[h] = scores.rule(t.headStart() + h, numHeads);
       }
       long kEnd = kPos0 + Xk.numRows - 1;
       for (int b = 0; b < qBlocks.length; b++) {
@@ -284,8 +319,8 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
                 states.soft(b, h),
                 qBlocks[b][h],
                 blockCentres[b],
-                kh[h],
-                vh[h],
+                kOf[h],
+                vOf[h],
                 kPos0,
                 plan.localPWindow(),
                 ws);
@@ -297,7 +332,7 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
         }
         for (int h = 0; h < groupHeads; h++) {
           AttentionOps.accumulate(
-              states.get(b, h), qBlocks[b][h], q0, kh[h], vh[h], kPos0, mask, ws);
+              states.get(b, h), qBlocks[b][h], q0, kOf[h], vOf[h], kPos0, mask, rules[h], ws);
         }
       }
       return vh[0].numCols;
@@ -319,75 +354,6 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
           ready.add(states.part(b, i, t, pos, parts, valueWidth));
         }
       }
-    }
-  }
-
-  /**
-   * The running states of a task's query blocks × heads: online-softmax states, or for hard
-   * attention the best key so far. Created on the first key block, when the value width is known.
-   */
-  static final class BlockStates {
-    private final Selection selection;
-    private final int headStart;
-    private final PartialAttention[][] soft;
-    private final HardAttention[][] hard;
-
-    BlockStates(Selection selection, int numQBlocks, int groupHeads, int headStart) {
-      this.selection = selection;
-      this.headStart = headStart;
-      this.soft = selection.isHard() ? null : new PartialAttention[numQBlocks][groupHeads];
-      this.hard = selection.isHard() ? new HardAttention[numQBlocks][groupHeads] : null;
-    }
-
-    /** Creates query block {@code b}'s empty states if it has none yet. */
-    void ensure(int b, int rows, int valueWidth) {
-      int heads = soft != null ? soft[b].length : hard[b].length;
-      for (int h = 0; h < heads; h++) {
-        if (soft != null && soft[b][h] == null) {
-          soft[b][h] = PartialAttention.empty(rows, valueWidth);
-        } else if (hard != null && hard[b][h] == null) {
-          hard[b][h] = selection.emptyHardState(rows, valueWidth, headStart + h);
-        }
-      }
-    }
-
-    /** Query block {@code b}'s state of head {@code h} of the group, soft or hard. */
-    MergeableState<?> get(int b, int h) {
-      return soft != null ? soft[b][h] : hard[b][h];
-    }
-
-    /** Query block {@code b}'s softmax state of head {@code h} (local-p: never hard). */
-    PartialAttention soft(int b, int h) {
-      return soft[b][h];
-    }
-
-    /** Row {@code i} of query block {@code b}, all heads of the group, as one token part. */
-    TokenPart part(int b, int i, TileTask t, long pos, int parts, int valueWidth) {
-      final int groupHeads = t.headCount();
-      double[] max = new double[groupHeads];
-      double[] acc = new double[groupHeads * valueWidth];
-      if (soft != null) {
-        double[] sum = new double[groupHeads];
-        for (int h = 0; h < groupHeads; h++) {
-          PartialAttention s = soft[b][h];
-          max[h] = s.max(i);
-          sum[h] = s.sum(i);
-          for (int c = 0; c < valueWidth; c++) {
-            acc[h * valueWidth + c] = s.weightedValue(i, c);
-          }
-        }
-        return TokenPart.soft(t, pos, parts, max, sum, acc);
-      }
-      long[] key = new long[groupHeads];
-      for (int h = 0; h < groupHeads; h++) {
-        HardAttention s = hard[b][h];
-        max[h] = s.bestScore(i);
-        key[h] = s.chosenKey(i);
-        for (int c = 0; c < valueWidth; c++) {
-          acc[h * valueWidth + c] = s.chosenValue(i, c);
-        }
-      }
-      return TokenPart.hard(t, pos, parts, max, acc, key);
     }
   }
 }

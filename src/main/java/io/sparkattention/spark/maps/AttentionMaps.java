@@ -4,6 +4,7 @@ import io.sparkattention.kernel.AttentionOps;
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.kernel.MultiHeadOps;
+import io.sparkattention.kernel.ScoreOptions;
 import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.InputException;
@@ -38,10 +39,11 @@ import scala.Tuple2;
  * <p>Schema (stable): {@code seq_id} and {@code pos} as in the input, {@code head} (int, 0 … H−1)
  * and {@code weights} (array of doubles, length n): one row per (sequence, head, query pos), {@code
  * weights[k]} the weight of key position k. The weights are {@code softmax(q·kᵀ/√d_head + mask)} of
- * the projected queries and keys (the kernel's {@link AttentionOps#weights}): each row sums to 1,
- * masked keys are 0. For local-p they are the effective weights {@link AttentionOps#localPWeights}
- * (the window's softmax times the Gaussian, zeros outside the window), so that the output before
- * {@code wo} is {@code weights · V} for every kind.
+ * the projected queries and keys (the kernel's {@link AttentionOps#weights}; with score options,
+ * {@link MultiHeadOps#headWeights}: RoPE, the head's key/value head, scale, softcap and ALiBi
+ * applied): each row sums to 1, masked keys are 0. For local-p they are the effective weights
+ * {@link AttentionOps#localPWeights} (the window's softmax times the Gaussian, zeros outside the
+ * window), so that the output before {@code wo} is {@code weights · V} for every kind.
  *
  * <p>A map holds n² numbers per head, so it is only for short sequences: {@link #checkLengths}
  * refuses longer ones before anything runs. Each sequence is computed whole in one task (one
@@ -145,7 +147,8 @@ public final class AttentionMaps {
                     weightsB,
                     spec.mask(),
                     spec.numHeads(),
-                    spec.localPWindow()));
+                    spec.localPWindow(),
+                    spec.scores()));
     rows = FaultInjection.of(spark).inject(FaultInjection.MAPS, rows);
     return spark.createDataFrame(rows, schema(cols));
   }
@@ -179,6 +182,7 @@ public final class AttentionMaps {
     private final Mask mask;
     private final int heads;
     private final int localPWindow;
+    private final ScoreOptions scores;
 
     /**
      * @param localPWindow local-p's D, or 0 for softmax weights under {@code mask}
@@ -190,7 +194,8 @@ public final class AttentionMaps {
         Broadcast<AttentionWeights> weights,
         Mask mask,
         int heads,
-        int localPWindow) {
+        int localPWindow,
+        ScoreOptions scores) {
       this.seqType = seqType;
       this.posType = posType;
       this.seqIds = seqIds;
@@ -198,6 +203,7 @@ public final class AttentionMaps {
       this.mask = mask;
       this.heads = heads;
       this.localPWindow = localPWindow;
+      this.scores = scores;
     }
 
     @Override
@@ -249,12 +255,14 @@ public final class AttentionMaps {
           if (row == n) {
             head++;
             row = 0;
-            DMatrixRMaj Qh = MultiHeadOps.head(Q, head, heads);
-            DMatrixRMaj Kh = MultiHeadOps.head(K, head, heads);
             weights =
                 c != null
-                    ? AttentionOps.localPWeights(Qh, c, Kh, localPWindow)
-                    : AttentionOps.weights(Qh, 0, Kh, 0, mask);
+                    ? AttentionOps.localPWeights(
+                        MultiHeadOps.head(Q, head, heads),
+                        c,
+                        MultiHeadOps.head(K, head, heads),
+                        localPWindow)
+                    : MultiHeadOps.headWeights(Q, K, head, heads, mask, scores);
           }
           double[] r = new double[n];
           System.arraycopy(weights.data, row * n, r, 0, n);

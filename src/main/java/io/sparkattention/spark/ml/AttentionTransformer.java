@@ -1,7 +1,5 @@
 package io.sparkattention.spark.ml;
 
-import io.sparkattention.kernel.Mask;
-import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.SparkAttention;
 import io.sparkattention.spark.attention.DistributedAttention;
@@ -10,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.param.BooleanParam;
+import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
@@ -35,7 +35,10 @@ import org.apache.spark.sql.types.StructType;
  * {@code posCol} (integer, 0 … n−1 within a sequence, default {@code pos}), {@code attention}
  * ({@code global}, {@code local} or {@code causal}; default global), {@code window} (required for
  * local, optional for causal), {@code heads} (default 1), {@code strategy} ({@code
- * auto|single|blocks|window|heads}, default auto), {@code blockSize} (default 1024). Without
+ * auto|single|blocks|window|heads}, default auto), {@code blockSize} (default 1024), and the score
+ * options of the job ({@code --scale} and the rest, docs/attention-kinds.md): {@code scale}
+ * (default 1/√d_head), {@code softcap} (default none), {@code alibi} (default false), {@code rope}
+ * ({@code none|half|interleaved}, default none) and {@code ropeTheta} (default 10000). Without
  * projection weights: {@code Q = K = V} = the input vectors, split into {@code heads} heads.
  *
  * <p>{@link #transform} validates the input at once (one pass over it, as the job does: bad rows
@@ -61,6 +64,11 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
   private final IntParam window;
   private final Param<String> strategy;
   private final IntParam blockSize;
+  private final DoubleParam scale;
+  private final DoubleParam softcap;
+  private final BooleanParam alibi;
+  private final Param<String> rope;
+  private final DoubleParam ropeTheta;
 
   public AttentionTransformer() {
     this(Identifiable$.MODULE$.randomUID("attention"));
@@ -94,6 +102,20 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
             ParamValidators.inArray(List.of("auto", "single", "blocks", "window", "heads")));
     blockSize =
         new IntParam(this, "blockSize", "rows per kernel block (>= 1)", ParamValidators.gtEq(1));
+    scale = new DoubleParam(this, "scale", "score scale (> 0)", ParamValidators.gt(0));
+    softcap =
+        new DoubleParam(this, "softcap", "scores become C·tanh(s/C) (> 0)", ParamValidators.gt(0));
+    alibi = new BooleanParam(this, "alibi", "ALiBi biases -m_h·|q-k| with BLOOM's slopes");
+    rope =
+        new Param<>(
+            this,
+            "rope",
+            "rotary embeddings of queries and keys: none, half (Llama) or interleaved (GPT-J)",
+            ParamValidators.inArray(List.of("none", "half", "interleaved")));
+    ropeTheta = new DoubleParam(this, "ropeTheta", "RoPE base (> 1)", ParamValidators.gt(1));
+    setDefault(alibi, false);
+    setDefault(rope, "none");
+    setDefault(ropeTheta, 10000.0);
     setDefault(inputCol, "x");
     setDefault(outputCol, "out");
     setDefault(seqIdCol, TokenColumns.SEQ_ID);
@@ -147,6 +169,26 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
     return blockSize;
   }
 
+  public DoubleParam scale() {
+    return scale;
+  }
+
+  public DoubleParam softcap() {
+    return softcap;
+  }
+
+  public BooleanParam alibi() {
+    return alibi;
+  }
+
+  public Param<String> rope() {
+    return rope;
+  }
+
+  public DoubleParam ropeTheta() {
+    return ropeTheta;
+  }
+
   public String getInputCol() {
     return getOrDefault(inputCol);
   }
@@ -182,6 +224,32 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
 
   public int getBlockSize() {
     return (Integer) getOrDefault(blockSize);
+  }
+
+  public AttentionTransformer setScale(double v) {
+    set(scale, v);
+    return this;
+  }
+
+  public AttentionTransformer setSoftcap(double v) {
+    set(softcap, v);
+    return this;
+  }
+
+  public AttentionTransformer setAlibi(boolean v) {
+    set(alibi, v);
+    return this;
+  }
+
+  /** {@code none}, {@code half} or {@code interleaved} (else IllegalArgumentException). */
+  public AttentionTransformer setRope(String v) {
+    set(rope, v);
+    return this;
+  }
+
+  public AttentionTransformer setRopeTheta(double v) {
+    set(ropeTheta, v);
+    return this;
   }
 
   public AttentionTransformer setInputCol(String v) {
@@ -244,46 +312,9 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
     return this;
   }
 
-  /**
-   * The mask the params describe.
-   *
-   * @throws IllegalArgumentException if local has no window or global has one
-   */
-  Mask mask() {
-    Integer w = getWindow();
-    switch (getAttention()) {
-      case "global":
-        if (w != null) {
-          throw new IllegalArgumentException(
-              uid + ": window applies to local and causal attention, not global");
-        }
-        return Mask.none();
-      case "local":
-        if (w == null) {
-          throw new IllegalArgumentException(uid + ": attention 'local' needs a window");
-        }
-        return Mask.window(w);
-      default:
-        return w == null ? Mask.causal() : Mask.causalWindow(w);
-    }
-  }
-
   /** What to compute: the params as the job's spec (no projection weights). */
   AttentionSpec spec() {
-    Mask m = mask();
-    Strategy s = Strategy.parse(getStrategy());
-    if (s == Strategy.WINDOW
-        && m.kind() != Mask.Kind.WINDOW
-        && m.kind() != Mask.Kind.CAUSAL_WINDOW) {
-      throw new IllegalArgumentException(
-          uid + ": strategy 'window' needs local attention or causal attention with a window");
-    }
-    return AttentionSpec.builder()
-        .mask(m)
-        .heads(getHeads())
-        .strategy(s)
-        .blockSize(getBlockSize())
-        .build();
+    return TransformerSpec.of(this);
   }
 
   // ------------------------------------------------------------------ Transformer

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.sparkattention.fixtures.Allowed;
 import io.sparkattention.fixtures.Matrices;
+import io.sparkattention.fixtures.ModernReference;
 import io.sparkattention.fixtures.SoftmaxReference;
 import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.job.AttentionJob;
@@ -205,6 +206,45 @@ class AttentionTransformerSparkTest {
         }
       }
     }
+  }
+
+  /**
+   * The score params (RoPE, ALiBi, softcap, scale) survive save and load and match the reference.
+   */
+  @Test
+  void scoreParamsReachTheKernelAndSurviveSaveAndLoad() throws Exception {
+    AttentionTransformer t =
+        new AttentionTransformer()
+            .setAttention("causal")
+            .setHeads(2)
+            .setStrategy("blocks")
+            .setBlockSize(4)
+            .setRope("interleaved")
+            .setRopeTheta(300)
+            .setAlibi(true)
+            .setSoftcap(3)
+            .setScale(0.7);
+    String path = tmp.resolve("scores").toString();
+    t.write().save(path);
+    AttentionTransformer loaded = AttentionTransformer.load(path);
+    assertEquals("interleaved", loaded.getOrDefault(loaded.rope()));
+    assertEquals(300.0, (Double) loaded.getOrDefault(loaded.ropeTheta()));
+    Map<String, double[]> got =
+        byToken(loaded.transform(table("seq_id", "pos", "x")), "seq_id", "pos", "out");
+    ModernReference.Options o =
+        new ModernReference.Options().rope("interleaved", 300).alibi().softcap(3).scale(0.7);
+    for (int s = 0; s < LENGTHS.length; s++) {
+      double[][] want = ModernReference.multiHead(seqs[s], seqs[s], null, 2, Allowed.causal(), o);
+      for (int p = 0; p < LENGTHS[s]; p++) {
+        double[] a = got.get(IDS[s] + "/" + p);
+        for (int c = 0; c < D; c++) {
+          assertEquals(want[p][c], a[c], 1e-9 * Math.max(1, Math.abs(want[p][c])));
+        }
+      }
+    }
+    IllegalArgumentException bad =
+        assertThrows(IllegalArgumentException.class, () -> t.setRope("neox"));
+    assertTrue(bad.getMessage().contains("rope"), bad.getMessage());
   }
 
   private static String saveDefaults() {
