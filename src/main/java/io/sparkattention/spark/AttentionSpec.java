@@ -42,6 +42,7 @@ public final class AttentionSpec implements Serializable {
   private final int localPWindow;
   private final int pyramidLevels;
   private final boolean cross;
+  private final boolean wholeSequences;
 
   private AttentionSpec(Builder b) {
     this.mask = b.mask;
@@ -56,6 +57,7 @@ public final class AttentionSpec implements Serializable {
     this.localPWindow = b.localPWindow;
     this.pyramidLevels = b.pyramidLevels;
     this.cross = b.cross;
+    this.wholeSequences = b.wholeSequences;
   }
 
   /** A builder with the defaults: global softmax self-attention, one head, no projections. */
@@ -78,6 +80,7 @@ public final class AttentionSpec implements Serializable {
     b.localPWindow = localPWindow;
     b.pyramidLevels = pyramidLevels;
     b.cross = cross;
+    b.wholeSequences = wholeSequences;
     return b;
   }
 
@@ -139,6 +142,14 @@ public final class AttentionSpec implements Serializable {
     return pyramidLevels;
   }
 
+  /**
+   * Whether sequences that fit in one block run whole (one task each, no tiles, partial states or
+   * merge: {@link PlanOptions#wholeSequences()}); on unless turned off. Local-p always tiles.
+   */
+  public boolean wholeSequences() {
+    return wholeSequences;
+  }
+
   /** Whether queries attend to another table's keys and values (cross-attention). */
   public boolean isCross() {
     return cross;
@@ -162,6 +173,7 @@ public final class AttentionSpec implements Serializable {
         .blockSize(blockSize)
         .numHeads(numHeads)
         .tiles(queryTileBlocks, keyTileBlocks)
+        .wholeSequences(wholeSequences && !isLocalP())
         .build();
   }
 
@@ -182,7 +194,8 @@ public final class AttentionSpec implements Serializable {
         && selection.equals(s.selection)
         && localPWindow == s.localPWindow
         && pyramidLevels == s.pyramidLevels
-        && cross == s.cross;
+        && cross == s.cross
+        && wholeSequences == s.wholeSequences;
   }
 
   @Override
@@ -199,7 +212,8 @@ public final class AttentionSpec implements Serializable {
         selection,
         localPWindow,
         pyramidLevels,
-        cross);
+        cross,
+        wholeSequences);
   }
 
   @Override
@@ -240,8 +254,15 @@ public final class AttentionSpec implements Serializable {
     private int localPWindow;
     private int pyramidLevels;
     private boolean cross;
+    private boolean wholeSequences = true;
 
     private Builder() {}
+
+    /** Whether one-block sequences run whole (default true): see {@link #wholeSequences()}. */
+    public Builder wholeSequences(boolean wholeSequences) {
+      this.wholeSequences = wholeSequences;
+      return this;
+    }
 
     /** Attention under {@code mask} (replaces any mask set before). */
     public Builder mask(Mask mask) {

@@ -125,8 +125,7 @@ class MultiHeadOpsTest {
     DMatrixRMaj X = toMatrix(x, 4);
     DMatrixRMaj out = MultiHeadOps.selfAttention(X, AttentionWeights.none(), 1, Mask.causal());
     // Q = K = V = X, no output projection: causal softmax(X·Xᵀ/√4)·X, from the reference
-    double[][] expected =
-        SoftmaxReference.attention(x, 0, x, x, 0, 4, Allowed.causal());
+    double[][] expected = SoftmaxReference.attention(x, 0, x, x, 0, 4, Allowed.causal());
     assertClose(expected, out, REL_TOL, "one head, no weights");
     // and the facade's single-head path gives the same bits
     assertArrayEquals(AttentionOps.attention(X, X, X, Mask.causal()).data, out.data);
