@@ -40,8 +40,8 @@ import org.apache.spark.sql.SparkSession;
  * unmeasured warm-up.
  *
  * <p>Usage: {@code jobs/bench-corpus [--master M] [--sequences S] [--min-length A] [--max-length
- * B] [--long N] [--d-model D] [--heads H] [--attention global|causal] [--repeats R] [--seed X]}
- * (defaults local[2], 200000, 16, 16, 0, 32, 2, causal, 3, 1). With {@code min < max} lengths
+ * B] [--long N] [--d-model D] [--heads H] [--attention global|causal] [--repeats R] [--warmups W] [--seed X]}
+ * (defaults local[2], 200000, 16, 16, 0, 32, 2, causal, 3, 1, 1). With {@code min < max} lengths
  * follow P(n) ∝ n^−2 on [min, max].
  */
 public final class CorpusBenchmark {
@@ -58,6 +58,7 @@ public final class CorpusBenchmark {
     int heads = Integer.parseInt(opt.getOrDefault("heads", "2"));
     boolean causal = !"global".equals(opt.getOrDefault("attention", "causal"));
     int repeats = Integer.parseInt(opt.getOrDefault("repeats", "3"));
+    int warmups = Integer.parseInt(opt.getOrDefault("warmups", "1"));
     long seed = Long.parseLong(opt.getOrDefault("seed", "1"));
     Path work = Files.createTempDirectory("sa-bench-corpus");
 
@@ -82,7 +83,7 @@ public final class CorpusBenchmark {
       long tokens = spark.read().parquet(input).count();
       System.out.printf(
           "corpus: %,d sequences, lengths %d…%d%s, %,d tokens, d = %d; %s, %s, %d heads;"
-              + " medians of %d after a warm-up; driver heap max %d MiB%n",
+              + " medians of %d after %d warm-up(s); driver heap max %d MiB%n",
           sequences + (longLength > 0 ? 1 : 0),
           minLength,
           maxLength,
@@ -93,12 +94,13 @@ public final class CorpusBenchmark {
           causal ? "causal" : "global",
           heads,
           repeats,
+          warmups,
           Runtime.getRuntime().maxMemory() >> 20);
       AttentionSpec spec =
           AttentionSpec.builder().mask(causal ? Mask.causal() : Mask.none()).heads(heads).build();
       double[][] floor = new double[repeats][];
       double[][] job = new double[repeats][];
-      for (int r = -1; r < repeats; r++) {
+      for (int r = -warmups; r < repeats; r++) {
         double[] f = measure(spark, () -> floor(spark, input, work));
         double[] j = measure(spark, () -> attention(spark, input, work, spec));
         if (r >= 0) {
@@ -274,7 +276,7 @@ public final class CorpusBenchmark {
         throw new IllegalArgumentException(
             "usage: CorpusBenchmark [--master M] [--sequences S] [--min-length A] [--max-length B]"
                 + " [--long N] [--d-model D] [--heads H] [--attention global|causal] [--repeats R]"
-                + " [--seed X]; bad argument '"
+                + " [--warmups W] [--seed X]; bad argument '"
                 + args[i]
                 + "'");
       }

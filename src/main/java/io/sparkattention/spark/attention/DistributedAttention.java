@@ -163,15 +163,16 @@ public final class DistributedAttention {
             new CostModel.Widths(
                 width, keyWidth, weights.queryWidth(width), weights.valueWidth(keyWidth)),
             CostModel.Framing.KRYO_REGISTERED);
-    MemoryBudget.check(
-        plan,
-        estimate,
+    long perTaskBytes =
         MemoryBudget.perTaskBytes(
-            jsc.getConf(), jsc.isLocal(), parallelism, Runtime.getRuntime().maxMemory()));
+            jsc.getConf(), jsc.isLocal(), parallelism, Runtime.getRuntime().maxMemory());
+    MemoryBudget.check(plan, estimate, perTaskBytes);
     int wholeCount = plan.numWholeSequences();
     int items = plan.tasks().size() + wholeCount;
     int partitions =
-        spec.partitions() > 0 ? spec.partitions() : Math.max(1, Math.min(items, 2 * parallelism));
+        spec.partitions() > 0
+            ? spec.partitions()
+            : MemoryBudget.partitions(items, parallelism, estimate.routedBytes(), perTaskBytes);
     // One balance over tile tasks and whole sequences alike, by work: a corpus's partitions get
     // about the mean work whatever the mix of lengths.
     long[] costs = TaskBalancer.costs(plan);

@@ -1,6 +1,5 @@
 package io.sparkattention.spark.io;
 
-
 import io.sparkattention.spark.InputException;
 import java.io.IOException;
 import java.util.List;
