@@ -103,6 +103,7 @@ class WholeSequencesSparkTest {
             .queryTileBlocks(1)
             .keyTileBlocks(2)
             .partitions(3)
+            .wholeSequences(true)
             .build();
     DistributedAttention.Result whole =
         DistributedAttention.compute(spark, table, cols, valid, spec);
@@ -159,6 +160,7 @@ class WholeSequencesSparkTest {
             .queryTileBlocks(1)
             .keyTileBlocks(1)
             .partitions(2)
+            .wholeSequences(true)
             .build();
     DistributedAttention.Result whole =
         DistributedAttention.compute(spark, targetTable, targetCols, targetValid, ctx, spec);
