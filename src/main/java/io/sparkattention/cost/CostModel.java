@@ -119,52 +119,77 @@ public final class CostModel {
    * @param framing serializer framing per record
    */
   public static CostEstimate estimate(AttentionPlan plan, Widths widths, Framing framing) {
-    final int heads = plan.numHeads();
-    final int groups = plan.headGroups();
-    final int b = plan.blockSize();
-    final Mask mask = plan.mask();
-    final int queryWidth = widths.query();
-    final int valueWidth = widths.value();
-    double useful = 0;
-    double executed = 0;
-    long routed = 0;
-    long routedBytes = 0;
-    long partials = 0;
-    long partialBytes = 0;
-    long peak = 0;
+    // needsMerge() is asked once, not per task: asking it in the loop made the estimate quadratic
+    // in the number of sequences (541 s for 200,000 short ones, issue 13).
+    Totals sum = new Totals(plan, widths, framing, plan.needsMerge());
     for (TileTask t : plan.tasks()) {
+      sum.add(t, plan.headGroups(), true);
+    }
+    long outputRows = 0;
+    for (int s = 0; s < plan.numSequences(); s++) {
+      outputRows += plan.queryLength(s);
+      if (plan.isWhole(s)) {
+        // one task of every head; self-attention ships its tokens once (as queries)
+        sum.add(plan.task(plan.wholeTaskId(s)), 1, !plan.isSelfAttention());
+      }
+    }
+    return CostEstimate.builder()
+        .tasks(plan.tasks().size() + plan.numWholeSequences())
+        .flops(sum.useful, sum.executed)
+        .routed(sum.routed, sum.routedBytes)
+        .partials(sum.partials, sum.partialBytes)
+        .peakTaskBytes(sum.peak)
+        .checkBytes(outputRows * framing.checkRecordBytes())
+        .build();
+  }
+
+  /** The running sums of {@link #estimate}, one task at a time. */
+  private static final class Totals {
+    private final AttentionPlan plan;
+    private final Widths widths;
+    private final Framing framing;
+    private final boolean merge;
+    double useful;
+    double executed;
+    long routed;
+    long routedBytes;
+    long partials;
+    long partialBytes;
+    long peak;
+
+    Totals(AttentionPlan plan, Widths widths, Framing framing, boolean merge) {
+      this.plan = plan;
+      this.widths = widths;
+      this.framing = framing;
+      this.merge = merge;
+    }
+
+    /** Adds task t of a plan cut into {@code groups} head groups; keys shipped or not. */
+    void add(TileTask t, int groups, boolean keysRouted) {
+      final int heads = plan.numHeads();
+      final int b = plan.blockSize();
       // Per pair and head: q·k costs 2·dHead, p·v costs 2·dValueHead.
       double flopsPerPair =
-          2.0 * queryWidth / heads * t.headCount() + 2.0 * valueWidth / heads * t.headCount();
+          2.0 * widths.query() / heads * t.headCount()
+              + 2.0 * widths.value() / heads * t.headCount();
       useful += flopsPerPair * t.attendedPairs();
       executed +=
           flopsPerPair
               * (plan.isLocalP()
                   ? localPComputedPairs(t, plan.localPWindow(), b)
-                  : computedPairs(t, mask, b));
-      routed += t.queryCount() + t.keyCount();
+                  : computedPairs(t, plan.mask(), b));
+      long keys = keysRouted ? t.keyCount() : 0;
+      routed += t.queryCount() + keys;
       routedBytes +=
           t.queryCount() * (8L * widths.queryInput() + framing.routedRecordBytes())
-              + t.keyCount() * (8L * widths.keyInput() + framing.routedRecordBytes());
-      int partialDoubles = 2 * t.headCount() + valueWidth / groups;
-      if (plan.needsMerge()) {
+              + keys * (8L * widths.keyInput() + framing.routedRecordBytes());
+      int partialDoubles = 2 * t.headCount() + widths.value() / groups;
+      if (merge) {
         partials += t.queryCount();
         partialBytes += t.queryCount() * (8L * partialDoubles + framing.partialRecordBytes());
       }
       peak = Math.max(peak, taskBytes(t, b, widths, groups));
     }
-    long outputRows = 0;
-    for (int s = 0; s < plan.numSequences(); s++) {
-      outputRows += plan.queryLength(s);
-    }
-    return CostEstimate.builder()
-        .tasks(plan.tasks().size())
-        .flops(useful, executed)
-        .routed(routed, routedBytes)
-        .partials(partials, partialBytes)
-        .peakTaskBytes(peak)
-        .checkBytes(outputRows * framing.checkRecordBytes())
-        .build();
   }
 
   /**

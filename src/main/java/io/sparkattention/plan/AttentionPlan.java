@@ -39,27 +39,63 @@ public final class AttentionPlan implements Serializable {
   private final Mask mask;
   private final int blockSize;
   private final int numHeads;
+  private final int headGroups;
+
+  /** Per sequence its cut, or null for a sequence that runs whole ({@link #isWhole}). */
   private final SequenceCut[] layouts;
+
   private final List<TileTask> tasks;
+
+  /**
+   * Every sequence's lengths (one array for self-attention): 8 or 16 bytes a sequence, so a corpus
+   * of whole sequences costs the plan no object per sequence.
+   */
+  private final long[] queryLengths;
+
+  private final long[] keyLengths;
+
+  private final int wholeSequences;
+
+  /** Planned by {@link #create(long[], PlanOptions)}: keys are the queries' own tokens. */
+  private final boolean selfAttention;
+
+  /** Computed once: asking it per task made the cost estimate quadratic (issue 13). */
+  private final boolean needsMerge;
 
   /** Local-p window half-width D, or 0 for a mask plan. */
   private final int localPWindow;
 
   private AttentionPlan(
-      Strategy strategy,
+      PlanOptions options,
       Mask mask,
-      int blockSize,
-      int numHeads,
       SequenceCut[] layouts,
       List<TileTask> tasks,
+      long[] queryLengths,
+      long[] keyLengths,
+      boolean selfAttention,
       int localPWindow) {
-    this.strategy = strategy;
+    this.selfAttention = selfAttention;
+    this.strategy = options.strategy();
     this.mask = mask;
-    this.blockSize = blockSize;
-    this.numHeads = numHeads;
+    this.blockSize = options.blockSize();
+    this.numHeads = options.numHeads();
+    // as SequenceCut: the head split keeps each key/value head with its query heads
+    this.headGroups = strategy == Strategy.HEADS ? options.kvHeads() : 1;
     this.layouts = layouts;
     this.tasks = tasks;
+    this.queryLengths = queryLengths;
+    this.keyLengths = keyLengths;
     this.localPWindow = localPWindow;
+    int whole = 0;
+    for (SequenceCut c : layouts) {
+      whole += c == null ? 1 : 0;
+    }
+    this.wholeSequences = whole;
+    boolean merge = false;
+    for (TileTask t : tasks) {
+      merge |= partsPerQuery(t) > 1;
+    }
+    this.needsMerge = merge;
   }
 
   /**
@@ -68,7 +104,7 @@ public final class AttentionPlan implements Serializable {
    * @see #create(long[], long[], PlanOptions)
    */
   public static AttentionPlan create(long[] lengths, PlanOptions options) {
-    return create(lengths, lengths, options);
+    return create(lengths, lengths, options, true);
   }
 
   /**
@@ -79,6 +115,11 @@ public final class AttentionPlan implements Serializable {
    *     strategy does not fit the mask (window needs a windowed mask)
    */
   public static AttentionPlan create(long[] queryLengths, long[] keyLengths, PlanOptions options) {
+    return create(queryLengths, keyLengths, options, false);
+  }
+
+  private static AttentionPlan create(
+      long[] queryLengths, long[] keyLengths, PlanOptions options, boolean self) {
     if (queryLengths.length != keyLengths.length) {
       throw new IllegalArgumentException(
           queryLengths.length + " query sequences but " + keyLengths.length + " key sequences");
@@ -95,6 +136,7 @@ public final class AttentionPlan implements Serializable {
     }
     SequenceLayout[] layouts = new SequenceLayout[queryLengths.length];
     List<TileTask> tasks = new ArrayList<>();
+    long b = options.blockSize();
     for (int s = 0; s < queryLengths.length; s++) {
       if (queryLengths[s] < 1 || keyLengths[s] < 1) {
         throw new IllegalArgumentException(
@@ -106,10 +148,11 @@ public final class AttentionPlan implements Serializable {
                 + keyLengths[s]
                 + " keys)");
       }
-      layouts[s] = SequenceLayout.plan(s, queryLengths[s], keyLengths[s], options, tasks);
+      if (!(options.wholeSequences() && queryLengths[s] <= b && keyLengths[s] <= b)) {
+        layouts[s] = SequenceLayout.plan(s, queryLengths[s], keyLengths[s], options, tasks);
+      }
     }
-    return new AttentionPlan(
-        strategy, mask, options.blockSize(), options.numHeads(), layouts, tasks, 0);
+    return new AttentionPlan(options, mask, layouts, tasks, queryLengths, keyLengths, self, 0);
   }
 
   /**
@@ -165,13 +208,7 @@ public final class AttentionPlan implements Serializable {
       layouts[s] = LocalPLayout.plan(s, lengths[s], options, cells, tasks);
     }
     return new AttentionPlan(
-        strategy,
-        Mask.none(),
-        options.blockSize(),
-        options.numHeads(),
-        layouts,
-        tasks,
-        cells.halfWidth());
+        options, Mask.none(), layouts, tasks, lengths, lengths, true, cells.halfWidth());
   }
 
   /** The strategy the plan was cut with (never {@link Strategy#AUTO}). */
@@ -228,39 +265,90 @@ public final class AttentionPlan implements Serializable {
     return layouts.length;
   }
 
-  /** All tasks, ordered by id. */
+  /**
+   * The tile tasks, ordered by id (none for a sequence that runs whole: see {@link #wholeTaskId}).
+   */
   public List<TileTask> tasks() {
     return Collections.unmodifiableList(tasks);
   }
 
-  /** The task with id {@code id}. */
+  /**
+   * Whether sequence {@code seqIndex} runs whole: its queries and keys each fit in one block and
+   * the options asked for it ({@link PlanOptions#wholeSequences()}). Such a sequence has no tile
+   * object in the plan; its one task, of every head, is made on demand by {@link #task} from its id
+   * {@link #wholeTaskId}, and its outputs need no merge.
+   */
+  public boolean isWhole(int seqIndex) {
+    return layouts[seqIndex] == null;
+  }
+
+  /**
+   * Whether the plan is of self-attention (keys are the queries' tokens): a whole sequence's tokens
+   * are then shipped once and folded as both.
+   */
+  public boolean isSelfAttention() {
+    return selfAttention;
+  }
+
+  /** How many sequences run whole. */
+  public int numWholeSequences() {
+    return wholeSequences;
+  }
+
+  /**
+   * The task id of whole sequence {@code seqIndex}: after the tile tasks, {@code tasks().size() +
+   * seqIndex}, so ids are below {@link #numTaskIds()}.
+   */
+  public int wholeTaskId(int seqIndex) {
+    return tasks.size() + seqIndex;
+  }
+
+  /** One past the largest task id: tile tasks, then one id per sequence (used by whole ones). */
+  public int numTaskIds() {
+    return tasks.size() + layouts.length;
+  }
+
+  /**
+   * The task with id {@code id}: a tile task, or a whole sequence's one task (made here, O(its
+   * length)).
+   */
   public TileTask task(int id) {
-    return tasks.get(id);
+    if (id < tasks.size()) {
+      return tasks.get(id);
+    }
+    int s = id - tasks.size();
+    if (!isWhole(s)) {
+      throw new IllegalArgumentException("task id " + id + " names no task");
+    }
+    return SequenceLayout.wholeTask(id, s, queryLengths[s], keyLengths[s], mask, numHeads);
   }
 
   /** Query length of sequence {@code seqIndex}. */
   public long queryLength(int seqIndex) {
-    return layouts[seqIndex].queryLength();
+    return queryLengths[seqIndex];
   }
 
   /** Key length of sequence {@code seqIndex}. */
   public long keyLength(int seqIndex) {
-    return layouts[seqIndex].keyLength();
+    return keyLengths[seqIndex];
   }
 
-  /** Query tile size of sequence {@code seqIndex}. */
+  /** Query tile size of sequence {@code seqIndex} (its length when it runs whole). */
   public long queryTile(int seqIndex) {
-    return layouts[seqIndex].queryTile();
+    return isWhole(seqIndex) ? queryLengths[seqIndex] : layouts[seqIndex].queryTile();
   }
 
-  /** Key group size of sequence {@code seqIndex}. */
+  /** Key group size of sequence {@code seqIndex} (its key length when it runs whole). */
   public long keyGroup(int seqIndex) {
-    return layouts[seqIndex].keyGroup();
+    return isWhole(seqIndex) ? keyLengths[seqIndex] : layouts[seqIndex].keyGroup();
   }
 
-  /** Number of head groups (1 unless the strategy splits by heads). */
+  /**
+   * Number of head groups of the tile tasks (1 unless the strategy splits by heads); a whole
+   * sequence's task holds every head.
+   */
   public int headGroups() {
-    return layouts.length == 0 ? 1 : layouts[0].headGroups();
+    return headGroups;
   }
 
   /**
@@ -268,17 +356,12 @@ public final class AttentionPlan implements Serializable {
    * With 1 the task's outputs are final and no merge stage is needed for them.
    */
   public int partsPerQuery(TileTask t) {
-    return layouts[t.seqIndex()].partsPerQuery(t);
+    return t.id() >= tasks.size() ? 1 : layouts[t.seqIndex()].partsPerQuery(t);
   }
 
-  /** Whether any query receives more than one partial state. */
+  /** Whether any query receives more than one partial state (O(1): computed with the plan). */
   public boolean needsMerge() {
-    for (TileTask t : tasks) {
-      if (partsPerQuery(t) > 1) {
-        return true;
-      }
-    }
-    return false;
+    return needsMerge;
   }
 
   /**
@@ -289,6 +372,11 @@ public final class AttentionPlan implements Serializable {
   public void forEachQueryTask(int seqIndex, long pos, IntConsumer sink) {
     if (isLocalP()) {
       throw new IllegalStateException("a local-p plan routes queries by their centres");
+    }
+    if (isWhole(seqIndex)) {
+      checkPos(pos, queryLengths[seqIndex], "query");
+      sink.accept(wholeTaskId(seqIndex));
+      return;
     }
     layouts[seqIndex].forEachQueryTask(pos, Double.NaN, sink);
   }
@@ -305,7 +393,23 @@ public final class AttentionPlan implements Serializable {
 
   /** Calls {@code sink} with the id of every task that needs key {@code pos} of the sequence. */
   public void forEachKeyTask(int seqIndex, long pos, IntConsumer sink) {
+    if (isWhole(seqIndex)) {
+      checkPos(pos, keyLengths[seqIndex], "key");
+      // the task's keys are those its queries may reach (all of them in self-attention)
+      long[] reach = SequenceLayout.reach(queryLengths[seqIndex], keyLengths[seqIndex], mask);
+      if (pos >= reach[0] && pos <= reach[1]) {
+        sink.accept(wholeTaskId(seqIndex));
+      }
+      return;
+    }
     layouts[seqIndex].forEachKeyTask(pos, sink, tasks);
+  }
+
+  private static void checkPos(long pos, long length, String what) {
+    if (pos < 0 || pos >= length) {
+      throw new IllegalArgumentException(
+          what + " position " + pos + " is outside 0.." + (length - 1));
+    }
   }
 
   /** Total (query, key) pairs the mask allows, over all tasks. */
@@ -313,6 +417,11 @@ public final class AttentionPlan implements Serializable {
     long sum = 0;
     for (TileTask t : tasks) {
       sum += t.attendedPairs();
+    }
+    for (int s = 0; s < layouts.length; s++) {
+      if (isWhole(s)) {
+        sum += task(wholeTaskId(s)).attendedPairs();
+      }
     }
     return sum;
   }
@@ -324,7 +433,9 @@ public final class AttentionPlan implements Serializable {
         + layouts.length
         + " sequences, "
         + tasks.size()
-        + " tasks, block size "
+        + " tile tasks, "
+        + wholeSequences
+        + " whole sequences, block size "
         + blockSize
         + ", "
         + numHeads

@@ -36,6 +36,7 @@ public final class PlanOptions implements Serializable {
   private final int kvHeads;
   private final int queryTileBlocks;
   private final int keyTileBlocks;
+  private final boolean wholeSequences;
 
   private PlanOptions(Builder b) {
     if (b.strategy == null || b.mask == null) {
@@ -63,6 +64,7 @@ public final class PlanOptions implements Serializable {
     this.kvHeads = kv;
     this.queryTileBlocks = b.queryTileBlocks;
     this.keyTileBlocks = b.keyTileBlocks;
+    this.wholeSequences = b.wholeSequences;
   }
 
   /** An empty builder: set the strategy and the block size, the rest has defaults. */
@@ -108,6 +110,15 @@ public final class PlanOptions implements Serializable {
     return keyTileBlocks;
   }
 
+  /**
+   * Whether a sequence whose queries and keys each fit in one block runs whole: one task of all its
+   * heads, with no tile object in the plan, no partial states and no merge ({@link
+   * AttentionPlan#isWhole}). Off unless set, so that a plan holds one cut per sequence.
+   */
+  public boolean wholeSequences() {
+    return wholeSequences;
+  }
+
   @Override
   public boolean equals(Object o) {
     if (!(o instanceof PlanOptions)) {
@@ -120,13 +131,21 @@ public final class PlanOptions implements Serializable {
         && numHeads == p.numHeads
         && kvHeads == p.kvHeads
         && queryTileBlocks == p.queryTileBlocks
-        && keyTileBlocks == p.keyTileBlocks;
+        && keyTileBlocks == p.keyTileBlocks
+        && wholeSequences == p.wholeSequences;
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        strategy, mask, blockSize, numHeads, kvHeads, queryTileBlocks, keyTileBlocks);
+        strategy,
+        mask,
+        blockSize,
+        numHeads,
+        kvHeads,
+        queryTileBlocks,
+        keyTileBlocks,
+        wholeSequences);
   }
 
   @Override
@@ -144,7 +163,8 @@ public final class PlanOptions implements Serializable {
         + queryTileBlocks
         + " × "
         + keyTileBlocks
-        + " blocks";
+        + " blocks"
+        + (wholeSequences ? ", one-block sequences whole" : "");
   }
 
   /** Collects the options; {@link #build()} checks them. */
@@ -156,8 +176,15 @@ public final class PlanOptions implements Serializable {
     private int kvHeads;
     private int queryTileBlocks = DEFAULT_QUERY_TILE_BLOCKS;
     private int keyTileBlocks = DEFAULT_KEY_TILE_BLOCKS;
+    private boolean wholeSequences;
 
     private Builder() {}
+
+    /** Whether one-block sequences run whole: see {@link PlanOptions#wholeSequences()}. */
+    public Builder wholeSequences(boolean wholeSequences) {
+      this.wholeSequences = wholeSequences;
+      return this;
+    }
 
     /** How to split; required. */
     public Builder strategy(Strategy strategy) {

@@ -82,8 +82,64 @@ final class SequenceLayout extends SequenceCut {
     }
   }
 
-  /** Number of (q, k) with q in [qs, qe), k in [ks, ke) that the mask allows. */
-  private static long attendedPairs(Mask mask, long qs, long qe, long ks, long ke) {
+  /**
+   * The one task of a sequence that runs whole ({@link AttentionPlan#isWhole}): every query and
+   * head, and the keys its queries may reach, exactly as a single tile's one key group would hold
+   * them (so the kernel folds the same key block and every bit matches the tiled path); a keyless
+   * task if no query sees a key.
+   */
+  static TileTask wholeTask(
+      int id, int s, long queryLength, long keyLength, Mask mask, int numHeads) {
+    long[] reach = reach(queryLength, keyLength, mask);
+    long ks = reach[0];
+    long ke = reach[1] + 1;
+    long pairs = ks < ke ? attendedPairs(mask, 0, queryLength, ks, ke) : 0;
+    if (pairs == 0) {
+      ks = ke = 0;
+    }
+    return TileTask.builder()
+        .id(id)
+        .sequence(s)
+        .headGroup(0, numHeads)
+        .queries(0, queryLength)
+        .keys(ks, ke, 0, pairs)
+        .build();
+  }
+
+  /**
+   * The first and last key (clipped to the keys) that any of a one-tile sequence's queries may see,
+   * as {@link #addTasks} clips a tile's keys.
+   */
+  static long[] reach(long queryLength, long keyLength, Mask mask) {
+    return new long[] {
+      Math.max(0, mask.firstKey(0)), Math.min(keyLength - 1, mask.lastKey(queryLength - 1))
+    };
+  }
+
+  /**
+   * Number of (q, k) with q in [qs, qe), k in [ks, ke) that the mask allows, in O(1): nothing on
+   * the driver may cost per token (issue 13). Per query the count is g(q) = hi(q) − lo(q) + 1,
+   * clipped at 0, with hi(q) = min(ke − 1, lastKey(q)) and lo(q) = max(ks, firstKey(q)); each has
+   * one kink, so g is linear with slope −1, 0 or 1 between the kinks, and each piece sums as an
+   * arithmetic series of its positive terms. Cross-checked against the plain loop in the tests.
+   */
+  static long attendedPairs(Mask mask, long qs, long qe, long ks, long ke) {
+    if (qs >= qe || ks >= ke) {
+      return 0;
+    }
+    // lastKey(q) = q + c and firstKey(q) = q − w, or unbounded (no kink within reach)
+    long hiKink = clamp(ke - 1 - (mask.lastKey(0)), qs, qe);
+    long loKink = clamp(ks - mask.firstKey(0), qs, qe);
+    long[] cuts = {qs, Math.min(hiKink, loKink), Math.max(hiKink, loKink), qe};
+    long pairs = 0;
+    for (int i = 0; i + 1 < cuts.length; i++) {
+      pairs += positiveSum(mask, cuts[i], cuts[i + 1], ks, ke);
+    }
+    return pairs;
+  }
+
+  /** The plain loop {@link #attendedPairs} must equal (for the tests). */
+  static long attendedPairsByLoop(Mask mask, long qs, long qe, long ks, long ke) {
     long pairs = 0;
     for (long q = qs; q < qe; q++) {
       long lo = Math.max(ks, mask.firstKey(q));
@@ -93,6 +149,41 @@ final class SequenceLayout extends SequenceCut {
       }
     }
     return pairs;
+  }
+
+  private static long clamp(long x, long lo, long hi) {
+    return Math.max(lo, Math.min(hi, x));
+  }
+
+  /** g(q) unclipped: keys query q may see among [ks, ke), minus nothing (may be ≤ 0). */
+  private static long keysSeen(Mask mask, long q, long ks, long ke) {
+    return Math.min(ke - 1, mask.lastKey(q)) - Math.max(ks, mask.firstKey(q)) + 1;
+  }
+
+  /** Σ max(0, g(q)) over q in [a, b), g linear there with slope −1, 0 or 1. */
+  private static long positiveSum(Mask mask, long a, long b, long ks, long ke) {
+    long n = b - a;
+    if (n <= 0) {
+      return 0;
+    }
+    long g0 = keysSeen(mask, a, ks, ke);
+    long slope = n == 1 ? 0 : keysSeen(mask, a + 1, ks, ke) - g0;
+    long first;
+    long count;
+    if (slope == 0) {
+      return g0 > 0 ? g0 * n : 0;
+    } else if (slope > 0) {
+      long skip = Math.max(0, 1 - g0); // terms still ≤ 0
+      if (skip >= n) {
+        return 0;
+      }
+      first = g0 + skip;
+      count = n - skip;
+      return (first + first + count - 1) * count / 2;
+    } else {
+      count = Math.min(n, Math.max(0, g0));
+      return (g0 + g0 - count + 1) * count / 2;
+    }
   }
 
   @Override

@@ -47,6 +47,7 @@ public final class AttentionSpec implements Serializable {
   private final int pyramidLevels;
   private final boolean cross;
   private final ScoreOptions scores;
+  private final boolean wholeSequences;
 
   private AttentionSpec(Builder b, ScoreOptions scores) {
     this.mask = b.mask;
@@ -62,6 +63,7 @@ public final class AttentionSpec implements Serializable {
     this.pyramidLevels = b.pyramidLevels;
     this.cross = b.cross;
     this.scores = scores;
+    this.wholeSequences = b.wholeSequences;
   }
 
   /** A builder with the defaults: global softmax self-attention, one head, no projections. */
@@ -90,6 +92,7 @@ public final class AttentionSpec implements Serializable {
     b.ropeStyle = scores.rope() == null ? null : scores.rope().style();
     b.ropeTheta = scores.rope() == null ? Rope.DEFAULT_THETA : scores.rope().theta();
     b.kvHeads = scores.kvHeadsSetting();
+    b.wholeSequences = wholeSequences;
     return b;
   }
 
@@ -151,6 +154,14 @@ public final class AttentionSpec implements Serializable {
     return pyramidLevels;
   }
 
+  /**
+   * Whether sequences that fit in one block run whole (one task each, no tiles, partial states or
+   * merge: {@link PlanOptions#wholeSequences()}); on unless turned off. Local-p always tiles.
+   */
+  public boolean wholeSequences() {
+    return wholeSequences;
+  }
+
   /** Whether queries attend to another table's keys and values (cross-attention). */
   public boolean isCross() {
     return cross;
@@ -188,6 +199,7 @@ public final class AttentionSpec implements Serializable {
         .numHeads(numHeads)
         .kvHeads(kvHeads())
         .tiles(queryTileBlocks, keyTileBlocks)
+        .wholeSequences(wholeSequences && !isLocalP())
         .build();
   }
 
@@ -206,7 +218,8 @@ public final class AttentionSpec implements Serializable {
         localPWindow,
         pyramidLevels,
         cross,
-        scores);
+        scores,
+        wholeSequences);
   }
 
   @Override
@@ -264,8 +277,15 @@ public final class AttentionSpec implements Serializable {
     private Rope.Style ropeStyle;
     private double ropeTheta = Rope.DEFAULT_THETA;
     private int kvHeads;
+    private boolean wholeSequences = true;
 
     private Builder() {}
+
+    /** Whether one-block sequences run whole (default true): see {@link #wholeSequences()}. */
+    public Builder wholeSequences(boolean wholeSequences) {
+      this.wholeSequences = wholeSequences;
+      return this;
+    }
 
     /** Attention under {@code mask} (replaces any mask set before). */
     public Builder mask(Mask mask) {

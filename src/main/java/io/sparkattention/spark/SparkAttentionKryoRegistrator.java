@@ -87,7 +87,9 @@ public final class SparkAttentionKryoRegistrator implements KryoRegistrator {
           "org.apache.spark.sql.types.NullType$",
           "org.apache.spark.ml.linalg.VectorUDT",
           // The plan's map from sequence id to its index (broadcast with the plan).
-          "io.sparkattention.plan.SequenceIndex");
+          "io.sparkattention.plan.SequenceIndex",
+          // The output check's per-partition summaries (issue 13: counts, not rows per sequence).
+          "io.sparkattention.spark.io.OnePerTokenCheck$Summary");
 
   @Override
   public void registerClasses(Kryo kryo) {

@@ -156,12 +156,15 @@ public final class DistributedAttention {
     if (faults.isActive()) {
       LOG.warn("test-only fault injection is on: {}", faults);
     }
+    long planStart = System.nanoTime();
     AttentionPlan plan;
     try {
       plan =
           spec.isLocalP()
               ? planLocalP(table, cols, valid, spec, strategy, indexB, weightsB, faults)
-              : AttentionPlan.create(valid.lengths(), keyLengths, spec.planOptions(strategy));
+              : context == null
+                  ? AttentionPlan.create(valid.lengths(), spec.planOptions(strategy))
+                  : AttentionPlan.create(valid.lengths(), keyLengths, spec.planOptions(strategy));
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage(), e);
     }
@@ -177,26 +180,34 @@ public final class DistributedAttention {
                 weights.keyWidth(keyWidth),
                 weights.valueWidth(keyWidth)),
             CostModel.Framing.KRYO_REGISTERED);
-    MemoryBudget.check(
-        plan,
-        estimate,
+    long perTaskBytes =
         MemoryBudget.perTaskBytes(
-            jsc.getConf(), jsc.isLocal(), parallelism, Runtime.getRuntime().maxMemory()));
+            jsc.getConf(), jsc.isLocal(), parallelism, Runtime.getRuntime().maxMemory());
+    MemoryBudget.check(plan, estimate, perTaskBytes);
+    int wholeCount = plan.numWholeSequences();
+    int items = plan.tasks().size() + wholeCount;
     int partitions =
         spec.partitions() > 0
             ? spec.partitions()
-            : Math.max(1, Math.min(plan.tasks().size(), 2 * parallelism));
-    int[] placement = TaskBalancer.assign(plan.tasks(), partitions);
+            : MemoryBudget.partitions(items, parallelism, estimate.routedBytes(), perTaskBytes);
+    // One balance over tile tasks and whole sequences alike, by work: a corpus's partitions get
+    // about the mean work whatever the mix of lengths.
+    long[] costs = TaskBalancer.costs(plan);
+    int[] placement = TaskBalancer.assign(costs, partitions);
     LOG.info(
-        "{} attention ({}), strategy {} ({}); {} tile tasks on {} partitions, largest partition"
-            + " {} of mean load",
+        "{} attention ({}), strategy {} ({}); {} sequences in one task each, {} split into {} tile"
+            + " tasks; on {} partitions, largest partition {} of mean work ({})",
         context == null ? "self" : "cross",
         spec.selection(),
         strategy,
         reason,
-        plan.tasks().size(),
+        String.format("%,d", wholeCount),
+        String.format("%,d", plan.numSequences() - wholeCount),
+        String.format("%,d", plan.tasks().size()),
         partitions,
-        String.format("%.2f×", imbalance(plan, placement, partitions)));
+        String.format(
+            "%.2f×", TaskBalancer.imbalance(TaskBalancer.loads(costs, placement, partitions))),
+        Elapsed.since(planStart));
 
     Broadcast<AttentionPlan> planB = jsc.broadcast(plan);
 
@@ -235,6 +246,8 @@ public final class DistributedAttention {
                 faults.around(
                     FaultInjection.TILE,
                     new TileTaskFn(planB, weightsB, spec.selection(), spec.scores())));
+    // Whole sequences' parts are final (one part each): they skip the merge stage's shuffle when
+    // no tiled sequence needs it; otherwise they ride along with one part to merge.
 
     JavaRDD<FinishedToken> finished;
     if (plan.needsMerge()) {
@@ -294,16 +307,5 @@ public final class DistributedAttention {
         plan,
         Elapsed.since(start));
     return plan;
-  }
-
-  private static double imbalance(AttentionPlan plan, int[] placement, int partitions) {
-    long[] loads = TaskBalancer.loads(plan.tasks(), placement, partitions);
-    long max = 0;
-    long sum = 0;
-    for (long l : loads) {
-      max = Math.max(max, l);
-      sum += l;
-    }
-    return sum == 0 ? 1.0 : max / (sum / (double) partitions);
   }
 }

@@ -31,6 +31,23 @@ final class MemoryBudget {
   }
 
   /**
+   * The attention stage's partition count when none is given: twice the task slots, or more when
+   * the routed records would not fit: a partition's share of them is sorted in its task's memory,
+   * so it is kept to half a task's share (a corpus of millions of tokens otherwise spills its
+   * shuffle to disk); never more partitions than items (tile tasks and whole sequences) to spread.
+   *
+   * @param items tile tasks plus whole sequences
+   * @param slots Spark's default parallelism
+   * @param routedBytes the estimate's shuffle bytes of the routing stage
+   * @param perTaskBytes {@link #perTaskBytes}
+   */
+  static int partitions(int items, int slots, long routedBytes, long perTaskBytes) {
+    long bySize = perTaskBytes <= 0 ? 1 : (2 * routedBytes + perTaskBytes - 1) / perTaskBytes;
+    long p = Math.max(2L * slots, bySize);
+    return (int) Math.max(1, Math.min(items, p));
+  }
+
+  /**
    * @throws InputException naming the strategy, both sizes and what to change, if the plan's
    *     largest task needs more than {@code perTaskBytes}
    */

@@ -102,7 +102,9 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
           p.forEachQueryTask(
               s, pos, t -> out.add(new Tuple2<>(new RouteKey(t, RouteKey.QUERY, pos), x)));
         }
-        if (asKeys) {
+        // A whole sequence of self-attention ships its tokens once: its task folds its queries
+        // again as its keys (TileTaskFn), halving the shuffle of a corpus of short sequences.
+        if (asKeys && !(p.isSelfAttention() && p.isWhole(s))) {
           p.forEachKeyTask(
               s, pos, t -> out.add(new Tuple2<>(new RouteKey(t, RouteKey.KEY, pos), x)));
         }

@@ -197,9 +197,15 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
         }
       }
 
-      // 2. Keys stream past in position order, one block of B at a time.
+      // 2. Keys stream past in position order, one block of B at a time. A whole sequence of
+      // self-attention was shipped once (RouteTokensFn): its queries, every position, are its one
+      // key block.
       long expectedKeys = t.keyCount();
       long keysSeen = 0;
+      if (plan.isSelfAttention() && plan.isWhole(t.seqIndex())) {
+        valueWidth = foldKeyBlock(t, mask, Xq, t.kStart(), qBlocks, states);
+        keysSeen = expectedKeys;
+      }
       DMatrixRMaj Xk = null;
       int inBlock = 0;
       long blockStart = t.kStart();
@@ -282,8 +288,9 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
       DMatrixRMaj V = groupColumns(weights.projectValue(Xk), t);
       final int groupHeads = t.headCount();
       final int numHeads = plan.numHeads();
-      // the group's key/value heads: G / groups of them, the first being kvStart
-      final int groupKv = scores.kvHeads(numHeads) / plan.headGroups();
+      // the group's key/value heads: G / groups of them, the first being kvStart (groups from the
+      // task, not the plan: a whole sequence's task holds every head in one group)
+      final int groupKv = scores.kvHeads(numHeads) / (numHeads / groupHeads);
       final int kvStart = t.headGroup() * groupKv;
       DMatrixRMaj[] kh = new DMatrixRMaj[groupKv];
       DMatrixRMaj[] vh = new DMatrixRMaj[groupKv];
@@ -340,7 +347,8 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
 
     /** The columns of the task's head group of a projected matrix (all of it for one group). */
     private DMatrixRMaj groupColumns(DMatrixRMaj M, TileTask t) {
-      int groups = plan.headGroups();
+      // from the task, not the plan: a whole sequence's task holds every head in one group
+      int groups = plan.numHeads() / t.headCount();
       return groups == 1 ? M : MultiHeadOps.head(M, t.headGroup(), groups);
     }
 

@@ -1,16 +1,7 @@
 package io.sparkattention.spark.io;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.countDistinct;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.max;
-import static org.apache.spark.sql.functions.min;
-
-import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.spark.InputException;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -114,67 +105,7 @@ public final class ResultWriter {
    */
   static long checkOnePerToken(
       Dataset<Row> written, List<Object> seqIds, long[] lengths, String output) {
-    SequenceIndex index = SequenceIndex.of(seqIds);
-    List<Row> stats =
-        written
-            .groupBy(col(TokenColumns.SEQ_ID))
-            .agg(
-                count(lit(1)),
-                countDistinct(col(TokenColumns.POS)),
-                min(col(TokenColumns.POS)),
-                max(col(TokenColumns.POS)))
-            .collectAsList();
-    List<String> problems = new ArrayList<>();
-    boolean[] seen = new boolean[lengths.length];
-    long total = 0;
-    for (Row r : stats) {
-      Object raw = r.get(0);
-      Object id = raw instanceof Number ? (Object) ((Number) raw).longValue() : raw;
-      long rows = r.getLong(1);
-      long distinct = r.getLong(2);
-      total += rows;
-      int i = index.indexOf(id);
-      if (i < 0) {
-        problems.add(rows + " row(s) of seq_id=" + id + ", which is not in the input");
-        continue;
-      }
-      seen[i] = true;
-      long n = lengths[i];
-      long lo = r.isNullAt(3) ? -1 : ((Number) r.get(3)).longValue();
-      long hi = r.isNullAt(4) ? -1 : ((Number) r.get(4)).longValue();
-      if (rows != n || distinct != n || lo != 0 || hi != n - 1) {
-        problems.add(
-            "seq_id="
-                + id
-                + " has "
-                + rows
-                + " rows with "
-                + distinct
-                + " distinct positions in "
-                + lo
-                + "…"
-                + hi
-                + " for "
-                + n
-                + " tokens");
-      }
-    }
-    for (int i = 0; i < seen.length; i++) {
-      if (!seen[i]) {
-        problems.add("seq_id=" + seqIds.get(i) + " has no rows for " + lengths[i] + " tokens");
-      }
-    }
-    if (!problems.isEmpty()) {
-      throw new IllegalStateException(
-          "output check failed, not one row per input token ("
-              + problems.size()
-              + " sequence(s)): "
-              + String.join("; ", problems.subList(0, Math.min(3, problems.size())))
-              + (problems.size() > 3 ? "; …" : "")
-              + "; nothing written to "
-              + output);
-    }
-    return total;
+    return OnePerTokenCheck.check(written, seqIds, lengths, output);
   }
 
   /**

@@ -65,6 +65,16 @@ class MemoryBudgetTest {
     assertDoesNotThrow(() -> MemoryBudget.check(blocks, b, 200 * MIB));
   }
 
+  @Test
+  void partitionsGrowWithTheRoutedBytesOfACorpus() {
+    // few routed bytes: twice the slots, at most one per item
+    assertEquals(4, MemoryBudget.partitions(1000, 2, 10 * MIB, 200 * MIB));
+    assertEquals(3, MemoryBudget.partitions(3, 2, 10 * MIB, 200 * MIB));
+    // 3.2M tokens of d = 32 (877 MiB routed) with 217 MiB a task: half a share each, 9 partitions
+    assertEquals(9, MemoryBudget.partitions(200_000, 2, 877 * MIB, 217 * MIB));
+    assertEquals(1, MemoryBudget.partitions(0, 2, 877 * MIB, 217 * MIB));
+  }
+
   /** Centres spread evenly over the sequence, D = 16. */
   private static AttentionPlan localP(long[] lengths, Strategy s) {
     PlanOptions o = PlanOptions.builder().strategy(s).blockSize(1024).build();
