@@ -87,7 +87,7 @@ public final class InputValidator {
         }
         b.append(b.length() == 0 ? "" : "; ")
             .append("seq_id=")
-            .append(e.getKey())
+            .append(TokenColumns.shown(e.getKey()))
             .append(": ")
             .append(e.getValue());
       }
@@ -262,10 +262,10 @@ public final class InputValidator {
         return "null seq_id (pos=" + (cols.posIsNull(row) ? "null" : cols.pos(row)) + ")";
       }
       if (cols.posIsNull(row)) {
-        return "null pos (seq_id=" + seq + ")";
+        return "null pos (seq_id=" + TokenColumns.shown(seq) + ")";
       }
       long pos = cols.pos(row);
-      String at = "seq_id=" + seq + ", pos=" + pos;
+      String at = "seq_id=" + TokenColumns.shown(seq) + ", pos=" + pos;
       if (pos < 0) {
         return "negative pos at " + at;
       }
