@@ -132,6 +132,8 @@ public final class CostModel {
     long partials = 0;
     long partialBytes = 0;
     long peak = 0;
+    // Once, not per task: it scans every task (10^5 one-token sequences made this quadratic).
+    final boolean merge = plan.needsMerge();
     for (TileTask t : plan.tasks()) {
       // Per pair and head: q·k costs 2·dHead, p·v costs 2·dValueHead.
       double flopsPerPair =
@@ -147,7 +149,7 @@ public final class CostModel {
           t.queryCount() * (8L * widths.queryInput() + framing.routedRecordBytes())
               + t.keyCount() * (8L * widths.keyInput() + framing.routedRecordBytes());
       int partialDoubles = 2 * t.headCount() + valueWidth / groups;
-      if (plan.needsMerge()) {
+      if (merge) {
         partials += t.queryCount();
         partialBytes += t.queryCount() * (8L * partialDoubles + framing.partialRecordBytes());
       }

@@ -206,7 +206,7 @@ class HostileInputSparkTest {
     lines.add(line("\"a\"", "100000000000000000000", json(new double[] {1, 2, 3, 4})));
     String input = jsonFile(dir.resolve("in.json"), lines);
     assertEquals(
-        "error: input column pos has type decimal(20,0); expected an integer type",
+        "error: input column pos has type decimal(21,0); expected an integer type",
         refused(input, dir.resolve("out"), "--attention", "global"));
   }
 
@@ -218,8 +218,10 @@ class HostileInputSparkTest {
     List<String> lines = rows("\"a\"", 3, 4);
     lines.set(1, "{\"seq_id\":\"a\",\"pos\":1,\"pos\":2,\"x\":[1.0,2.0,3.0,4.0]}");
     String input = jsonFile(dir.resolve("in.json"), lines);
-    String err = refused(input, dir.resolve("out"), "--attention", "global");
-    assertTrue(err.startsWith("error: "), err);
+    assertEquals(
+        "error: input has JSON lines with the key 'pos' twice (or two keys differing only in"
+            + " case), e.g. {\"seq_id\":\"a\",\"pos\":1,\"pos\":2,\"x\":[1.0,2.0,3.0,4.0]}",
+        refused(input, dir.resolve("out"), "--attention", "global"));
   }
 
   @Test
@@ -228,8 +230,35 @@ class HostileInputSparkTest {
     Path in = Files.createDirectories(dir.resolve("in"));
     jsonFile(in.resolve("part-0.json"), rows("1", 2, 4));
     jsonFile(in.resolve("part-1.json"), rows("\"1\"", 2, 4));
+    // JSON has one type per column: 1 and "1" are read as the string "1", one sequence.
+    assertEquals(
+        "error: invalid input: column pos must hold 0 … n-1 once each within a sequence; 1"
+            + " sequence(s) do not: seq_id=1: duplicate pos 0, 1",
+        refused(in.toString(), dir.resolve("out"), "--attention", "global", "--format", "json"));
+  }
+
+  @Test
+  void sequenceIdTypedDifferentlyAcrossParquetFilesIsRefused() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "mixedparquet");
+    Path in = Files.createDirectories(dir.resolve("in.parquet"));
+    TokenFiles strings = SMALL.withIds("1", "2");
+    TokenFiles longs = SMALL.withIds(3, 4);
+    strings.writeParquet(spark, dir.resolve("s.parquet"), 1, 1);
+    longs.writeParquet(spark, dir.resolve("l.parquet"), 1, 1);
+    for (String part : List.of("s.parquet", "l.parquet")) {
+      try (Stream<Path> files = Files.list(dir.resolve(part))) {
+        for (Path f : files.filter(f -> f.getFileName().toString().startsWith("part-")).toList()) {
+          Files.move(f, in.resolve(part.charAt(0) + "-" + f.getFileName()));
+        }
+      }
+    }
     String err = refused(in.toString(), dir.resolve("out"), "--attention", "global");
-    assertTrue(err.startsWith("error: "), err);
+    assertTrue(
+        err.startsWith(
+            "error: input files disagree on a column's type: Parquet column cannot be"
+                + " converted in file"),
+        err);
+    assertTrue(err.contains("Column: [seq_id]"), err);
   }
 
   // ---- sizes ----

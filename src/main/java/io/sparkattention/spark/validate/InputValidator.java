@@ -43,9 +43,35 @@ public final class InputValidator {
    */
   public static ValidTable validate(Dataset<Row> table, TokenColumns cols, String what) {
     JavaRDD<Row> rows = table.javaRDD();
-    ValidationSummary summary =
-        rows.mapPartitions(new SummarizeFn(cols)).treeReduce(ValidationSummary::merge);
+    ValidationSummary summary;
+    try {
+      summary = rows.mapPartitions(new SummarizeFn(cols)).treeReduce(ValidationSummary::merge);
+    } catch (RuntimeException e) {
+      throw readFailure(e, what);
+    }
     return check(summary, cols, what);
+  }
+
+  /**
+   * The first pass over the data is where files that disagree with the table's schema show: Spark
+   * takes a Parquet table's schema from one file, and a file whose column has another type (a
+   * seq_id of integers in one file, of strings in another) fails its task. That is bad input, said
+   * in one line naming the file and column; anything else goes on as it was.
+   */
+  static RuntimeException readFailure(RuntimeException e, String what) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      String m = String.valueOf(c.getMessage());
+      if (m.startsWith("Parquet column cannot be converted")) {
+        int nl = m.indexOf('\n');
+        return new InputException(
+            what
+                + " files disagree on a column's type: "
+                + (nl < 0 ? m : m.substring(0, nl)).strip()
+                + " (all files of a table need the same column types)",
+            e);
+      }
+    }
+    return e;
   }
 
   /**
