@@ -87,7 +87,10 @@ public final class SparkAttentionKryoRegistrator implements KryoRegistrator {
           "org.apache.spark.sql.types.NullType$",
           "org.apache.spark.ml.linalg.VectorUDT",
           // The plan's map from sequence id to its index (broadcast with the plan).
-          "io.sparkattention.plan.SequenceIndex");
+          "io.sparkattention.plan.SequenceIndex",
+          // Parquet schema merging of a table with float vectors and nested extra columns.
+          "org.apache.spark.sql.types.FloatType$",
+          "org.apache.spark.sql.types.MapType");
 
   @Override
   public void registerClasses(Kryo kryo) {

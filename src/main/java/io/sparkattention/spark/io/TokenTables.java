@@ -64,9 +64,10 @@ public final class TokenTables {
                   .option("mode", "PERMISSIVE")
                   .option("columnNameOfCorruptRecord", "_corrupt_record")
                   .json(path);
-        } catch (AnalysisException e) {
-          if ("COLUMN_ALREADY_EXISTS".equals(e.getErrorClass())) {
-            throw duplicateKeys(spark, path, what, e);
+        } catch (Exception e) { // AnalysisException, undeclared (Scala)
+          if (e instanceof AnalysisException
+              && "COLUMN_ALREADY_EXISTS".equals(((AnalysisException) e).getErrorClass())) {
+            throw duplicateKeys(spark, path, what, (AnalysisException) e);
           }
           throw e;
         }

@@ -14,6 +14,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.execution.datasources.SchemaColumnConvertNotSupportedException;
 
 /**
  * Checks a token table before anything is computed or written: null, non-finite or zero-length
@@ -59,19 +60,33 @@ public final class InputValidator {
    * in one line naming the file and column; anything else goes on as it was.
    */
   static RuntimeException readFailure(RuntimeException e, String what) {
+    String file = null;
+    SchemaColumnConvertNotSupportedException convert = null;
     for (Throwable c = e; c != null; c = c.getCause()) {
       String m = String.valueOf(c.getMessage());
-      if (m.startsWith("Parquet column cannot be converted")) {
-        int nl = m.indexOf('\n');
-        return new InputException(
-            what
-                + " files disagree on a column's type: "
-                + (nl < 0 ? m : m.substring(0, nl)).strip()
-                + " (all files of a table need the same column types)",
-            e);
+      int at = m.indexOf("Parquet column cannot be converted in file ");
+      if (at >= 0 && file == null) {
+        int nl = m.indexOf('\n', at);
+        file = (nl < 0 ? m.substring(at) : m.substring(at, nl)).strip();
+      }
+      if (c instanceof SchemaColumnConvertNotSupportedException) {
+        convert = (SchemaColumnConvertNotSupportedException) c;
       }
     }
-    return e;
+    if (convert == null) {
+      return e;
+    }
+    return new InputException(
+        what
+            + " files disagree on the type of column "
+            + convert.getColumn().replaceAll("[\\[\\]]", "")
+            + ": one file has "
+            + convert.getPhysicalType()
+            + " where the table has "
+            + convert.getLogicalType()
+            + (file == null ? "" : " (" + file + ")")
+            + "; all files of a table need the same column types",
+        e);
   }
 
   /**
