@@ -47,8 +47,12 @@ public final class InputValidator {
     ValidationSummary summary;
     try {
       summary = rows.mapPartitions(new SummarizeFn(cols)).treeReduce(ValidationSummary::merge);
-    } catch (RuntimeException e) {
-      throw readFailure(e, what);
+    } catch (Exception e) { // SparkException, undeclared (Scala)
+      InputException bad = readFailure(e, what);
+      if (bad != null) {
+        throw bad;
+      }
+      throw e;
     }
     return check(summary, cols, what);
   }
@@ -57,9 +61,9 @@ public final class InputValidator {
    * The first pass over the data is where files that disagree with the table's schema show: Spark
    * takes a Parquet table's schema from one file, and a file whose column has another type (a
    * seq_id of integers in one file, of strings in another) fails its task. That is bad input, said
-   * in one line naming the file and column; anything else goes on as it was.
+   * in one line naming the column, the types and the file; null for any other failure.
    */
-  static RuntimeException readFailure(RuntimeException e, String what) {
+  static InputException readFailure(Exception e, String what) {
     String file = null;
     SchemaColumnConvertNotSupportedException convert = null;
     for (Throwable c = e; c != null; c = c.getCause()) {
@@ -74,7 +78,7 @@ public final class InputValidator {
       }
     }
     if (convert == null) {
-      return e;
+      return null;
     }
     return new InputException(
         what
