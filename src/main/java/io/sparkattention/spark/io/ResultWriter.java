@@ -70,7 +70,12 @@ public final class ResultWriter {
       if (input == null) {
         continue;
       }
-      String in = qualified(fileSystem(spark, input), input).toString();
+      String in;
+      try {
+        in = qualified(fileSystem(spark, input), input).toString();
+      } catch (InputException e) {
+        continue; // an input on no file system here: its reader says so, in its own words
+      }
       if (out.equals(in)) {
         throw new InputException(
             "output path " + output + " is the input path; write the result somewhere else");
