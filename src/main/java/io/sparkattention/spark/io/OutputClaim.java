@@ -83,6 +83,33 @@ public final class OutputClaim implements AutoCloseable {
     return claim;
   }
 
+  /**
+   * Refuses an output (qualified {@code out}, given as {@code output}) that is the input (qualified
+   * {@code in}, given as {@code input}), lies inside it, or holds it.
+   */
+  static void checkApart(String out, String output, String in, String input) {
+    if (out.equals(in)) {
+      throw new InputException(
+          "output path " + output + " is the input path; write the result somewhere else");
+    }
+    if (out.startsWith(in + "/")) {
+      throw new InputException(
+          "output path "
+              + output
+              + " is inside the input path "
+              + input
+              + "; write the result outside it");
+    }
+    if (in.startsWith(out + "/")) {
+      throw new InputException(
+          "input path "
+              + input
+              + " is inside the output path "
+              + output
+              + "; write the result somewhere else");
+    }
+  }
+
   /** This JVM's claim on {@code out} (qualified), or null. */
   static OutputClaim held(Path out) {
     return HELD.get(out);

@@ -76,26 +76,7 @@ public final class ResultWriter {
       } catch (InputException e) {
         continue; // an input on no file system here: its reader says so, in its own words
       }
-      if (out.equals(in)) {
-        throw new InputException(
-            "output path " + output + " is the input path; write the result somewhere else");
-      }
-      if (out.startsWith(in + "/")) {
-        throw new InputException(
-            "output path "
-                + output
-                + " is inside the input path "
-                + input
-                + "; write the result outside it");
-      }
-      if (in.startsWith(out + "/")) {
-        throw new InputException(
-            "input path "
-                + input
-                + " is inside the output path "
-                + output
-                + "; write the result somewhere else");
-      }
+      OutputClaim.checkApart(out, output, in, input);
     }
   }
 
