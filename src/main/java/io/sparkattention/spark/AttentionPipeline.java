@@ -50,8 +50,10 @@ final class AttentionPipeline {
     spark.sparkContext().addSparkListener(progress);
     try {
       long start = System.nanoTime();
+      ResultWriter.checkApart(spark, output, input, context == null ? null : context.path());
       ResultWriter.checkOutput(spark, output, overwrite);
       if (maps != null) {
+        ResultWriter.checkApart(spark, maps.path(), input, output);
         ResultWriter.checkOutput(spark, maps.path(), overwrite);
       }
       Dataset<Row> table = TokenTables.read(spark, input, format, "input");
@@ -91,6 +93,12 @@ final class AttentionPipeline {
       return new SparkAttention.Outcome(
           written, result.plan(), valid.width(), valid.maxLength(), result.pyramid());
     } finally {
+      // The output paths' claims (locks), taken by checkOutput, held until the outputs are in
+      // place.
+      ResultWriter.release(spark, output);
+      if (maps != null) {
+        ResultWriter.release(spark, maps.path());
+      }
       spark.sparkContext().removeSparkListener(progress);
     }
   }

@@ -89,7 +89,10 @@ public final class SparkAttentionKryoRegistrator implements KryoRegistrator {
           // The plan's map from sequence id to its index (broadcast with the plan).
           "io.sparkattention.plan.SequenceIndex",
           // The output check's per-partition summaries (issue 13: counts, not rows per sequence).
-          "io.sparkattention.spark.io.OnePerTokenCheck$Summary");
+          "io.sparkattention.spark.io.OnePerTokenCheck$Summary",
+          // Parquet schema merging of a table with float vectors and nested extra columns.
+          "org.apache.spark.sql.types.FloatType$",
+          "org.apache.spark.sql.types.MapType");
 
   @Override
   public void registerClasses(Kryo kryo) {

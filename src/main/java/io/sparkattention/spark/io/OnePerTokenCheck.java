@@ -62,7 +62,12 @@ final class OnePerTokenCheck {
       }
       for (int i = 0; i < seqIds.size() && problems.size() < EXAMPLES + 1; i++) {
         if (!present.contains(seqIds.get(i))) {
-          problems.add("seq_id=" + seqIds.get(i) + " has no rows for " + lengths[i] + " tokens");
+          problems.add(
+              "seq_id="
+                  + TokenColumns.shown(seqIds.get(i))
+                  + " has no rows for "
+                  + lengths[i]
+                  + " tokens");
         }
       }
     }
@@ -136,7 +141,8 @@ final class OnePerTokenCheck {
         s.rows += rows;
         int i = idx.indexOf(id);
         if (i < 0) {
-          s.problem(rows + " row(s) of seq_id=" + id + ", which is not in the input");
+          s.problem(
+              rows + " row(s) of seq_id=" + TokenColumns.shown(id) + ", which is not in the input");
           continue;
         }
         s.matched++;

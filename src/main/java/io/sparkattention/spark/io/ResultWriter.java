@@ -21,20 +21,53 @@ public final class ResultWriter {
   private ResultWriter() {}
 
   /**
-   * Fails early, before any work, if {@code output} exists and {@code overwrite} is off.
+   * Claims {@code output} for this job, before any work: takes its lock (so no other job writes
+   * there until {@link #release}), cleans up what killed runs left beside it ({@link OutputClaim}),
+   * and fails if something is at the path and {@code overwrite} is off. Claiming a path this JVM
+   * holds returns the held claim.
    *
-   * @throws InputException naming the path
+   * @throws InputException naming the path: it exists (without overwrite), another job is writing
+   *     it, or its directory cannot be written
    */
-  public static void checkOutput(SparkSession spark, String output, boolean overwrite) {
+  public static OutputClaim checkOutput(SparkSession spark, String output, boolean overwrite) {
+    FileSystem fs = fileSystem(spark, output);
+    return OutputClaim.claim(fs, qualified(fs, output), output, appId(spark), overwrite);
+  }
+
+  /** Releases this JVM's claim on {@code output}, if it holds one ({@link #checkOutput}). */
+  public static void release(SparkSession spark, String output) {
     try {
-      Path p = new Path(output);
-      FileSystem fs = p.getFileSystem(conf(spark));
-      if (fs.exists(p) && !overwrite) {
-        throw new InputException(
-            "output path already exists: " + output + " (use --overwrite to replace it)");
+      FileSystem fs = fileSystem(spark, output);
+      OutputClaim held = OutputClaim.held(qualified(fs, output));
+      if (held != null) {
+        held.close();
       }
-    } catch (IOException e) {
-      throw new InputException("cannot check output path " + output + ": " + e.getMessage(), e);
+    } catch (InputException e) {
+      // nothing was claimed: the path's file system cannot even be opened
+    }
+  }
+
+  /**
+   * Refuses an output that is one of {@code inputs}, inside one, or holds one: replacing it would
+   * delete the input, and an output inside an input becomes part of it.
+   *
+   * @param inputs paths read by the job (nulls skipped)
+   * @throws InputException naming both paths
+   */
+  public static void checkApart(SparkSession spark, String output, String... inputs) {
+    FileSystem fs = fileSystem(spark, output);
+    String out = qualified(fs, output).toString();
+    for (String input : inputs) {
+      if (input == null) {
+        continue;
+      }
+      String in;
+      try {
+        in = qualified(fileSystem(spark, input), input).toString();
+      } catch (InputException e) {
+        continue; // an input on no file system here: its reader says so, in its own words
+      }
+      OutputClaim.checkApart(out, output, in, input);
     }
   }
 
@@ -182,33 +215,49 @@ public final class ResultWriter {
   }
 
   /**
-   * Runs {@code body} on a staging directory beside {@code output}, then renames it into place; on
-   * any failure the staging directory is deleted and nothing appears at {@code output}.
+   * Runs {@code body} on a staging directory beside {@code output}, then puts it in place; on any
+   * failure the staging directory is deleted and the path keeps what it had.
+   *
+   * <p>Replacing an old output takes three renames, never a delete before the new output is in
+   * place: the old output aside ({@code OUT.old-APP}), the new one in, then the old one deleted. A
+   * run killed at any step leaves the old output or the new one complete at the path, except
+   * between the first two renames, when the old output is complete aside; the next run on the path
+   * puts it back ({@link OutputClaim}). The path's claim, held from {@link #checkOutput} on (or
+   * taken here), keeps other jobs out meanwhile.
    */
   private static <T> T staged(
       SparkSession spark, String output, boolean overwrite, StagedWrite<T> body) {
-    checkOutput(spark, output, overwrite);
-    Path out = new Path(output);
-    Path staging =
-        new Path(
-            out.getParent(), out.getName() + ".staging-" + spark.sparkContext().applicationId());
-    FileSystem fs;
-    try {
-      fs = out.getFileSystem(conf(spark));
-    } catch (IOException e) {
-      throw new InputException(
-          "cannot open output file system for " + output + ": " + e.getMessage(), e);
-    }
+    FileSystem fs = fileSystem(spark, output);
+    boolean heldBefore = OutputClaim.held(qualified(fs, output)) != null;
+    OutputClaim claim = checkOutput(spark, output, overwrite);
+    Path out = claim.path();
+    String app = appId(spark);
+    Path staging = new Path(out.getParent(), out.getName() + OutputClaim.STAGING + app);
+    Path aside = new Path(out.getParent(), out.getName() + OutputClaim.ASIDE + app);
     boolean done = false;
     try {
+      WritePause.at(spark, WritePause.CLAIMED);
       T result = body.writeInto(staging);
-      if (fs.exists(out)) {
-        fs.delete(out, true);
+      WritePause.at(spark, WritePause.STAGED);
+      boolean replacing = fs.exists(out);
+      if (replacing) {
+        rename(fs, out, aside);
+        WritePause.at(spark, WritePause.ASIDE);
       }
-      if (!fs.rename(staging, out)) {
-        throw new IOException("rename of " + staging + " to " + out + " failed");
+      try {
+        rename(fs, staging, out);
+      } catch (IOException e) {
+        if (replacing) {
+          rename(fs, aside, out); // the old output back: the path never stays empty
+        }
+        throw e;
       }
       done = true;
+      WritePause.at(spark, WritePause.IN);
+      if (replacing) {
+        fs.delete(aside, true);
+        WritePause.at(spark, WritePause.CLEANED);
+      }
       return result;
     } catch (IOException e) {
       throw new IllegalStateException("writing " + output + " failed: " + e.getMessage(), e);
@@ -217,10 +266,39 @@ public final class ResultWriter {
         try {
           fs.delete(staging, true);
         } catch (IOException ignored) {
-          // best effort: the staging directory is hidden and named after the application
+          // best effort: the next run on the path removes it (OutputClaim)
         }
       }
+      if (!heldBefore) {
+        claim.close();
+      }
     }
+  }
+
+  /**
+   * Renames {@code from} to {@code to}, which must not exist (the claim keeps other writers out):
+   * Hadoop's local rename would otherwise copy into an existing directory.
+   */
+  private static void rename(FileSystem fs, Path from, Path to) throws IOException {
+    if (fs.exists(to) || !fs.rename(from, to)) {
+      throw new IOException("rename of " + from + " to " + to + " failed");
+    }
+  }
+
+  private static FileSystem fileSystem(SparkSession spark, String path) {
+    try {
+      return new Path(path).getFileSystem(conf(spark));
+    } catch (IOException | IllegalArgumentException e) {
+      throw new InputException("cannot open the file system of " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static Path qualified(FileSystem fs, String path) {
+    return fs.makeQualified(new Path(path));
+  }
+
+  private static String appId(SparkSession spark) {
+    return spark.sparkContext().applicationId();
   }
 
   private static Configuration conf(SparkSession spark) {

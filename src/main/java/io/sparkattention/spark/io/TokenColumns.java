@@ -183,11 +183,20 @@ public final class TokenColumns implements Serializable {
     return x;
   }
 
+  /**
+   * A sequence id for messages: a long one (ids are the user's, and may be documents' texts) is cut
+   * to its first 40 characters and its length, so that one line of error stays one line.
+   */
+  public static String shown(Object id) {
+    String s = String.valueOf(id);
+    return s.length() <= 64 ? s : s.substring(0, 40) + "… (" + s.length() + " characters)";
+  }
+
   /** Describes a row for messages: {@code seq_id=…, pos=…}. */
   public String describe(Row row) {
     return idName
         + "="
-        + seqId(row)
+        + shown(seqId(row))
         + ", pos="
         + (posIsNull(row) ? "null" : String.valueOf(pos(row)));
   }

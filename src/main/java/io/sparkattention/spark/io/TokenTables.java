@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -13,10 +14,12 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -53,12 +56,21 @@ public final class TokenTables {
     }
     try {
       if (format == TableFormat.JSON) {
-        Dataset<Row> df =
-            spark
-                .read()
-                .option("mode", "PERMISSIVE")
-                .option("columnNameOfCorruptRecord", "_corrupt_record")
-                .json(path);
+        Dataset<Row> df;
+        try {
+          df =
+              spark
+                  .read()
+                  .option("mode", "PERMISSIVE")
+                  .option("columnNameOfCorruptRecord", "_corrupt_record")
+                  .json(path);
+        } catch (Exception e) { // AnalysisException, undeclared (Scala)
+          if (e instanceof AnalysisException
+              && "COLUMN_ALREADY_EXISTS".equals(((AnalysisException) e).getErrorClass())) {
+            throw duplicateKeys(spark, path, what, (AnalysisException) e);
+          }
+          throw e;
+        }
         if (Arrays.asList(df.columns()).contains("_corrupt_record")) {
           df = df.cache();
           List<Row> bad =
@@ -101,6 +113,32 @@ public final class TokenTables {
               + firstLine(root.getMessage()),
           e);
     }
+  }
+
+  /**
+   * Spark reads a JSON object with a key twice (or two keys differing in case only) as a table with
+   * two columns of one name, and refuses it naming the column only; this names a line too. Found by
+   * a text scan, on this failure path only.
+   */
+  private static InputException duplicateKeys(
+      SparkSession spark, String path, String what, AnalysisException e) {
+    String column = e.getMessageParameters().getOrDefault("columnName", "").replace("`", "");
+    String key = Pattern.quote("\"" + column + "\"") + "\\s*:";
+    List<Row> lines =
+        spark
+            .read()
+            .text(path)
+            .filter(functions.col("value").rlike("(?i)" + key + ".*" + key))
+            .limit(1)
+            .collectAsList();
+    String example = lines.isEmpty() ? "" : lines.get(0).getString(0);
+    return new InputException(
+        what
+            + " has JSON lines with the key '"
+            + column
+            + "' twice (or two keys differing only in case), e.g. "
+            + (example.length() > 80 ? example.substring(0, 80) + "…" : example),
+        e);
   }
 
   private static boolean hasDataFiles(FileSystem fs, Path dir) throws IOException {

@@ -103,6 +103,7 @@ public final class HierarchicalPipeline {
     JavaRDD<PooledGroup> sentences = null;
     try {
       long start = System.nanoTime();
+      ResultWriter.checkApart(spark, output, input);
       ResultWriter.checkOutput(spark, output, overwrite);
       Dataset<Row> table = TokenTables.read(spark, input, format, "input");
       HierarchyColumns cols = HierarchyColumns.of(table.schema(), "x");
@@ -182,6 +183,7 @@ public final class HierarchicalPipeline {
       if (sentences != null) {
         sentences.unpersist(false);
       }
+      ResultWriter.release(spark, output); // the claim (lock) checkOutput took
       spark.sparkContext().removeSparkListener(progress);
     }
   }

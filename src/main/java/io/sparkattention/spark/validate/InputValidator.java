@@ -14,6 +14,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.execution.datasources.SchemaColumnConvertNotSupportedException;
 
 /**
  * Checks a token table before anything is computed or written: null, non-finite or zero-length
@@ -43,9 +44,53 @@ public final class InputValidator {
    */
   public static ValidTable validate(Dataset<Row> table, TokenColumns cols, String what) {
     JavaRDD<Row> rows = table.javaRDD();
-    ValidationSummary summary =
-        rows.mapPartitions(new SummarizeFn(cols)).treeReduce(ValidationSummary::merge);
+    ValidationSummary summary;
+    try {
+      summary = rows.mapPartitions(new SummarizeFn(cols)).treeReduce(ValidationSummary::merge);
+    } catch (Exception e) { // SparkException, undeclared (Scala)
+      InputException bad = readFailure(e, what);
+      if (bad != null) {
+        throw bad;
+      }
+      throw e;
+    }
     return check(summary, cols, what);
+  }
+
+  /**
+   * The first pass over the data is where files that disagree with the table's schema show: Spark
+   * takes a Parquet table's schema from one file, and a file whose column has another type (a
+   * seq_id of integers in one file, of strings in another) fails its task. That is bad input, said
+   * in one line naming the column, the types and the file; null for any other failure.
+   */
+  static InputException readFailure(Exception e, String what) {
+    String file = null;
+    SchemaColumnConvertNotSupportedException convert = null;
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      String m = String.valueOf(c.getMessage());
+      int at = m.indexOf("Parquet column cannot be converted in file ");
+      if (at >= 0 && file == null) {
+        int nl = m.indexOf('\n', at);
+        file = (nl < 0 ? m.substring(at) : m.substring(at, nl)).strip();
+      }
+      if (c instanceof SchemaColumnConvertNotSupportedException) {
+        convert = (SchemaColumnConvertNotSupportedException) c;
+      }
+    }
+    if (convert == null) {
+      return null;
+    }
+    return new InputException(
+        what
+            + " files disagree on the type of column "
+            + convert.getColumn().replaceAll("[\\[\\]]", "")
+            + ": one file has "
+            + convert.getPhysicalType()
+            + " where the table has "
+            + convert.getLogicalType()
+            + (file == null ? "" : " (" + file + ")")
+            + "; all files of a table need the same column types",
+        e);
   }
 
   /**
@@ -87,7 +132,7 @@ public final class InputValidator {
         }
         b.append(b.length() == 0 ? "" : "; ")
             .append("seq_id=")
-            .append(e.getKey())
+            .append(TokenColumns.shown(e.getKey()))
             .append(": ")
             .append(e.getValue());
       }
@@ -262,10 +307,10 @@ public final class InputValidator {
         return "null seq_id (pos=" + (cols.posIsNull(row) ? "null" : cols.pos(row)) + ")";
       }
       if (cols.posIsNull(row)) {
-        return "null pos (seq_id=" + seq + ")";
+        return "null pos (seq_id=" + TokenColumns.shown(seq) + ")";
       }
       long pos = cols.pos(row);
-      String at = "seq_id=" + seq + ", pos=" + pos;
+      String at = "seq_id=" + TokenColumns.shown(seq) + ", pos=" + pos;
       if (pos < 0) {
         return "negative pos at " + at;
       }
