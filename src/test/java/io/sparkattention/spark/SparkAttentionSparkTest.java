@@ -119,6 +119,12 @@ class SparkAttentionSparkTest {
     for (TileTask t : plan.tasks()) {
       covered[t.seqIndex()] = Math.max(covered[t.seqIndex()], t.qEnd());
     }
+    // 17 and 1 fit one block of 512: they run whole, as one task each outside the tile list
+    assertEquals(
+        List.of(false, true, true), List.of(plan.isWhole(0), plan.isWhole(1), plan.isWhole(2)));
+    for (int s = 1; s < lengths.length; s++) {
+      covered[s] = plan.task(plan.wholeTaskId(s)).qEnd();
+    }
     assertEquals(List.of(5000L, 17L, 1L), List.of(covered[0], covered[1], covered[2]));
     CostEstimate e = SparkAttention.estimate(lengths, 64, spec, 4);
     assertEquals(
