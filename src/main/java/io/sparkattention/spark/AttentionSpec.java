@@ -6,6 +6,7 @@ import io.sparkattention.kernel.Rope;
 import io.sparkattention.kernel.ScoreOptions;
 import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.Strategy;
+import io.sparkattention.spark.validate.ScoreRules;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
@@ -471,7 +472,7 @@ public final class AttentionSpec implements Serializable {
       }
       return new AttentionSpec(
           this,
-          ScoreSpec.check(
+          ScoreRules.check(
               scale,
               softcap,
               alibi,

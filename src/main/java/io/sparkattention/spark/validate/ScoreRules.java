@@ -1,20 +1,22 @@
-package io.sparkattention.spark;
+package io.sparkattention.spark.validate;
 
 import io.sparkattention.kernel.Rope;
 import io.sparkattention.kernel.ScoreOptions;
+import io.sparkattention.spark.AttentionSpec;
+import io.sparkattention.spark.InputException;
 
 /**
  * The rules of {@link AttentionSpec}'s score options, for its builder; errors name the parameter.
  */
-final class ScoreSpec {
-  private ScoreSpec() {}
+public final class ScoreRules {
+  private ScoreRules() {}
 
   /**
    * The score options of a spec's values, checked.
    *
    * @throws InputException naming the parameter at fault
    */
-  static ScoreOptions check(
+  public static ScoreOptions check(
       double scale,
       double softcap,
       boolean alibi,
