@@ -49,7 +49,12 @@ public final class CorpusBenchmark {
   private CorpusBenchmark() {}
 
   public static void main(String[] args) throws IOException {
-    Map<String, String> opt = options(args);
+    Map<String, String> opt =
+        BenchSupport.options(
+            args,
+            "CorpusBenchmark [--master M] [--sequences S] [--min-length A] [--max-length B]"
+                + " [--long N] [--d-model D] [--heads H] [--attention global|causal] [--repeats R]"
+                + " [--warmups W] [--seed X]");
     String master = opt.getOrDefault("master", "local[2]");
     int sequences = Integer.parseInt(opt.getOrDefault("sequences", "200000"));
     int minLength = Integer.parseInt(opt.getOrDefault("min-length", "16"));
@@ -63,18 +68,7 @@ public final class CorpusBenchmark {
     long seed = Long.parseLong(opt.getOrDefault("seed", "1"));
     Path work = Files.createTempDirectory("sa-bench-corpus");
 
-    SparkSession spark =
-        SparkSession.builder()
-            .master(master)
-            .appName("spark-attention corpus benchmark")
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-            .config(
-                "spark.kryo.registrator", "io.sparkattention.spark.SparkAttentionKryoRegistrator")
-            .getOrCreate();
-    spark.sparkContext().setLogLevel("WARN");
+    SparkSession spark = BenchSupport.session(master, "spark-attention corpus benchmark");
     try {
       String input = work.resolve("corpus.parquet").toString();
       corpus(spark, sequences, minLength, maxLength, longLength, d, seed)
@@ -131,7 +125,7 @@ public final class CorpusBenchmark {
           median(job, 2));
     } finally {
       spark.stop();
-      deleteRecursively(work);
+      BenchSupport.deleteRecursively(work);
     }
   }
 
@@ -183,7 +177,7 @@ public final class CorpusBenchmark {
         .write()
         .mode(SaveMode.ErrorIfExists)
         .parquet(out);
-    deleteRecursively(Path.of(out));
+    BenchSupport.deleteRecursively(Path.of(out));
   }
 
   private static void attention(SparkSession spark, String input, Path work, AttentionSpec spec) {
@@ -196,7 +190,7 @@ public final class CorpusBenchmark {
             .format(TableFormat.PARQUET)
             .spec(spec)
             .build());
-    deleteRecursively(Path.of(out));
+    BenchSupport.deleteRecursively(Path.of(out));
   }
 
   /** {wall seconds, seconds with no stage running, peak heap MiB} of one run. */
@@ -254,16 +248,6 @@ public final class CorpusBenchmark {
     }
   }
 
-  private static void deleteRecursively(Path p) {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (var walk = Files.walk(p)) {
-      walk.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(f -> f.toFile().delete());
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
 
   private static double median(double[][] runs, int column) {
     double[] v = new double[runs.length];
@@ -274,19 +258,4 @@ public final class CorpusBenchmark {
     return v[v.length / 2];
   }
 
-  private static Map<String, String> options(String[] args) {
-    Map<String, String> opt = new HashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      if (!args[i].startsWith("--") || i + 1 >= args.length) {
-        throw new IllegalArgumentException(
-            "usage: CorpusBenchmark [--master M] [--sequences S] [--min-length A] [--max-length B]"
-                + " [--long N] [--d-model D] [--heads H] [--attention global|causal] [--repeats R]"
-                + " [--warmups W] [--seed X]; bad argument '"
-                + args[i]
-                + "'");
-      }
-      opt.put(args[i].substring(2), args[++i]);
-    }
-    return opt;
-  }
 }

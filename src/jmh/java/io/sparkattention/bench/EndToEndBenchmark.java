@@ -43,7 +43,11 @@ public final class EndToEndBenchmark {
   private EndToEndBenchmark() {}
 
   public static void main(String[] args) throws IOException {
-    Map<String, String> opt = options(args);
+    Map<String, String> opt =
+        BenchSupport.options(
+            args,
+            "EndToEndBenchmark [--master M] [--length N] [--d-model D] [--window W]"
+                + " [--block-size B] [--repeats R]");
     String master = opt.getOrDefault("master", "local[2]");
     int n = Integer.parseInt(opt.getOrDefault("length", "65536"));
     int d = Integer.parseInt(opt.getOrDefault("d-model", "64"));
@@ -52,18 +56,7 @@ public final class EndToEndBenchmark {
     int repeats = Integer.parseInt(opt.getOrDefault("repeats", "3"));
     Path work = Files.createTempDirectory("sa-bench-e2e");
 
-    SparkSession spark =
-        SparkSession.builder()
-            .master(master)
-            .appName("spark-attention e2e benchmark")
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-            .config(
-                "spark.kryo.registrator", "io.sparkattention.spark.SparkAttentionKryoRegistrator")
-            .getOrCreate();
-    spark.sparkContext().setLogLevel("WARN");
+    SparkSession spark = BenchSupport.session(master, "spark-attention e2e benchmark");
     int cores = spark.sparkContext().defaultParallelism();
     try {
       double kernel = KernelCalibration.flopsPerSecond(block, d, 15) / 1e9;
@@ -101,7 +94,7 @@ public final class EndToEndBenchmark {
           causal[0] / global[0], local2[0] / local[0]);
     } finally {
       spark.stop();
-      deleteRecursively(work);
+      BenchSupport.deleteRecursively(work);
     }
   }
 
@@ -133,7 +126,7 @@ public final class EndToEndBenchmark {
               .build());
       long t1 = System.nanoTime();
       spark.sparkContext().removeSparkListener(times);
-      deleteRecursively(Path.of(out));
+      BenchSupport.deleteRecursively(Path.of(out));
       if (r >= 0) {
         seconds[r] = (t1 - t0) / 1e9;
         balance[r] = times.longestOverMeanOfBusiestStage();
@@ -177,39 +170,7 @@ public final class EndToEndBenchmark {
     return v[v.length / 2];
   }
 
-  private static Map<String, String> options(String[] args) {
-    Map<String, String> opt = new HashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      if (!args[i].startsWith("--") || i + 1 >= args.length) {
-        throw new IllegalArgumentException(
-            "usage: EndToEndBenchmark [--master M] [--length N] [--d-model D] [--window W]"
-                + " [--block-size B] [--repeats R]; bad argument '"
-                + args[i]
-                + "'");
-      }
-      opt.put(args[i].substring(2), args[++i]);
-    }
-    return opt;
-  }
 
-  private static void deleteRecursively(Path p) {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (var walk = Files.walk(p)) {
-      walk.sorted((a, b) -> b.getNameCount() - a.getNameCount())
-          .forEach(
-              f -> {
-                try {
-                  Files.delete(f);
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              });
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 
   /** Task durations per stage. */
   static final class TaskTimes extends SparkListener {
