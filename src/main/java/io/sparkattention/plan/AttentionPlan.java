@@ -134,24 +134,8 @@ public final class AttentionPlan implements Serializable {
           "strategy 'window' needs a windowed mask (local attention, or causal with a window), got "
               + mask);
     }
-    SequenceLayout[] layouts = new SequenceLayout[queryLengths.length];
     List<TileTask> tasks = new ArrayList<>();
-    long b = options.blockSize();
-    for (int s = 0; s < queryLengths.length; s++) {
-      if (queryLengths[s] < 1 || keyLengths[s] < 1) {
-        throw new IllegalArgumentException(
-            "sequence "
-                + s
-                + " is empty ("
-                + queryLengths[s]
-                + " queries, "
-                + keyLengths[s]
-                + " keys)");
-      }
-      if (!(options.wholeSequences() && queryLengths[s] <= b && keyLengths[s] <= b)) {
-        layouts[s] = SequenceLayout.plan(s, queryLengths[s], keyLengths[s], options, tasks);
-      }
-    }
+    SequenceLayout[] layouts = SequenceLayout.planAll(queryLengths, keyLengths, options, tasks);
     return new AttentionPlan(options, mask, layouts, tasks, queryLengths, keyLengths, self, 0);
   }
 
@@ -167,46 +151,9 @@ public final class AttentionPlan implements Serializable {
    *     not match the lengths and options, or a sequence is empty
    */
   public static AttentionPlan createLocalP(long[] lengths, PlanOptions options, LocalPCells cells) {
-    Strategy strategy = options.strategy();
-    requireLocalPStrategy(strategy);
-    if (cells.numSequences() != lengths.length || cells.blockSize() != options.blockSize()) {
-      throw new IllegalArgumentException(
-          "local-p cells of "
-              + cells.numSequences()
-              + " sequences and block size "
-              + cells.blockSize()
-              + " do not fit "
-              + lengths.length
-              + " sequences and block size "
-              + options.blockSize());
-    }
-    if (strategy != Strategy.SINGLE
-        && cells.chunkRows() != (long) options.blockSize() * options.queryTileBlocks()) {
-      throw new IllegalArgumentException(
-          "local-p cells have chunks of "
-              + cells.chunkRows()
-              + " rows but query tiles are "
-              + options.queryTileBlocks()
-              + " blocks of "
-              + options.blockSize());
-    }
-    SequenceCut[] layouts = new SequenceCut[lengths.length];
+    requireLocalPStrategy(options.strategy());
     List<TileTask> tasks = new ArrayList<>();
-    for (int s = 0; s < lengths.length; s++) {
-      if (lengths[s] < 1) {
-        throw new IllegalArgumentException("sequence " + s + " is empty");
-      }
-      if (cells.queries(s) != lengths[s]) {
-        throw new IllegalArgumentException(
-            "local-p cells count "
-                + cells.queries(s)
-                + " queries for sequence "
-                + s
-                + " of length "
-                + lengths[s]);
-      }
-      layouts[s] = LocalPLayout.plan(s, lengths[s], options, cells, tasks);
-    }
+    SequenceCut[] layouts = LocalPLayout.planAll(lengths, options, cells, tasks);
     return new AttentionPlan(
         options, Mask.none(), layouts, tasks, lengths, lengths, true, cells.halfWidth());
   }

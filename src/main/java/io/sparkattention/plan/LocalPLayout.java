@@ -62,9 +62,60 @@ final class LocalPLayout extends SequenceCut {
   }
 
   /**
+   * Cuts every sequence by its queries' centres ({@link AttentionPlan#createLocalP}) and appends
+   * the tasks to {@code tasks}.
+   *
+   * @throws IllegalArgumentException if the cells do not match the lengths and options, or a
+   *     sequence is empty
+   */
+  static SequenceCut[] planAll(
+      long[] lengths, PlanOptions options, LocalPCells cells, List<TileTask> tasks) {
+    Strategy strategy = options.strategy();
+    if (cells.numSequences() != lengths.length || cells.blockSize() != options.blockSize()) {
+      throw new IllegalArgumentException(
+          "local-p cells of "
+              + cells.numSequences()
+              + " sequences and block size "
+              + cells.blockSize()
+              + " do not fit "
+              + lengths.length
+              + " sequences and block size "
+              + options.blockSize());
+    }
+    if (strategy != Strategy.SINGLE
+        && cells.chunkRows() != (long) options.blockSize() * options.queryTileBlocks()) {
+      throw new IllegalArgumentException(
+          "local-p cells have chunks of "
+              + cells.chunkRows()
+              + " rows but query tiles are "
+              + options.queryTileBlocks()
+              + " blocks of "
+              + options.blockSize());
+    }
+    // SequenceCut[]: the plan ships this array, and Kryo registers its runtime type
+    SequenceCut[] layouts = new SequenceCut[lengths.length];
+    for (int s = 0; s < lengths.length; s++) {
+      if (lengths[s] < 1) {
+        throw new IllegalArgumentException("sequence " + s + " is empty");
+      }
+      if (cells.queries(s) != lengths[s]) {
+        throw new IllegalArgumentException(
+            "local-p cells count "
+                + cells.queries(s)
+                + " queries for sequence "
+                + s
+                + " of length "
+                + lengths[s]);
+      }
+      layouts[s] = LocalPLayout.plan(s, lengths[s], options, cells, tasks);
+    }
+    return layouts;
+  }
+
+  /**
    * Cuts sequence {@code s} of length {@code n} and appends its tasks to {@code tasks}. The tiles
-   * hold at most {@link #queryTile()} queries: the cells' chunk rows, which {@link
-   * AttentionPlan#createLocalP} checks are the options' query tile rows (single: one tile).
+   * hold at most {@link #queryTile()} queries: the cells' chunk rows, which {@link #planAll} checks
+   * are the options' query tile rows (single: one tile).
    */
   static LocalPLayout plan(
       int s, long n, PlanOptions options, LocalPCells cells, List<TileTask> tasks) {

@@ -34,6 +34,35 @@ final class SequenceLayout extends SequenceCut {
     this.partsPerTile = new int[numTiles];
   }
 
+  /**
+   * Cuts every sequence that does not run whole ({@link PlanOptions#wholeSequences()} and at most
+   * one block of queries and of keys) and appends their tasks to {@code tasks}; whole sequences get
+   * null.
+   *
+   * @throws IllegalArgumentException if a sequence is empty
+   */
+  static SequenceLayout[] planAll(
+      long[] queryLengths, long[] keyLengths, PlanOptions options, List<TileTask> tasks) {
+    SequenceLayout[] layouts = new SequenceLayout[queryLengths.length];
+    long b = options.blockSize();
+    for (int s = 0; s < queryLengths.length; s++) {
+      if (queryLengths[s] < 1 || keyLengths[s] < 1) {
+        throw new IllegalArgumentException(
+            "sequence "
+                + s
+                + " is empty ("
+                + queryLengths[s]
+                + " queries, "
+                + keyLengths[s]
+                + " keys)");
+      }
+      if (!(options.wholeSequences() && queryLengths[s] <= b && keyLengths[s] <= b)) {
+        layouts[s] = SequenceLayout.plan(s, queryLengths[s], keyLengths[s], options, tasks);
+      }
+    }
+    return layouts;
+  }
+
   /** Cuts sequence {@code s} and appends its tasks to {@code tasks} (ids continue from there). */
   static SequenceLayout plan(
       int s, long queryLength, long keyLength, PlanOptions options, List<TileTask> tasks) {

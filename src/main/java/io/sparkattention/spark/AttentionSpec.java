@@ -7,27 +7,27 @@ import io.sparkattention.kernel.ScoreOptions;
 import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.validate.ScoreRules;
+import io.sparkattention.spark.validate.SpecRules;
 import java.io.Serializable;
-import java.util.Arrays;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * What to compute and how to split it: made by {@link #builder()}, whose {@link Builder#build()} is
  * the one place where the spec's rules are checked (each field's range and the rules between
- * fields), throwing {@link InputException#parameter() InputException naming the parameter}.
+ * fields, in {@code spark.validate}), throwing {@link InputException#parameter() InputException
+ * naming the parameter}.
  *
  * <pre>{@code
  * AttentionSpec spec = AttentionSpec.builder().causal().heads(8).weights(w).build();
  * AttentionSpec local = AttentionSpec.builder().window(64).strategy(Strategy.WINDOW).build();
  * }</pre>
  *
- * <p>Parameter names, as {@link InputException#parameter()} gives them: {@code heads}, {@code
- * blockSize}, {@code queryTileBlocks}, {@code keyTileBlocks}, {@code partitions}, {@code
- * localPWindow}, {@code pyramidLevels}, {@code strategy}, {@code selection}, {@code mask}, {@code
- * scale}, {@code softcap}, {@code alibi}, {@code rope}, {@code ropeTheta}, {@code kvHeads}.
+ * <p>The parameter names {@link InputException#parameter()} gives are the builder's setters' names
+ * ({@code heads}, {@code blockSize}, …); the rules are in {@link SpecRules} and {@link ScoreRules}.
  */
 public final class AttentionSpec implements Serializable {
-  private static final long serialVersionUID = 3L;
+  private static final long serialVersionUID = 4L;
 
   /** Kernel block rows unless set (measured in docs/performance.md: 1024 fills the caches). */
   public static final int DEFAULT_BLOCK_SIZE = 1024;
@@ -35,36 +35,15 @@ public final class AttentionSpec implements Serializable {
   /** The most pyramid levels (each halves the length and doubles the width). */
   public static final int MAX_PYRAMID_LEVELS = 10;
 
-  private final Mask mask;
-  private final int numHeads;
-  private final AttentionWeights weights;
-  private final Strategy strategy;
-  private final int blockSize;
-  private final int queryTileBlocks;
-  private final int keyTileBlocks;
-  private final int partitions;
-  private final Selection selection;
-  private final int localPWindow;
-  private final int pyramidLevels;
-  private final boolean cross;
-  private final ScoreOptions scores;
-  private final boolean wholeSequences;
+  /** The values: a private copy of the builder that {@link Builder#build()} checked. */
+  private final Builder values;
 
-  private AttentionSpec(Builder b, ScoreOptions scores) {
-    this.mask = b.mask;
-    this.numHeads = b.numHeads;
-    this.weights = b.weights;
-    this.strategy = b.strategy;
-    this.blockSize = b.blockSize;
-    this.queryTileBlocks = b.queryTileBlocks;
-    this.keyTileBlocks = b.keyTileBlocks;
-    this.partitions = b.partitions;
-    this.selection = b.selection;
-    this.localPWindow = b.localPWindow;
-    this.pyramidLevels = b.pyramidLevels;
-    this.cross = b.cross;
+  /** The score options made from the values by {@link ScoreRules#check}. */
+  private final ScoreOptions scores;
+
+  private AttentionSpec(Builder values, ScoreOptions scores) {
+    this.values = values;
     this.scores = scores;
-    this.wholeSequences = b.wholeSequences;
   }
 
   /** A builder with the defaults: global softmax self-attention, one head, no projections. */
@@ -74,85 +53,62 @@ public final class AttentionSpec implements Serializable {
 
   /** A builder holding this spec's values. */
   public Builder toBuilder() {
-    Builder b = new Builder();
-    b.mask = mask;
-    b.numHeads = numHeads;
-    b.weights = weights;
-    b.strategy = strategy;
-    b.blockSize = blockSize;
-    b.queryTileBlocks = queryTileBlocks;
-    b.keyTileBlocks = keyTileBlocks;
-    b.partitions = partitions;
-    b.selection = selection;
-    b.localPWindow = localPWindow;
-    b.pyramidLevels = pyramidLevels;
-    b.cross = cross;
-    b.scale = scores.scale();
-    b.softcap = scores.softcap();
-    b.alibi = scores.alibi();
-    b.ropeStyle = scores.rope() == null ? null : scores.rope().style();
-    b.ropeTheta = scores.rope() == null ? Rope.DEFAULT_THETA : scores.rope().theta();
-    b.kvHeads = scores.kvHeadsSetting();
-    b.wholeSequences = wholeSequences;
-    return b;
+    return values.copy();
   }
 
   /** The attention mask (none for global, cross and local-p; a window; causal). */
   public Mask mask() {
-    return mask;
+    return values.mask;
   }
 
   /** Heads, ≥ 1. */
   public int numHeads() {
-    return numHeads;
+    return values.numHeads;
   }
 
   /** The projections ({@link AttentionWeights#none()} for Q = K = V = x). */
   public AttentionWeights weights() {
-    return weights;
+    return values.weights;
   }
 
   /** The split, or {@link Strategy#AUTO}. */
   public Strategy strategy() {
-    return strategy;
+    return values.strategy;
   }
 
   /** Kernel block rows, ≥ 1. */
   public int blockSize() {
-    return blockSize;
+    return values.blockSize;
   }
 
   /** Query blocks per task. */
   public int queryTileBlocks() {
-    return queryTileBlocks;
+    return values.queryTileBlocks;
   }
 
   /** Key blocks per task. */
   public int keyTileBlocks() {
-    return keyTileBlocks;
+    return values.keyTileBlocks;
   }
 
   /** Partitions of the attention stage; 0 picks one from Spark's parallelism. */
   public int partitions() {
-    return partitions;
+    return values.partitions;
   }
 
   /** Soft (softmax) or hard (argmax or Gumbel-sampled) attention. */
   public Selection selection() {
-    return selection;
+    return values.selection;
   }
 
-  /**
-   * Luong local-p's window half-width D ≥ 1 (softmax only; the mask is then none and the weights
-   * need {@code wp, vp}), or 0 for attention under {@link #mask()}.
-   */
+  /** Luong local-p's window half-width D ≥ 1 (softmax, no mask, weights with wp, vp), or 0. */
   public int localPWindow() {
-    return localPWindow;
+    return values.localPWindow;
   }
 
   /** Levels of the pyramidal encoder before self-attention (0: none). */
   public int pyramidLevels() {
-    return pyramidLevels;
+    return values.pyramidLevels;
   }
 
   /**
@@ -160,30 +116,27 @@ public final class AttentionSpec implements Serializable {
    * merge: {@link PlanOptions#wholeSequences()}); on unless turned off. Local-p always tiles.
    */
   public boolean wholeSequences() {
-    return wholeSequences;
+    return values.wholeSequences;
   }
 
   /** Whether queries attend to another table's keys and values (cross-attention). */
   public boolean isCross() {
-    return cross;
+    return values.cross;
   }
 
-  /**
-   * The score options: scale, softcap, ALiBi, RoPE and key/value heads ({@link
-   * ScoreOptions#standard()} when none is set).
-   */
+  /** The score options: scale, softcap, ALiBi, RoPE and key/value heads (or the standard ones). */
   public ScoreOptions scores() {
     return scores;
   }
 
   /** Key/value heads: {@link #numHeads()} unless grouped-query attention is set. */
   public int kvHeads() {
-    return scores.kvHeads(numHeads);
+    return scores.kvHeads(values.numHeads);
   }
 
   /** Whether this is Luong local-p attention (window half-width {@link #localPWindow()}). */
   public boolean isLocalP() {
-    return localPWindow > 0;
+    return values.localPWindow > 0;
   }
 
   /** This spec with other weights. */
@@ -195,32 +148,33 @@ public final class AttentionSpec implements Serializable {
   public PlanOptions planOptions(Strategy resolved) {
     return PlanOptions.builder()
         .strategy(resolved)
-        .mask(mask)
-        .blockSize(blockSize)
-        .numHeads(numHeads)
+        .mask(values.mask)
+        .blockSize(values.blockSize)
+        .numHeads(values.numHeads)
         .kvHeads(kvHeads())
-        .tiles(queryTileBlocks, keyTileBlocks)
-        .wholeSequences(wholeSequences && !isLocalP())
+        .tiles(values.queryTileBlocks, values.keyTileBlocks)
+        .wholeSequences(values.wholeSequences && !isLocalP())
         .build();
   }
 
-  /** Every field, in declaration order: what equality and the hash code are made of. */
-  private List<Object> fields() {
-    return Arrays.asList(
-        mask,
-        numHeads,
-        weights,
-        strategy,
-        blockSize,
-        queryTileBlocks,
-        keyTileBlocks,
-        partitions,
-        selection,
-        localPWindow,
-        pyramidLevels,
-        cross,
-        scores,
-        wholeSequences);
+  /** Every value by name, in declaration order: equality, the hash code and toString use it. */
+  private Map<String, Object> fields() {
+    Map<String, Object> f = new LinkedHashMap<>();
+    f.put("mask", values.mask);
+    f.put("heads", values.numHeads);
+    f.put("weights", values.weights);
+    f.put("strategy", values.strategy);
+    f.put("blockSize", values.blockSize);
+    f.put("queryTileBlocks", values.queryTileBlocks);
+    f.put("keyTileBlocks", values.keyTileBlocks);
+    f.put("partitions", values.partitions);
+    f.put("selection", values.selection);
+    f.put("localPWindow", values.localPWindow);
+    f.put("pyramidLevels", values.pyramidLevels);
+    f.put("cross", values.cross);
+    f.put("scores", scores);
+    f.put("wholeSequences", values.wholeSequences);
+    return f;
   }
 
   @Override
@@ -235,31 +189,15 @@ public final class AttentionSpec implements Serializable {
 
   @Override
   public String toString() {
-    return "AttentionSpec[mask="
-        + mask
-        + ", heads="
-        + numHeads
-        + ", strategy="
-        + strategy
-        + ", blockSize="
-        + blockSize
-        + ", tiles="
-        + queryTileBlocks
-        + "x"
-        + keyTileBlocks
-        + ", partitions="
-        + partitions
-        + ", selection="
-        + selection
-        + (localPWindow > 0 ? ", localPWindow=" + localPWindow : "")
-        + (pyramidLevels > 0 ? ", pyramidLevels=" + pyramidLevels : "")
-        + (cross ? ", cross" : "")
-        + (scores.isStandard() ? "" : ", " + scores)
-        + "]";
+    Map<String, Object> f = fields();
+    f.remove("weights"); // matrices: data, not a setting
+    return "AttentionSpec" + f;
   }
 
-  /** Collects a spec's values; {@link #build()} checks them. Setters return the builder. */
-  public static final class Builder {
+  /** Collects a spec's values (setters return it); the spec keeps a checked private copy. */
+  public static final class Builder implements Serializable, Cloneable {
+    private static final long serialVersionUID = 1L;
+
     private Mask mask = Mask.none();
     private int numHeads = 1;
     private AttentionWeights weights = AttentionWeights.none();
@@ -432,46 +370,7 @@ public final class AttentionSpec implements Serializable {
      *     do not go together
      */
     public AttentionSpec build() {
-      require(mask != null, "mask", "is required (Mask.none() for global attention)");
-      require(weights != null, "weights", "is required (AttentionWeights.none() for none)");
-      require(strategy != null, "strategy", "is required (Strategy.AUTO to choose)");
-      require(selection != null, "selection", "is required (Selection.soft() for softmax)");
-      require(numHeads >= 1, "heads", "must be >= 1, got " + numHeads);
-      require(blockSize >= 1, "blockSize", "must be >= 1, got " + blockSize);
-      require(queryTileBlocks >= 1, "queryTileBlocks", "must be >= 1, got " + queryTileBlocks);
-      require(keyTileBlocks >= 1, "keyTileBlocks", "must be >= 1, got " + keyTileBlocks);
-      require(partitions >= 0, "partitions", "must be >= 0, got " + partitions);
-      require(localPWindow >= 0, "localPWindow", "must be >= 1, got " + localPWindow);
-      require(
-          pyramidLevels >= 0 && pyramidLevels <= MAX_PYRAMID_LEVELS,
-          "pyramidLevels",
-          "must be between 0 and " + MAX_PYRAMID_LEVELS + ", got " + pyramidLevels);
-      if (localPWindow > 0) {
-        require(!selection.isHard(), "localPWindow", "applies to softmax attention, not hard");
-        require(
-            mask.equals(Mask.none()),
-            "localPWindow",
-            "takes its windows from the predicted centres, not from a mask (" + mask + ")");
-      }
-      if (cross) {
-        require(
-            pyramidLevels == 0,
-            "pyramidLevels",
-            "applies to self-attention, not cross attention (the context would stay at the"
-                + " input's width)");
-        require(localPWindow == 0, "localPWindow", "is self-attention: it takes no context table");
-        require(
-            strategy != Strategy.WINDOW,
-            "strategy",
-            "window does not apply to cross attention (every query sees its whole context; use"
-                + " single, blocks, heads or auto)");
-        require(
-            mask.equals(Mask.none()),
-            "mask",
-            "does not apply to cross attention (input and context positions are unrelated)");
-      }
-      return new AttentionSpec(
-          this,
+      ScoreOptions scores =
           ScoreRules.check(
               scale,
               softcap,
@@ -481,12 +380,17 @@ public final class AttentionSpec implements Serializable {
               kvHeads,
               numHeads,
               localPWindow > 0,
-              cross));
+              cross);
+      AttentionSpec spec = new AttentionSpec(copy(), scores);
+      SpecRules.check(spec);
+      return spec;
     }
 
-    private static void require(boolean ok, String parameter, String problem) {
-      if (!ok) {
-        throw InputException.forParameter(parameter, problem);
+    private Builder copy() {
+      try {
+        return (Builder) clone(); // every field is a primitive or an immutable value
+      } catch (CloneNotSupportedException e) {
+        throw new AssertionError(e);
       }
     }
   }

@@ -1,0 +1,75 @@
+package io.sparkattention.spark.validate;
+
+import io.sparkattention.kernel.Mask;
+import io.sparkattention.plan.Strategy;
+import io.sparkattention.spark.AttentionSpec;
+import io.sparkattention.spark.InputException;
+
+/**
+ * The rules of {@link AttentionSpec}'s fields other than its score options ({@link ScoreRules}):
+ * each field's range, then the fields that do not go together (local-p with hard attention or a
+ * mask; cross-attention with a pyramid, local-p, the window split or a mask). Errors name the
+ * parameter.
+ */
+public final class SpecRules {
+  private SpecRules() {}
+
+  /**
+   * Checks a spec its builder has just made.
+   *
+   * @throws InputException naming the parameter at fault
+   */
+  public static void check(AttentionSpec spec) {
+    Mask mask = spec.mask();
+    require(mask != null, "mask", "is required (Mask.none() for global attention)");
+    require(spec.weights() != null, "weights", "is required (AttentionWeights.none() for none)");
+    require(spec.strategy() != null, "strategy", "is required (Strategy.AUTO to choose)");
+    require(spec.selection() != null, "selection", "is required (Selection.soft() for softmax)");
+    requireAtLeast(1, spec.numHeads(), "heads");
+    requireAtLeast(1, spec.blockSize(), "blockSize");
+    requireAtLeast(1, spec.queryTileBlocks(), "queryTileBlocks");
+    requireAtLeast(1, spec.keyTileBlocks(), "keyTileBlocks");
+    requireAtLeast(0, spec.partitions(), "partitions");
+    // 0 means "not local-p", so the message names the least value that is local-p.
+    require(spec.localPWindow() >= 0, "localPWindow", "must be >= 1, got " + spec.localPWindow());
+    int levels = spec.pyramidLevels();
+    require(
+        levels >= 0 && levels <= AttentionSpec.MAX_PYRAMID_LEVELS,
+        "pyramidLevels",
+        "must be between 0 and " + AttentionSpec.MAX_PYRAMID_LEVELS + ", got " + levels);
+    if (spec.isLocalP()) {
+      require(!spec.selection().isHard(), "localPWindow", "applies to softmax attention, not hard");
+      require(
+          mask.equals(Mask.none()),
+          "localPWindow",
+          "takes its windows from the predicted centres, not from a mask (" + mask + ")");
+    }
+    if (spec.isCross()) {
+      require(
+          levels == 0,
+          "pyramidLevels",
+          "applies to self-attention, not cross attention (the context would stay at the"
+              + " input's width)");
+      require(!spec.isLocalP(), "localPWindow", "is self-attention: it takes no context table");
+      require(
+          spec.strategy() != Strategy.WINDOW,
+          "strategy",
+          "window does not apply to cross attention (every query sees its whole context; use"
+              + " single, blocks, heads or auto)");
+      require(
+          mask.equals(Mask.none()),
+          "mask",
+          "does not apply to cross attention (input and context positions are unrelated)");
+    }
+  }
+
+  private static void requireAtLeast(int least, int value, String parameter) {
+    require(value >= least, parameter, "must be >= " + least + ", got " + value);
+  }
+
+  private static void require(boolean ok, String parameter, String problem) {
+    if (!ok) {
+      throw InputException.forParameter(parameter, problem);
+    }
+  }
+}
