@@ -102,7 +102,8 @@ public final class AttentionOps {
     for (int i = 0; i < Q.numRows; i++) {
       ws.block.allow(i, mask.firstKey(qPos0 + i), mask.lastKey(qPos0 + i));
     }
-    state.accumulateBlock(Q, qPos0, K, V, kPos0, rule, ws.block);
+    ws.block.place(qPos0, kPos0);
+    state.accumulateBlock(Q, K, V, rule, ws.block);
   }
 
   /**
@@ -151,7 +152,8 @@ public final class AttentionOps {
       ws.block.allow(
           i, (long) Math.ceil(centres[i] - halfWidth), (long) Math.floor(centres[i] + halfWidth));
     }
-    state.accumulateBlock(Q, K, V, kPos0, ws.block, centres, halfWidth / 2.0);
+    ws.block.place(0, kPos0); // local-p has no position bias: the query position is unused
+    state.accumulateBlock(Q, K, V, ws.block, centres, halfWidth / 2.0);
   }
 
   /** Hard attention: each query takes the value of its highest-scoring allowed key. */

@@ -171,20 +171,11 @@ public final class HardAttention extends MergeableState<HardAttention> {
 
   @Override
   void accumulateBlock(
-      DMatrixRMaj Q,
-      long qPos0,
-      DMatrixRMaj K,
-      DMatrixRMaj V,
-      long kPos0,
-      ScoreRule rule,
-      BlockScratch block) {
+      DMatrixRMaj Q, DMatrixRMaj K, DMatrixRMaj V, ScoreRule rule, BlockScratch block) {
     HardAttentionKernel.accumulate(
         Q,
-        qPos0,
         K,
         V,
-        kPos0,
-        rule.scale(Q.numCols),
         rule,
         sample,
         seed,

@@ -116,18 +116,12 @@ public abstract class MergeableState<S extends MergeableState<S>> implements Ser
   abstract void mergeRows(S other);
 
   /**
-   * Folds one block of keys {@code K}, values {@code V} at positions {@code kPos0 …} into the state
-   * of queries {@code Q} at positions {@code qPos0 …}, each query row seeing the keys {@code block}
-   * allows it, scored by {@code rule}. Called by {@link AttentionOps#accumulate} after its checks.
+   * Folds one block of keys {@code K}, values {@code V} into the state of queries {@code Q}, at the
+   * positions {@code block} places them, each query row seeing the keys {@code block} allows it,
+   * scored by {@code rule}. Called by {@link AttentionOps#accumulate} after its checks.
    */
   abstract void accumulateBlock(
-      DMatrixRMaj Q,
-      long qPos0,
-      DMatrixRMaj K,
-      DMatrixRMaj V,
-      long kPos0,
-      ScoreRule rule,
-      BlockScratch block);
+      DMatrixRMaj Q, DMatrixRMaj K, DMatrixRMaj V, ScoreRule rule, BlockScratch block);
 
   @SuppressWarnings("unchecked")
   private S self() {

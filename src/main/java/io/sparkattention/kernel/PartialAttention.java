@@ -158,28 +158,9 @@ public final class PartialAttention extends MergeableState<PartialAttention> {
 
   @Override
   void accumulateBlock(
-      DMatrixRMaj Q,
-      long qPos0,
-      DMatrixRMaj K,
-      DMatrixRMaj V,
-      long kPos0,
-      ScoreRule rule,
-      BlockScratch block) {
+      DMatrixRMaj Q, DMatrixRMaj K, DMatrixRMaj V, ScoreRule rule, BlockScratch block) {
     OnlineSoftmaxKernel.accumulate(
-        Q,
-        K,
-        V,
-        kPos0,
-        null,
-        0.0,
-        rule.scale(Q.numCols),
-        qPos0,
-        rule,
-        max,
-        sum,
-        acc,
-        block,
-        MatrixEngine.defaultEngine());
+        Q, K, V, null, 0.0, rule, max, sum, acc, block, MatrixEngine.defaultEngine());
   }
 
   /**
@@ -190,7 +171,6 @@ public final class PartialAttention extends MergeableState<PartialAttention> {
       DMatrixRMaj Q,
       DMatrixRMaj K,
       DMatrixRMaj V,
-      long kPos0,
       BlockScratch block,
       double[] centres,
       double sigma) {
@@ -198,11 +178,8 @@ public final class PartialAttention extends MergeableState<PartialAttention> {
         Q,
         K,
         V,
-        kPos0,
         centres,
         sigma,
-        AttentionOps.scale(Q),
-        0L,
         ScoreRule.standard(),
         max,
         sum,

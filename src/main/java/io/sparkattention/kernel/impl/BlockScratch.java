@@ -3,12 +3,15 @@ package io.sparkattention.kernel.impl;
 import org.ejml.data.DMatrixRMaj;
 
 /**
- * The buffers of one call of a block kernel, grown on demand and reused across calls: each query
- * row's allowed key interval, which the caller sets before the call, and the kernels' scratch
- * matrices (the scores, and for the chunked soft kernel one chunk of query rows and its running
- * weighted values). Not thread-safe: one per task or thread.
+ * The buffers of one call of a block kernel, grown on demand and reused across calls: where the
+ * block sits and each query row's allowed key interval, which the caller sets before the call
+ * ({@link #place}, {@link #allow}), and the kernels' scratch matrices (the scores, and for the
+ * chunked soft kernel one chunk of query rows and its running weighted values). Not thread-safe:
+ * one per task or thread.
  */
 public final class BlockScratch {
+  long qPos0;
+  long kPos0;
   long[] lo = new long[0];
   long[] hi = new long[0];
   final DMatrixRMaj queries = new DMatrixRMaj(1, 1);
@@ -23,6 +26,15 @@ public final class BlockScratch {
       lo = new long[rows];
       hi = new long[rows];
     }
+  }
+
+  /**
+   * The next call's block starts at absolute query position {@code qPos0} and key position {@code
+   * kPos0} (scores with a position bias, the sampling noise and the intervals use them).
+   */
+  public void place(long qPos0, long kPos0) {
+    this.qPos0 = qPos0;
+    this.kPos0 = kPos0;
   }
 
   /**

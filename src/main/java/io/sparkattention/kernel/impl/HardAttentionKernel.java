@@ -14,26 +14,23 @@ public final class HardAttentionKernel {
   private HardAttentionKernel() {}
 
   /**
-   * Folds keys {@code K}, values {@code V} at positions {@code kPos0 …} into the state of queries
-   * {@code Q} at positions {@code qPos0 …}.
+   * Folds keys {@code K}, values {@code V} into the state of queries {@code Q}, at the positions
+   * {@code block} places them ({@link BlockScratch#place}).
    *
-   * @param scale score scale ({@code 1/sqrt(d)} by default)
-   * @param rule the softcap and ALiBi bias applied after scaling ({@link ScoreRule#transform})
+   * @param rule the scale, and the softcap and ALiBi bias applied after scaling ({@link
+   *     ScoreRule#transform})
    * @param sample whether to add Gumbel noise
    * @param seed the noise seed (ignored without sampling)
    * @param bestScore per row the best (noisy) scaled score so far (modified)
    * @param bestKey per row the position of the best key so far, -1 for none (modified)
    * @param bestValue m×dv, per row the value of the best key (modified)
-   * @param block each query row's allowed key interval ({@link BlockScratch#allow}), and the m×nk
-   *     scores (reshaped, overwritten)
+   * @param block the block's place, each query row's allowed key interval, and the m×nk scores
+   *     (reshaped, overwritten)
    */
   public static void accumulate(
       DMatrixRMaj Q,
-      long qPos0,
       DMatrixRMaj K,
       DMatrixRMaj V,
-      long kPos0,
-      double scale,
       ScoreRule rule,
       boolean sample,
       long seed,
@@ -42,22 +39,25 @@ public final class HardAttentionKernel {
       DMatrixRMaj bestValue,
       BlockScratch block,
       MatrixEngine engine) {
+    Blocks.requireBlock(bestValue.numRows, bestValue.numCols, Q, K, V);
     final int m = Q.numRows;
     final int nk = K.numRows;
-    final int dv = V.numCols;
-    Blocks.requireBlock(bestValue.numRows, bestValue.numCols, Q, K, V);
+    final long kPos0 = block.kPos0;
     final long[] lo = block.lo;
     final long[] hi = block.hi;
     assert lo.length >= m && bestScore.length >= m && bestKey.length >= m;
     if (m == 0 || nk == 0 || !Blocks.anyRowSees(0, m, lo, hi, kPos0, kPos0 + nk - 1)) {
-      return;
+      return; // no row sees any of these keys: the product would be wasted
     }
     final DMatrixRMaj S = block.scores;
     S.reshape(m, nk);
     // s_ij = rule(q_i·k_j · scale) (+ Gumbel noise g(seed, q, k))
     engine.multTransB(Q, K, S);
     final double[] s = S.data;
+    final double scale = rule.scale(Q.numCols);
     final boolean transform = !rule.isScaleOnly();
+    final long qPos0 = block.qPos0;
+    final int dv = V.numCols;
     for (int i = 0; i < m; i++) {
       final int rowOff = i * nk;
       final int first = Blocks.first(lo[i], kPos0, nk);

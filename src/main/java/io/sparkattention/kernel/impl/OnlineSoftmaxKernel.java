@@ -29,35 +29,29 @@ public final class OnlineSoftmaxKernel {
   private OnlineSoftmaxKernel() {}
 
   /**
-   * Folds keys {@code K}, values {@code V} (positions {@code kPos0 …}) into the state of queries
-   * {@code Q}.
+   * Folds keys {@code K}, values {@code V} into the state of queries {@code Q}, at the positions
+   * {@code block} places them ({@link BlockScratch#place}).
    *
    * @param Q m×d queries
    * @param K nk×d keys
    * @param V nk×dv values
-   * @param kPos0 absolute position of the first key
    * @param centres per query row the local-p centre, or null for no Gaussian weighting
    * @param sigma the Gaussian's standard deviation (ignored without centres)
-   * @param scale score scale ({@code 1/sqrt(d)} by default)
-   * @param qPos0 absolute position of the first query (for a position bias)
-   * @param rule the softcap and ALiBi bias applied after scaling ({@link ScoreRule#transform}); its
-   *     scale is already in {@code scale}
+   * @param rule the scale, and the softcap and ALiBi bias applied after scaling ({@link
+   *     ScoreRule#transform})
    * @param max running row maxima, length ≥ m (modified)
    * @param sum running normalisers, length ≥ m (modified)
    * @param acc m×dv running weighted value sums (modified)
-   * @param block each query row's allowed key interval ({@link BlockScratch#allow}), and scratch
-   *     matrices (reshaped, overwritten)
+   * @param block the block's place, each query row's allowed key interval, and scratch matrices
+   *     (reshaped, overwritten)
    * @param engine where the two matrix products run
    */
   public static void accumulate(
       DMatrixRMaj Q,
       DMatrixRMaj K,
       DMatrixRMaj V,
-      long kPos0,
       double[] centres,
       double sigma,
-      double scale,
-      long qPos0,
       ScoreRule rule,
       double[] max,
       double[] sum,
@@ -67,6 +61,9 @@ public final class OnlineSoftmaxKernel {
     final int m = Q.numRows;
     final int nk = K.numRows;
     final int dv = V.numCols;
+    final long qPos0 = block.qPos0;
+    final long kPos0 = block.kPos0;
+    final double scale = rule.scale(Q.numCols);
     Blocks.requireBlock(acc.numRows, acc.numCols, Q, K, V);
     final long[] lo = block.lo;
     final long[] hi = block.hi;

@@ -92,10 +92,6 @@ public final class HierarchicalPipeline {
    * @throws InputException for bad input, before anything is written
    */
   public static Outcome run(SparkSession spark, Request request) {
-    String input = request.input();
-    String output = request.output();
-    TableFormat format = request.format();
-    boolean overwrite = request.overwrite();
     HierarchicalWeights weights = request.weights();
     int blockSize = request.blockSize();
     ProgressListener progress = new ProgressListener();
@@ -103,15 +99,15 @@ public final class HierarchicalPipeline {
     JavaRDD<PooledGroup> sentences = null;
     try {
       long start = System.nanoTime();
-      ResultWriter.checkApart(spark, output, input);
-      ResultWriter.checkOutput(spark, output, overwrite);
-      Dataset<Row> table = TokenTables.read(spark, input, format, "input");
+      ResultWriter.checkApart(spark, request.output(), request.input());
+      ResultWriter.checkOutput(spark, request.output(), request.overwrite());
+      Dataset<Row> table = TokenTables.read(spark, request.input(), request.format(), "input");
       HierarchyColumns cols = HierarchyColumns.of(table.schema(), "x");
       HierarchyValidator.ValidHierarchy valid = HierarchyValidator.validate(table, cols);
       LOG.info(
           "validated {}: {} documents, {} sentences (at most {} in a document), {} words (longest"
               + " sentence {}), width {} ({})",
-          input,
+          request.input(),
           valid.docIds().size(),
           valid.sentences(),
           valid.mostSentences(),
@@ -154,7 +150,7 @@ public final class HierarchicalPipeline {
           DistributedPooling.pool(
               sentenceSteps, jsc.broadcast(sentence), blockSize, partitions, faults);
 
-      boolean vector = format == TableFormat.PARQUET;
+      boolean vector = request.format() == TableFormat.PARQUET;
       long[] written =
           ResultWriter.writeTables(
               spark,
@@ -169,21 +165,21 @@ public final class HierarchicalPipeline {
                       documentTable(spark, documents, docIndexB, cols, vector),
                       valid.docIds().size(),
                       "documents")),
-              output,
-              format,
-              overwrite);
+              request.output(),
+              request.format(),
+              request.overwrite());
       LOG.info(
           "wrote {} sentences and {} documents to {} ({})",
           written[0],
           written[1],
-          output,
+          request.output(),
           Elapsed.since(start));
       return new Outcome(valid.tokens(), written[0], written[1], valid.width());
     } finally {
       if (sentences != null) {
         sentences.unpersist(false);
       }
-      ResultWriter.release(spark, output); // the claim (lock) checkOutput took
+      ResultWriter.release(spark, request.output()); // the claim (lock) checkOutput took
       spark.sparkContext().removeSparkListener(progress);
     }
   }

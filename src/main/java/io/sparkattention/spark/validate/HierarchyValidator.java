@@ -68,7 +68,11 @@ public final class HierarchyValidator {
    */
   public static ValidHierarchy validate(Dataset<Row> table, HierarchyColumns cols) {
     ValidationSummary summary =
-        table.javaRDD().mapPartitions(new SummarizeFn(cols)).treeReduce(ValidationSummary::merge);
+        table
+            .javaRDD()
+            .mapPartitions(
+                new InputValidator.PartitionSummaryFn((row, t) -> rowProblem(cols, row, t)))
+            .treeReduce(ValidationSummary::merge);
     return check(summary, cols.tokens().vectorName());
   }
 
@@ -156,60 +160,50 @@ public final class HierarchyValidator {
     return b.toString();
   }
 
-  /** Summarises one partition; sentences are keyed by {@link SentenceKey}. */
-  static final class SummarizeFn extends InputValidator.PartitionSummaryFn {
-    private static final long serialVersionUID = 1L;
-    private final HierarchyColumns cols;
-
-    SummarizeFn(HierarchyColumns cols) {
-      this.cols = cols;
+  /** The problem of one row of a hierarchy table; sentences are keyed by {@link SentenceKey}. */
+  static String rowProblem(HierarchyColumns cols, Row row, ValidationSummary s) {
+    TokenColumns t = cols.tokens();
+    Object doc = cols.docId(row);
+    String sent = cols.sentIdIsNull(row) ? "null" : String.valueOf(cols.sentId(row));
+    String pos = t.posIsNull(row) ? "null" : String.valueOf(t.pos(row));
+    if (doc == null) {
+      return "null doc_id (sent_id=" + sent + ", pos=" + pos + ")";
     }
-
-    @Override
-    String problem(Row row, ValidationSummary s) {
-      TokenColumns t = cols.tokens();
-      Object doc = cols.docId(row);
-      String sent = cols.sentIdIsNull(row) ? "null" : String.valueOf(cols.sentId(row));
-      String pos = t.posIsNull(row) ? "null" : String.valueOf(t.pos(row));
-      if (doc == null) {
-        return "null doc_id (sent_id=" + sent + ", pos=" + pos + ")";
-      }
-      if (cols.sentIdIsNull(row)) {
-        return "null sent_id (doc_id=" + doc + ", pos=" + pos + ")";
-      }
-      if (t.posIsNull(row)) {
-        return "null pos (doc_id=" + doc + ", sent_id=" + sent + ")";
-      }
-      String at = "doc_id=" + doc + ", sent_id=" + sent + ", pos=" + pos;
-      String range = range("sent_id", cols.sentId(row), at);
-      if (range == null) {
-        range = range("pos", t.pos(row), at);
-      }
-      if (range != null) {
-        return range;
-      }
-      String vectorProblem = InputValidator.vectorProblem(t, row, s, at);
-      s.sequences
-          .computeIfAbsent(
-              new SentenceKey(doc, cols.sentId(row)), k -> new ValidationSummary.SeqStats())
-          .add(t.pos(row));
-      return vectorProblem;
+    if (cols.sentIdIsNull(row)) {
+      return "null sent_id (doc_id=" + doc + ", pos=" + pos + ")";
     }
-
-    private static String range(String name, long v, String at) {
-      if (v < 0) {
-        return "negative " + name + " at " + at;
-      }
-      if (v >= ValidationSummary.MAX_POSITION) {
-        return name
-            + " "
-            + v
-            + " is too large (limit "
-            + ValidationSummary.MAX_POSITION
-            + ") at "
-            + at;
-      }
-      return null;
+    if (t.posIsNull(row)) {
+      return "null pos (doc_id=" + doc + ", sent_id=" + sent + ")";
     }
+    String at = "doc_id=" + doc + ", sent_id=" + sent + ", pos=" + pos;
+    String range = range("sent_id", cols.sentId(row), at);
+    if (range == null) {
+      range = range("pos", t.pos(row), at);
+    }
+    if (range != null) {
+      return range;
+    }
+    String vectorProblem = InputValidator.vectorProblem(t, row, s, at);
+    s.sequences
+        .computeIfAbsent(
+            new SentenceKey(doc, cols.sentId(row)), k -> new ValidationSummary.SeqStats())
+        .add(t.pos(row));
+    return vectorProblem;
+  }
+
+  private static String range(String name, long v, String at) {
+    if (v < 0) {
+      return "negative " + name + " at " + at;
+    }
+    if (v >= ValidationSummary.MAX_POSITION) {
+      return name
+          + " "
+          + v
+          + " is too large (limit "
+          + ValidationSummary.MAX_POSITION
+          + ") at "
+          + at;
+    }
+    return null;
   }
 }

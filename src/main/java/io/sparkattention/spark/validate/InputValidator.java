@@ -3,6 +3,7 @@ package io.sparkattention.spark.validate;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.io.TokenColumns;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -46,7 +47,9 @@ public final class InputValidator {
     JavaRDD<Row> rows = table.javaRDD();
     ValidationSummary summary;
     try {
-      summary = rows.mapPartitions(new SummarizeFn(cols)).treeReduce(ValidationSummary::merge);
+      summary =
+          rows.mapPartitions(new PartitionSummaryFn((row, t) -> tokenProblem(cols, row, t)))
+              .treeReduce(ValidationSummary::merge);
     } catch (Exception e) { // SparkException, undeclared (Scala)
       InputException bad = readFailure(e, what);
       if (bad != null) {
@@ -265,13 +268,23 @@ public final class InputValidator {
     return null;
   }
 
+  /** Finds a row's problem, or null for a good row (whose position it adds to {@code s}). */
+  interface RowCheck extends Serializable {
+    String problem(Row row, ValidationSummary s);
+  }
+
   /**
    * Summarises one partition into a {@link ValidationSummary}: counts the rows and records each
-   * row's problem, which a subclass finds (and records the row's position in {@code s}).
+   * row's problem, which its {@link RowCheck} finds.
    */
-  abstract static class PartitionSummaryFn
+  static final class PartitionSummaryFn
       implements FlatMapFunction<Iterator<Row>, ValidationSummary> {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
+    private final RowCheck check;
+
+    PartitionSummaryFn(RowCheck check) {
+      this.check = check;
+    }
 
     @Override
     public Iterator<ValidationSummary> call(Iterator<Row> it) {
@@ -279,52 +292,34 @@ public final class InputValidator {
       while (it.hasNext()) {
         Row row = it.next();
         s.rows++;
-        String problem = problem(row, s);
+        String problem = check.problem(row, s);
         if (problem != null) {
           s.problem(problem);
         }
       }
       return Collections.singletonList(s).iterator();
     }
-
-    /** The row's problem, or null for a good row (whose position it adds to {@code s}). */
-    abstract String problem(Row row, ValidationSummary s);
   }
 
-  /** Summarises one partition of a token table. */
-  static final class SummarizeFn extends PartitionSummaryFn {
-    private static final long serialVersionUID = 1L;
-    private final TokenColumns cols;
-
-    SummarizeFn(TokenColumns cols) {
-      this.cols = cols;
+  /** The problem of one row of a token table ({@link RowCheck}). */
+  static String tokenProblem(TokenColumns cols, Row row, ValidationSummary s) {
+    Object seq = cols.seqId(row);
+    if (seq == null) {
+      return "null seq_id (pos=" + (cols.posIsNull(row) ? "null" : cols.pos(row)) + ")";
     }
-
-    @Override
-    String problem(Row row, ValidationSummary s) {
-      Object seq = cols.seqId(row);
-      if (seq == null) {
-        return "null seq_id (pos=" + (cols.posIsNull(row) ? "null" : cols.pos(row)) + ")";
-      }
-      if (cols.posIsNull(row)) {
-        return "null pos (seq_id=" + TokenColumns.shown(seq) + ")";
-      }
-      long pos = cols.pos(row);
-      String at = "seq_id=" + TokenColumns.shown(seq) + ", pos=" + pos;
-      if (pos < 0) {
-        return "negative pos at " + at;
-      }
-      if (pos >= ValidationSummary.MAX_POSITION) {
-        return "pos "
-            + pos
-            + " is too large (limit "
-            + ValidationSummary.MAX_POSITION
-            + ") at "
-            + at;
-      }
-      String vectorProblem = vectorProblem(cols, row, s, at);
-      s.sequences.computeIfAbsent(seq, k -> new ValidationSummary.SeqStats()).add(pos);
-      return vectorProblem;
+    if (cols.posIsNull(row)) {
+      return "null pos (seq_id=" + TokenColumns.shown(seq) + ")";
     }
+    long pos = cols.pos(row);
+    String at = "seq_id=" + TokenColumns.shown(seq) + ", pos=" + pos;
+    if (pos < 0) {
+      return "negative pos at " + at;
+    }
+    if (pos >= ValidationSummary.MAX_POSITION) {
+      return "pos " + pos + " is too large (limit " + ValidationSummary.MAX_POSITION + ") at " + at;
+    }
+    String vectorProblem = vectorProblem(cols, row, s, at);
+    s.sequences.computeIfAbsent(seq, k -> new ValidationSummary.SeqStats()).add(pos);
+    return vectorProblem;
   }
 }
