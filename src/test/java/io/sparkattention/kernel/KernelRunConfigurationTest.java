@@ -4,10 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkattention.kernel.impl.SoftmaxRows;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+import org.w3c.dom.NodeList;
 
 /**
  * The kernel suite runs twice (pom.xml, surefire): the default run on netlib BLAS with the
@@ -26,6 +33,12 @@ import org.junit.jupiter.api.Test;
  * "this run asked for scalar … expected: <scalar> but was: <vector(256-bit)>"); with {@code
  * MatrixEngine} reading another property name (kernel-on-ejml: "expected: <ejml> but was: <blas>");
  * and with the default engine changed to EJML (default run: "expected: <blas> but was: <ejml>").
+ *
+ * <p>Those checks compare each run with what it asked for, so a {@code kernel-on-ejml} execution
+ * that asks for nothing (its two properties deleted from the pom) would run the suite on the
+ * defaults again and still pass them; {@link #thePomAsksTheSecondRunForEjmlAndTheScalarSoftmax}
+ * reads the pom to close that gap. Seen to fail (Nov 2026) with both properties deleted, which the
+ * other three tests passed in both runs.
  */
 class KernelRunConfigurationTest {
   /** Every {@code sparkattention.*} system property the code reads. */
@@ -66,5 +79,47 @@ class KernelRunConfigurationTest {
       }
     }
     assertEquals(List.of(), unknown, "unknown system property (known: " + KNOWN + ")");
+  }
+
+  @Test
+  void thePomAsksTheSecondRunForEjmlAndTheScalarSoftmax() throws Exception {
+    // Surefire runs with the project directory as the working directory.
+    Element pom =
+        DocumentBuilderFactory.newInstance()
+            .newDocumentBuilder()
+            .parse(Path.of("pom.xml").toFile())
+            .getDocumentElement();
+    Element execution = null;
+    NodeList ids = pom.getElementsByTagName("id");
+    for (int i = 0; i < ids.getLength(); i++) {
+      Node id = ids.item(i);
+      if (id.getTextContent().strip().equals("kernel-on-ejml")) {
+        execution = (Element) id.getParentNode();
+      }
+    }
+    assertTrue(execution != null, "pom.xml has no surefire execution kernel-on-ejml");
+    Map<String, String> properties = new HashMap<>();
+    NodeList variables = execution.getElementsByTagName("systemPropertyVariables");
+    for (int i = 0; i < variables.getLength(); i++) {
+      NodeList children = variables.item(i).getChildNodes();
+      for (int j = 0; j < children.getLength(); j++) {
+        if (children.item(j) instanceof Element e) {
+          properties.put(e.getTagName(), e.getTextContent().strip());
+        }
+      }
+    }
+    assertEquals(
+        Map.of("sparkattention.engine", "ejml", "sparkattention.softmax", "scalar"),
+        properties,
+        "the system properties of kernel-on-ejml (pom.xml)");
+    // and it runs this class, so that the checks above see that run
+    NodeList includes = execution.getElementsByTagName("include");
+    List<String> patterns = new ArrayList<>();
+    for (int i = 0; i < includes.getLength(); i++) {
+      patterns.add(includes.item(i).getTextContent().strip());
+    }
+    assertTrue(
+        patterns.contains("io/sparkattention/kernel/**/*Test.java"),
+        "kernel-on-ejml runs the kernel suite: " + patterns);
   }
 }
