@@ -177,7 +177,7 @@ public final class CostModel {
           flopsPerPair
               * (plan.isLocalP()
                   ? localPComputedPairs(t, plan.localPWindow(), b)
-                  : computedPairs(t, plan.mask(), b));
+                  : computedPairs(t, plan.mask(t.seqIndex()), b));
       long keys = keysRouted ? t.keyCount() : 0;
       routed += t.queryCount() + keys;
       routedBytes +=

@@ -62,6 +62,7 @@ public final class AttentionJob implements Callable<Integer> {
             Map.entry("keyTileBlocks", "--key-tile-blocks"),
             Map.entry("partitions", "--partitions"),
             Map.entry("pyramidLevels", "--pyramid-levels"),
+            Map.entry("segmentColumn", "--segment-col"),
             Map.entry("input", "--input"),
             Map.entry("output", "--output"),
             Map.entry("context", "--context"),
@@ -195,6 +196,15 @@ public final class AttentionJob implements Callable<Integer> {
   int pyramidLevels = DEFAULT_PYRAMID_LEVELS;
 
   @Option(
+      names = "--segment-col",
+      paramLabel = "COL",
+      description =
+          "Packed documents: a query attends only to keys of its sequence with the same value of"
+              + " column COL (each value one contiguous run of positions), on top of any other"
+              + " mask.")
+  String segmentColumn;
+
+  @Option(
       names = "--emit-weights",
       paramLabel = "PATH",
       description =
@@ -242,6 +252,7 @@ public final class AttentionJob implements Callable<Integer> {
               .localP(kind.localPWindow(window))
               .pyramidLevels(pyramidLevels)
               .cross(kind == AttentionKind.CROSS)
+              .segmentColumn(segmentColumn)
               .build();
       AttentionRequest request =
           AttentionRequest.builder()

@@ -1,6 +1,7 @@
 package io.sparkattention.kernel;
 
 import java.io.Serializable;
+import java.util.Arrays;
 
 /**
  * Which keys a query may attend to, stated on absolute positions so that a block of queries or keys
@@ -13,6 +14,10 @@ import java.io.Serializable;
  *   <li>{@link #window(int) window(w)}: {@code |q - k| <= w} (Luong local-m).
  *   <li>{@link #causalWindow(int) causalWindow(w)}: {@code q - w <= k <= q}.
  * </ul>
+ *
+ * <p>{@link #withSegments} adds packed documents to any of them: the sequence is cut into
+ * contiguous segments and a query sees only keys of its own segment, so the interval stays one
+ * interval (the mask's, clipped to the segment).
  *
  * <p>Immutable and serializable.
  */
@@ -30,12 +35,76 @@ public final class Mask implements Serializable {
   private static final Mask NONE = new Mask(Kind.NONE, 0);
   private static final Mask CAUSAL = new Mask(Kind.CAUSAL, 0);
 
+  /** Far beyond any position, yet safe to add a window to or subtract one from. */
+  private static final long UNBOUNDED = Long.MAX_VALUE / 4;
+
   private final Kind kind;
   private final int window;
 
+  /** The first position of each segment, strictly increasing from 0; null for one segment. */
+  private final long[] segmentStarts;
+
   private Mask(Kind kind, int window) {
+    this(kind, window, null);
+  }
+
+  private Mask(Kind kind, int window, long[] segmentStarts) {
     this.kind = kind;
     this.window = window;
+    this.segmentStarts = segmentStarts;
+  }
+
+  /**
+   * This mask within segments: query {@code q} sees only the keys of its own segment, the segments
+   * being {@code [starts[i], starts[i+1])} and {@code [starts[last], ∞)} (packed documents). With
+   * one segment (starts {@code {0}}) the mask is unchanged.
+   *
+   * @param starts the first position of each segment: 0 first, then strictly increasing
+   * @throws IllegalArgumentException if the starts are empty, do not begin at 0 or do not increase
+   */
+  public Mask withSegments(long[] starts) {
+    if (starts.length == 0 || starts[0] != 0) {
+      throw new IllegalArgumentException(
+          "segment starts must begin at position 0, got " + Arrays.toString(starts));
+    }
+    for (int i = 1; i < starts.length; i++) {
+      if (starts[i] <= starts[i - 1]) {
+        throw new IllegalArgumentException(
+            "segment starts must increase, got " + starts[i - 1] + " then " + starts[i]);
+      }
+    }
+    return new Mask(kind, window, starts.length == 1 ? null : starts.clone());
+  }
+
+  /** This mask over the whole sequence (without its segments). */
+  public Mask withoutSegments() {
+    return segmentStarts == null ? this : new Mask(kind, window);
+  }
+
+  /** Whether the mask cuts the sequence into more than one segment. */
+  public boolean hasSegments() {
+    return segmentStarts != null;
+  }
+
+  /** The segment holding position {@code pos} (0 without segments). */
+  public int segmentOf(long pos) {
+    if (segmentStarts == null) {
+      return 0;
+    }
+    int i = Arrays.binarySearch(segmentStarts, pos);
+    return i >= 0 ? i : Math.max(0, -i - 2);
+  }
+
+  /** The first position of segment {@code i}. */
+  public long segmentStart(int i) {
+    return segmentStarts == null ? 0 : segmentStarts[i];
+  }
+
+  /** One past the last position of segment {@code i} (unbounded for the last segment). */
+  public long segmentEnd(int i) {
+    return segmentStarts == null || i + 1 >= segmentStarts.length
+        ? UNBOUNDED
+        : segmentStarts[i + 1];
   }
 
   /** Every query attends to every key. */
@@ -84,26 +153,33 @@ public final class Mask implements Serializable {
 
   /** The first key position query {@code qPos} may see (may be negative: clip to the keys). */
   public long firstKey(long qPos) {
+    long first;
     switch (kind) {
       case WINDOW:
       case CAUSAL_WINDOW:
-        return qPos - window;
+        first = qPos - window;
+        break;
       default:
-        return Long.MIN_VALUE / 4;
+        first = Long.MIN_VALUE / 4;
     }
+    return segmentStarts == null ? first : Math.max(first, segmentStart(segmentOf(qPos)));
   }
 
   /** The last key position query {@code qPos} may see (may exceed the keys: clip to them). */
   public long lastKey(long qPos) {
+    long last;
     switch (kind) {
       case CAUSAL:
       case CAUSAL_WINDOW:
-        return qPos;
+        last = qPos;
+        break;
       case WINDOW:
-        return qPos + window;
+        last = qPos + window;
+        break;
       default:
-        return Long.MAX_VALUE / 4;
+        last = UNBOUNDED;
     }
+    return segmentStarts == null ? last : Math.min(last, segmentEnd(segmentOf(qPos)) - 1);
   }
 
   /** Whether query {@code qPos} may attend to key {@code kPos}. */
@@ -119,6 +195,19 @@ public final class Mask implements Serializable {
     if (q0 > q1 || k0 > k1) {
       return false;
     }
+    if (segmentStarts != null) {
+      // a query sees keys of its own segment only: ask the whole-sequence mask segment by segment
+      Mask whole = withoutSegments();
+      for (int i = segmentOf(q0), last = segmentOf(q1); i <= last; i++) {
+        long lo = segmentStart(i);
+        long hi = segmentEnd(i) - 1;
+        if (whole.anyAllowed(
+            Math.max(q0, lo), Math.min(q1, hi), Math.max(k0, lo), Math.min(k1, hi))) {
+          return true;
+        }
+      }
+      return false;
+    }
     // Both bounds are non-decreasing in q and lastKey(q) = q + c (or unbounded): the first query
     // that reaches k0 is max(q0, k0 - c); later queries only move further from k0's side.
     long q = lastKey(q0) >= k0 ? q0 : k0 - lastKey(0);
@@ -127,16 +216,25 @@ public final class Mask implements Serializable {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Mask && ((Mask) o).kind == kind && ((Mask) o).window == window;
+    return o instanceof Mask
+        && ((Mask) o).kind == kind
+        && ((Mask) o).window == window
+        && Arrays.equals(((Mask) o).segmentStarts, segmentStarts);
   }
 
   @Override
   public int hashCode() {
-    return kind.hashCode() * 31 + window;
+    return (kind.hashCode() * 31 + window) * 31 + Arrays.hashCode(segmentStarts);
   }
 
   @Override
   public String toString() {
+    return segmentStarts == null
+        ? kindString()
+        : kindString() + " in " + segmentStarts.length + " segments";
+  }
+
+  private String kindString() {
     switch (kind) {
       case NONE:
         return "none";

@@ -65,6 +65,12 @@ public final class AttentionPlan implements Serializable {
   /** Local-p window half-width D, or 0 for a mask plan. */
   private final int localPWindow;
 
+  /**
+   * Per sequence its segments' starts ({@link Mask#withSegments}), null for one segment; null for a
+   * plan without segments.
+   */
+  private final long[][] segmentStarts;
+
   private AttentionPlan(
       PlanOptions options,
       Mask mask,
@@ -73,7 +79,9 @@ public final class AttentionPlan implements Serializable {
       long[] queryLengths,
       long[] keyLengths,
       boolean selfAttention,
-      int localPWindow) {
+      int localPWindow,
+      long[][] segmentStarts) {
+    this.segmentStarts = segmentStarts;
     this.selfAttention = selfAttention;
     this.strategy = options.strategy();
     this.mask = mask;
@@ -104,7 +112,39 @@ public final class AttentionPlan implements Serializable {
    * @see #create(long[], long[], PlanOptions)
    */
   public static AttentionPlan create(long[] lengths, PlanOptions options) {
-    return create(lengths, lengths, options, true);
+    return create(lengths, lengths, null, options, true);
+  }
+
+  /**
+   * Plans self-attention within segments (packed documents): sequence {@code s}'s queries see only
+   * keys of their own segment, its segments starting at {@code segmentStarts[s]} (null: one
+   * segment). Block pairs no segment reaches get no task.
+   *
+   * @throws IllegalArgumentException as {@link #create(long[], PlanOptions)}, or if a sequence's
+   *     starts do not begin at 0, increase and stay below its length
+   */
+  public static AttentionPlan createSegmented(
+      long[] lengths, long[][] segmentStarts, PlanOptions options) {
+    if (segmentStarts.length != lengths.length) {
+      throw new IllegalArgumentException(
+          segmentStarts.length + " segment lists for " + lengths.length + " sequences");
+    }
+    for (int s = 0; s < lengths.length; s++) {
+      long[] starts = segmentStarts[s];
+      if (starts != null && starts.length > 0 && starts[starts.length - 1] >= lengths[s]) {
+        throw new IllegalArgumentException(
+            "sequence "
+                + s
+                + " of length "
+                + lengths[s]
+                + " has a segment starting at "
+                + starts[starts.length - 1]);
+      }
+      if (starts != null) {
+        options.mask().withSegments(starts); // checks the order
+      }
+    }
+    return create(lengths, lengths, segmentStarts, options, true);
   }
 
   /**
@@ -115,11 +155,15 @@ public final class AttentionPlan implements Serializable {
    *     strategy does not fit the mask (window needs a windowed mask)
    */
   public static AttentionPlan create(long[] queryLengths, long[] keyLengths, PlanOptions options) {
-    return create(queryLengths, keyLengths, options, false);
+    return create(queryLengths, keyLengths, null, options, false);
   }
 
   private static AttentionPlan create(
-      long[] queryLengths, long[] keyLengths, PlanOptions options, boolean self) {
+      long[] queryLengths,
+      long[] keyLengths,
+      long[][] segmentStarts,
+      PlanOptions options,
+      boolean self) {
     if (queryLengths.length != keyLengths.length) {
       throw new IllegalArgumentException(
           queryLengths.length + " query sequences but " + keyLengths.length + " key sequences");
@@ -135,8 +179,10 @@ public final class AttentionPlan implements Serializable {
               + mask);
     }
     List<TileTask> tasks = new ArrayList<>();
-    SequenceLayout[] layouts = SequenceLayout.planAll(queryLengths, keyLengths, options, tasks);
-    return new AttentionPlan(options, mask, layouts, tasks, queryLengths, keyLengths, self, 0);
+    SequenceLayout[] layouts =
+        SequenceLayout.planAll(queryLengths, keyLengths, segmentStarts, options, tasks);
+    return new AttentionPlan(
+        options, mask, layouts, tasks, queryLengths, keyLengths, self, 0, segmentStarts);
   }
 
   /**
@@ -155,7 +201,7 @@ public final class AttentionPlan implements Serializable {
     List<TileTask> tasks = new ArrayList<>();
     SequenceCut[] layouts = LocalPLayout.planAll(lengths, options, cells, tasks);
     return new AttentionPlan(
-        options, Mask.none(), layouts, tasks, lengths, lengths, true, cells.halfWidth());
+        options, Mask.none(), layouts, tasks, lengths, lengths, true, cells.halfWidth(), null);
   }
 
   /** The strategy the plan was cut with (never {@link Strategy#AUTO}). */
@@ -182,9 +228,31 @@ public final class AttentionPlan implements Serializable {
     }
   }
 
-  /** The mask (none for local-p, whose windows come from the centres). */
+  /**
+   * The mask (none for local-p, whose windows come from the centres), without segments: see {@link
+   * #mask(int)}.
+   */
   public Mask mask() {
     return mask;
+  }
+
+  /** The mask of sequence {@code seqIndex}: {@link #mask()} within the sequence's segments. */
+  public Mask mask(int seqIndex) {
+    long[] starts = segmentStarts == null ? null : segmentStarts[seqIndex];
+    return starts == null ? mask : mask.withSegments(starts);
+  }
+
+  /**
+   * Per sequence its segments' starts (a null entry: one segment), or null for a plan without
+   * segments; shared, not to be changed.
+   */
+  public long[][] segmentStarts() {
+    return segmentStarts;
+  }
+
+  /** Whether some sequence has more than one segment ({@link #createSegmented}). */
+  public boolean hasSegments() {
+    return segmentStarts != null;
   }
 
   /** Whether this is a local-p plan ({@link #createLocalP}). */
@@ -267,7 +335,7 @@ public final class AttentionPlan implements Serializable {
     if (!isWhole(s)) {
       throw new IllegalArgumentException("task id " + id + " names no task");
     }
-    return SequenceLayout.wholeTask(id, s, queryLengths[s], keyLengths[s], mask, numHeads);
+    return SequenceLayout.wholeTask(id, s, queryLengths[s], keyLengths[s], mask(s), numHeads);
   }
 
   /** Query length of sequence {@code seqIndex}. */
@@ -343,7 +411,8 @@ public final class AttentionPlan implements Serializable {
     if (isWhole(seqIndex)) {
       checkPos(pos, keyLengths[seqIndex], "key");
       // the task's keys are those its queries may reach (all of them in self-attention)
-      long[] reach = SequenceLayout.reach(queryLengths[seqIndex], keyLengths[seqIndex], mask);
+      long[] reach =
+          SequenceLayout.reach(queryLengths[seqIndex], keyLengths[seqIndex], mask(seqIndex));
       if (pos >= reach[0] && pos <= reach[1]) {
         sink.accept(wholeTaskId(seqIndex));
       }

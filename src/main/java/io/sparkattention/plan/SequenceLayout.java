@@ -37,12 +37,17 @@ final class SequenceLayout extends SequenceCut {
   /**
    * Cuts every sequence that does not run whole ({@link PlanOptions#wholeSequences()} and at most
    * one block of queries and of keys) and appends their tasks to {@code tasks}; whole sequences get
-   * null.
+   * null. Sequence {@code s}'s mask is the options' within its segments {@code segmentStarts[s]}
+   * ({@code segmentStarts} or its entry null: one segment).
    *
    * @throws IllegalArgumentException if a sequence is empty
    */
   static SequenceLayout[] planAll(
-      long[] queryLengths, long[] keyLengths, PlanOptions options, List<TileTask> tasks) {
+      long[] queryLengths,
+      long[] keyLengths,
+      long[][] segmentStarts,
+      PlanOptions options,
+      List<TileTask> tasks) {
     SequenceLayout[] layouts = new SequenceLayout[queryLengths.length];
     long b = options.blockSize();
     for (int s = 0; s < queryLengths.length; s++) {
@@ -57,7 +62,9 @@ final class SequenceLayout extends SequenceCut {
                 + " keys)");
       }
       if (!(options.wholeSequences() && queryLengths[s] <= b && keyLengths[s] <= b)) {
-        layouts[s] = SequenceLayout.plan(s, queryLengths[s], keyLengths[s], options, tasks);
+        long[] starts = segmentStarts == null ? null : segmentStarts[s];
+        Mask mask = starts == null ? options.mask() : options.mask().withSegments(starts);
+        layouts[s] = SequenceLayout.plan(s, queryLengths[s], keyLengths[s], mask, options, tasks);
       }
     }
     return layouts;
@@ -65,9 +72,14 @@ final class SequenceLayout extends SequenceCut {
 
   /** Cuts sequence {@code s} and appends its tasks to {@code tasks} (ids continue from there). */
   static SequenceLayout plan(
-      int s, long queryLength, long keyLength, PlanOptions options, List<TileTask> tasks) {
+      int s,
+      long queryLength,
+      long keyLength,
+      Mask mask,
+      PlanOptions options,
+      List<TileTask> tasks) {
     SequenceLayout layout = new SequenceLayout(queryLength, keyLength, options);
-    layout.addTasks(s, options.mask(), tasks);
+    layout.addTasks(s, mask, tasks);
     return layout;
   }
 
@@ -155,6 +167,19 @@ final class SequenceLayout extends SequenceCut {
   static long attendedPairs(Mask mask, long qs, long qe, long ks, long ke) {
     if (qs >= qe || ks >= ke) {
       return 0;
+    }
+    if (mask.hasSegments()) {
+      // within a segment the segments are no constraint: sum the whole mask's pairs per segment
+      Mask whole = mask.withoutSegments();
+      long pairs = 0;
+      for (int i = mask.segmentOf(qs), last = mask.segmentOf(qe - 1); i <= last; i++) {
+        long lo = mask.segmentStart(i);
+        long end = mask.segmentEnd(i);
+        pairs +=
+            attendedPairs(
+                whole, Math.max(qs, lo), Math.min(qe, end), Math.max(ks, lo), Math.min(ke, end));
+      }
+      return pairs;
     }
     // lastKey(q) = q + c and firstKey(q) = q − w, or unbounded (no kink within reach)
     long hiKink = clamp(ke - 1 - (mask.lastKey(0)), qs, qe);

@@ -86,7 +86,13 @@ final class AttentionPipeline {
         // The maps: one row per (token, head), the weights of every key.
         long rows = attendedValid.tokens() * spec.numHeads();
         Dataset<Row> m =
-            AttentionMaps.compute(spark, result.table(), result.cols(), attendedValid, spec);
+            AttentionMaps.compute(
+                spark,
+                result.table(),
+                result.cols(),
+                attendedValid,
+                spec,
+                result.plan().segmentStarts());
         ResultWriter.write(spark, m, maps.path(), format, overwrite, rows);
         LOG.info("wrote {} attention-map rows to {} ({})", rows, maps.path(), elapsed(start));
       }

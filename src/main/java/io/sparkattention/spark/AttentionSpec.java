@@ -14,17 +14,13 @@ import java.util.Map;
 
 /**
  * What to compute and how to split it: made by {@link #builder()}, whose {@link Builder#build()} is
- * the one place where the spec's rules are checked (each field's range and the rules between
- * fields, in {@code spark.validate}), throwing {@link InputException#parameter() InputException
- * naming the parameter}.
+ * the one place where its rules ({@link SpecRules}, {@link ScoreRules}) are checked, throwing an
+ * {@link InputException} that names the parameter by its setter's name ({@code heads}, …).
  *
  * <pre>{@code
  * AttentionSpec spec = AttentionSpec.builder().causal().heads(8).weights(w).build();
  * AttentionSpec local = AttentionSpec.builder().window(64).strategy(Strategy.WINDOW).build();
  * }</pre>
- *
- * <p>The parameter names {@link InputException#parameter()} gives are the builder's setters' names
- * ({@code heads}, {@code blockSize}, …); the rules are in {@link SpecRules} and {@link ScoreRules}.
  */
 public final class AttentionSpec implements Serializable {
   private static final long serialVersionUID = 4L;
@@ -119,6 +115,11 @@ public final class AttentionSpec implements Serializable {
     return values.wholeSequences;
   }
 
+  /** The column of packed documents' segments, or null: {@link Builder#segmentColumn}. */
+  public String segmentColumn() {
+    return values.segmentColumn;
+  }
+
   /** Whether queries attend to another table's keys and values (cross-attention). */
   public boolean isCross() {
     return values.cross;
@@ -144,19 +145,6 @@ public final class AttentionSpec implements Serializable {
     return toBuilder().weights(w).build();
   }
 
-  /** The plan options of this spec with the strategy resolved ({@link Strategy#AUTO} chosen). */
-  public PlanOptions planOptions(Strategy resolved) {
-    return PlanOptions.builder()
-        .strategy(resolved)
-        .mask(values.mask)
-        .blockSize(values.blockSize)
-        .numHeads(values.numHeads)
-        .kvHeads(kvHeads())
-        .tiles(values.queryTileBlocks, values.keyTileBlocks)
-        .wholeSequences(values.wholeSequences && !isLocalP())
-        .build();
-  }
-
   /** Every value by name, in declaration order: equality, the hash code and toString use it. */
   private Map<String, Object> fields() {
     Map<String, Object> f = new LinkedHashMap<>();
@@ -174,6 +162,7 @@ public final class AttentionSpec implements Serializable {
     f.put("cross", values.cross);
     f.put("scores", scores);
     f.put("wholeSequences", values.wholeSequences);
+    f.put("segmentColumn", values.segmentColumn);
     return f;
   }
 
@@ -217,12 +206,23 @@ public final class AttentionSpec implements Serializable {
     private double ropeTheta = Rope.DEFAULT_THETA;
     private int kvHeads;
     private boolean wholeSequences = true;
+    private String segmentColumn;
 
     private Builder() {}
 
     /** Whether one-block sequences run whole (default true): see {@link #wholeSequences()}. */
     public Builder wholeSequences(boolean wholeSequences) {
       this.wholeSequences = wholeSequences;
+      return this;
+    }
+
+    /**
+     * Packed documents: a query attends only to keys of its sequence with its value of column
+     * {@code column} (each value one contiguous run of positions), on top of the mask (default
+     * null: none).
+     */
+    public Builder segmentColumn(String column) {
+      this.segmentColumn = column;
       return this;
     }
 

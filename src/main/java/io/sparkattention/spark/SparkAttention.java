@@ -136,7 +136,7 @@ public final class SparkAttention {
               .strategy();
     }
     try {
-      return AttentionPlan.create(lengths, spec.planOptions(strategy));
+      return AttentionPlan.create(lengths, DistributedAttention.planOptions(spec, strategy));
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage(), e);
     }

@@ -67,7 +67,10 @@ class AttentionSpecTest {
             .build();
     assertEquals(s, s.toBuilder().build());
     assertEquals(2, s.kvHeads());
-    assertEquals(2, s.planOptions(Strategy.HEADS).kvHeads());
+    assertEquals(
+        2,
+        io.sparkattention.spark.attention.DistributedAttention.planOptions(s, Strategy.HEADS)
+            .kvHeads());
     assertNotEquals(s, s.toBuilder().kvHeads(1).build());
     assertNotEquals(s, s.toBuilder().ropeTheta(1e4).build());
     assertEquals(s.hashCode(), s.toBuilder().build().hashCode());

@@ -5,6 +5,7 @@ import io.sparkattention.cost.CostModel;
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.LocalPCells;
+import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.plan.StrategyChooser;
@@ -16,6 +17,7 @@ import io.sparkattention.spark.io.FinishedToken;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.metrics.Elapsed;
 import io.sparkattention.spark.validate.InputValidator;
+import io.sparkattention.spark.validate.SegmentValidator;
 import java.util.List;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaPairRDD;
@@ -162,9 +164,12 @@ public final class DistributedAttention {
       plan =
           spec.isLocalP()
               ? planLocalP(table, cols, valid, spec, strategy, indexB, weightsB, faults)
-              : context == null
-                  ? AttentionPlan.create(valid.lengths(), spec.planOptions(strategy))
-                  : AttentionPlan.create(valid.lengths(), keyLengths, spec.planOptions(strategy));
+              : spec.segmentColumn() != null
+                  ? planSegmented(table, cols, valid, spec.segmentColumn(), spec, strategy)
+                  : context == null
+                      ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
+                      : AttentionPlan.create(
+                          valid.lengths(), keyLengths, planOptions(spec, strategy));
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage(), e);
     }
@@ -265,6 +270,49 @@ public final class DistributedAttention {
     return new Result(finished, plan, reason, partitions);
   }
 
+  /** The plan options of {@code spec} with the strategy resolved ({@link Strategy#AUTO} chosen). */
+  public static PlanOptions planOptions(AttentionSpec spec, Strategy resolved) {
+    return PlanOptions.builder()
+        .strategy(resolved)
+        .mask(spec.mask())
+        .blockSize(spec.blockSize())
+        .numHeads(spec.numHeads())
+        .kvHeads(spec.kvHeads())
+        .tiles(spec.queryTileBlocks(), spec.keyTileBlocks())
+        .wholeSequences(spec.wholeSequences() && !spec.isLocalP())
+        .build();
+  }
+
+  /** The plan of self-attention within the segments of column {@code column} (packed documents). */
+  private static AttentionPlan planSegmented(
+      Dataset<Row> table,
+      TokenColumns cols,
+      InputValidator.ValidTable valid,
+      String column,
+      AttentionSpec spec,
+      Strategy strategy) {
+    long start = System.nanoTime();
+    long[][] starts = SegmentValidator.segmentStarts(table, cols, column, valid);
+    int segmented = 0;
+    long segments = valid.seqIds().size();
+    if (starts != null) {
+      for (long[] st : starts) {
+        segmented += st == null ? 0 : 1;
+        segments += st == null ? 0 : st.length - 1;
+      }
+    }
+    LOG.info(
+        "segments of {}: {} in {} sequences, {} of which hold more than one ({})",
+        column,
+        segments,
+        valid.seqIds().size(),
+        segmented,
+        Elapsed.since(start));
+    return starts == null
+        ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
+        : AttentionPlan.createSegmented(valid.lengths(), starts, planOptions(spec, strategy));
+  }
+
   /**
    * Local-p's plan: a first pass computes every token's centre and summarises them per (sequence,
    * centre block, position chunk); nothing is shuffled, the driver merges one summary per
@@ -299,7 +347,7 @@ public final class DistributedAttention {
                             chunkRows)))
             .treeReduce(LocalPCells::merge);
     AttentionPlan plan =
-        AttentionPlan.createLocalP(valid.lengths(), spec.planOptions(strategy), cells);
+        AttentionPlan.createLocalP(valid.lengths(), planOptions(spec, strategy), cells);
     LOG.info(
         "local-p: centres of {} tokens in {} cells (centre block × position chunk), {} ({})",
         valid.tokens(),

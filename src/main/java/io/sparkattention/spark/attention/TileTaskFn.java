@@ -132,7 +132,7 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
 
     private void runTask(TileTask t) {
       final int B = plan.blockSize();
-      final Mask mask = plan.mask();
+      final Mask mask = plan.mask(t.seqIndex());
       final int tq = (int) t.queryCount();
       final int numQBlocks = (tq + B - 1) / B;
       final int groupHeads = t.headCount();

@@ -103,6 +103,16 @@ public final class TokenColumns implements Serializable {
   }
 
   /**
+   * Throws unless the input has column {@code name}.
+   *
+   * @param expected what the column is for, for the message
+   * @throws InputException naming the column and the table's columns
+   */
+  public static void requireColumn(StructType schema, String name, String expected) {
+    indexOf(schema, name, "input", expected);
+  }
+
+  /**
    * The index of column {@code name}.
    *
    * @param what "input" or "context", for the message

@@ -122,13 +122,17 @@ public final class AttentionMaps {
   /**
    * The maps of every sequence of a validated table (lazy), with the weights already validated
    * against the table (as {@link DistributedAttention#compute} does).
+   *
+   * @param segmentStarts per sequence its segments' starts ({@link
+   *     io.sparkattention.plan.AttentionPlan#segmentStarts()}), or null
    */
   public static Dataset<Row> compute(
       SparkSession spark,
       Dataset<Row> table,
       TokenColumns cols,
       InputValidator.ValidTable valid,
-      AttentionSpec spec) {
+      AttentionSpec spec,
+      long[][] segmentStarts) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<SequenceIndex> indexB = jsc.broadcast(SequenceIndex.of(valid.seqIds()));
     Broadcast<AttentionWeights> weightsB = jsc.broadcast(spec.weights());
@@ -146,6 +150,7 @@ public final class AttentionMaps {
                     indexB,
                     weightsB,
                     spec.mask(),
+                    segmentStarts,
                     spec.numHeads(),
                     spec.localPWindow(),
                     spec.scores()));
@@ -180,6 +185,7 @@ public final class AttentionMaps {
     private final Broadcast<SequenceIndex> seqIds;
     private final Broadcast<AttentionWeights> weights;
     private final Mask mask;
+    private final long[][] segmentStarts;
     private final int heads;
     private final int localPWindow;
     private final ScoreOptions scores;
@@ -193,6 +199,7 @@ public final class AttentionMaps {
         Broadcast<SequenceIndex> seqIds,
         Broadcast<AttentionWeights> weights,
         Mask mask,
+        long[][] segmentStarts,
         int heads,
         int localPWindow,
         ScoreOptions scores) {
@@ -201,6 +208,7 @@ public final class AttentionMaps {
       this.seqIds = seqIds;
       this.weights = weights;
       this.mask = mask;
+      this.segmentStarts = segmentStarts;
       this.heads = heads;
       this.localPWindow = localPWindow;
       this.scores = scores;
@@ -237,6 +245,8 @@ public final class AttentionMaps {
       }
       final double[] c = centres;
       final Object seq = TokenTables.seqIdValue(seqIds.value().id(sequence._1()), seqType);
+      long[] starts = segmentStarts == null ? null : segmentStarts[sequence._1()];
+      final Mask seqMask = starts == null ? mask : mask.withSegments(starts);
       return new Iterator<>() {
         int head = -1;
         int row = n;
@@ -262,7 +272,7 @@ public final class AttentionMaps {
                         c,
                         MultiHeadOps.head(K, head, heads),
                         localPWindow)
-                    : MultiHeadOps.headWeights(Q, K, head, heads, mask, scores);
+                    : MultiHeadOps.headWeights(Q, K, head, heads, seqMask, scores);
           }
           double[] r = new double[n];
           System.arraycopy(weights.data, row * n, r, 0, n);

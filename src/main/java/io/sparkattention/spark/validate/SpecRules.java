@@ -44,6 +44,15 @@ public final class SpecRules {
           "localPWindow",
           "takes its windows from the predicted centres, not from a mask (" + mask + ")");
     }
+    if (spec.segmentColumn() != null) {
+      require(!spec.segmentColumn().isBlank(), "segmentColumn", "must name a column");
+      require(!spec.isLocalP(), "segmentColumn", "does not apply to local-p attention");
+      require(levels == 0, "segmentColumn", "does not apply with a pyramid (its steps mix tokens)");
+      require(
+          !spec.isCross(),
+          "segmentColumn",
+          "does not apply to cross attention (input and context positions are unrelated)");
+    }
     if (spec.isCross()) {
       require(
           levels == 0,

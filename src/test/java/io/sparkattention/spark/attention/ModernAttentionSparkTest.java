@@ -188,7 +188,8 @@ class ModernAttentionSparkTest {
   void mapsHoldTheReferenceWeights() {
     Combo c = combos().get(4);
     List<Row> rows =
-        AttentionMaps.compute(spark, table, cols, valid, spec(c, Strategy.AUTO, 2)).collectAsList();
+        AttentionMaps.compute(spark, table, cols, valid, spec(c, Strategy.AUTO, 2), null)
+            .collectAsList();
     Map<String, double[][][]> want = new HashMap<>();
     for (int seq = 0; seq < LENGTHS.length; seq++) {
       double[][] X = toArray(tokens.sequences.get(seq));
