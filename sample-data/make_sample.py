@@ -32,7 +32,11 @@ the position features of the word's pos within its sentence). hierarchical-weigh
 seeded pooling weights (numpy, seed 20160612, N(0, 1/4)): ww 16 x 8, bw 8, uw 8, and ws, bs, us
 of the same shapes.
 
-Rebuild: python3 sample-data/make_sample.py  (rewrites all seven files byte for byte).
+packed.jsonl holds the same sections as packed documents (--segment-col doc): in order, packed into
+two sequences pack-0 and pack-1 of about equal length, pos counting on across sections (position
+features of that pos), column doc naming the token's section.
+
+Rebuild: python3 sample-data/make_sample.py  (rewrites all eight files byte for byte).
 """
 import hashlib
 import json
@@ -136,6 +140,27 @@ def hierarchical(text):
     return len(rows), sentences, docs
 
 
+def packed(text):
+    """Writes packed.jsonl: the sections packed in order into two sequences of about equal
+    length, pos counting on across sections, doc naming each token's section; returns the
+    sequences' lengths."""
+    docs = [("apache2-%02d" % s, words_of(section)) for s, section in enumerate(sections(text))]
+    docs = [(d, w) for d, w in docs if w]
+    half = sum(len(w) for _, w in docs) / 2
+    rows = []
+    lengths = [0, 0]
+    for doc, words in docs:
+        pack = 0 if lengths[0] < half else 1
+        for row in token_rows("pack-%d" % pack, words):
+            pos = lengths[pack] + row["pos"]
+            x = [round(a, 6) for a in word_features(row["word"]) + position_features(pos)]
+            rows.append({"seq_id": row["seq_id"], "pos": pos, "doc": doc, "word": row["word"], "x": x})
+        lengths[pack] += len(words)
+    random.Random(12).shuffle(rows)  # any row order is valid input
+    write_jsonl("packed.jsonl", rows)
+    return lengths
+
+
 def main():
     with open(SOURCE, encoding="utf-8") as f:
         text = f.read()
@@ -185,6 +210,7 @@ def main():
     print("%d tokens in %d sequences, lengths %s" % (len(rows), len(counts), [n for _, n in counts]))
     print("context: %d tokens" % len(context))
     print("hierarchical: %d words in %d sentences of %d documents" % hierarchical(text))
+    print("packed: two sequences of %s tokens" % packed(text))
 
 
 if __name__ == "__main__":

@@ -92,7 +92,9 @@ public final class SparkAttentionKryoRegistrator implements KryoRegistrator {
           "io.sparkattention.spark.io.OnePerTokenCheck$Summary",
           // Parquet schema merging of a table with float vectors and nested extra columns.
           "org.apache.spark.sql.types.FloatType$",
-          "org.apache.spark.sql.types.MapType");
+          "org.apache.spark.sql.types.MapType",
+          // The plan's segment starts of packed documents (issue 15).
+          "[[J");
 
   @Override
   public void registerClasses(Kryo kryo) {

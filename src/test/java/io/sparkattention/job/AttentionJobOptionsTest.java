@@ -279,7 +279,10 @@ class AttentionJobOptionsTest {
         "--attention causal --rope --rope-style neox | --rope-style: unknown RoPE style 'neox' (valid: half, interleaved)",
         "--attention causal --rope --rope-theta 0.5 | --rope-theta must be finite and > 1, got 0.5",
         "--attention cross --context c.json --alibi | --alibi does not apply to cross attention (input and context positions are unrelated)",
-        "--attention local-p --window 3 --rope | --rope does not apply to local-p attention (its windows follow predicted centres)"
+        "--attention local-p --window 3 --rope | --rope does not apply to local-p attention (its windows follow predicted centres)",
+        "--attention cross --context c.json --segment-col doc | --segment-col does not apply to cross attention (input and context positions are unrelated)",
+        "--attention global --pyramid-levels 1 --segment-col doc | --segment-col does not apply with a pyramid (its steps mix tokens)",
+        "--attention local-p --window 3 --segment-col doc | --segment-col does not apply to local-p attention"
       })
   void badValuesFailInConfig(String extra, String message) {
     String[] a = args(extra.split(" "));
@@ -350,6 +353,7 @@ class AttentionJobOptionsTest {
             "--rope-theta",
             "--rope-style",
             "--kv-heads",
+            "--segment-col",
             "--engine",
             "--pyramid-levels",
             "--emit-weights",
