@@ -46,10 +46,7 @@ public final class AttentionPlan implements Serializable {
 
   private final List<TileTask> tasks;
 
-  /**
-   * Every sequence's lengths (one array for self-attention): 8 or 16 bytes a sequence, so a corpus
-   * of whole sequences costs the plan no object per sequence.
-   */
+  /** Per sequence its lengths (one array for self-attention): no object per whole sequence. */
   private final long[] queryLengths;
 
   private final long[] keyLengths;
@@ -65,10 +62,7 @@ public final class AttentionPlan implements Serializable {
   /** Local-p window half-width D, or 0 for a mask plan. */
   private final int localPWindow;
 
-  /**
-   * Per sequence its segments' starts ({@link Mask#withSegments}), null for one segment; null for a
-   * plan without segments.
-   */
+  /** Segment starts per sequence ({@link Mask#withSegments}); null entries or null: one segment. */
   private final long[][] segmentStarts;
 
   private AttentionPlan(
@@ -125,25 +119,6 @@ public final class AttentionPlan implements Serializable {
    */
   public static AttentionPlan createSegmented(
       long[] lengths, long[][] segmentStarts, PlanOptions options) {
-    if (segmentStarts.length != lengths.length) {
-      throw new IllegalArgumentException(
-          segmentStarts.length + " segment lists for " + lengths.length + " sequences");
-    }
-    for (int s = 0; s < lengths.length; s++) {
-      long[] starts = segmentStarts[s];
-      if (starts != null && starts.length > 0 && starts[starts.length - 1] >= lengths[s]) {
-        throw new IllegalArgumentException(
-            "sequence "
-                + s
-                + " of length "
-                + lengths[s]
-                + " has a segment starting at "
-                + starts[starts.length - 1]);
-      }
-      if (starts != null) {
-        options.mask().withSegments(starts); // checks the order
-      }
-    }
     return create(lengths, lengths, segmentStarts, options, true);
   }
 
@@ -168,21 +143,12 @@ public final class AttentionPlan implements Serializable {
       throw new IllegalArgumentException(
           queryLengths.length + " query sequences but " + keyLengths.length + " key sequences");
     }
-    Strategy strategy = options.strategy();
-    requireResolved(strategy);
-    Mask mask = options.mask();
-    if (strategy == Strategy.WINDOW
-        && mask.kind() != Mask.Kind.WINDOW
-        && mask.kind() != Mask.Kind.CAUSAL_WINDOW) {
-      throw new IllegalArgumentException(
-          "strategy 'window' needs a windowed mask (local attention, or causal with a window), got "
-              + mask);
-    }
+    options.strategy().requireResolved();
     List<TileTask> tasks = new ArrayList<>();
     SequenceLayout[] layouts =
         SequenceLayout.planAll(queryLengths, keyLengths, segmentStarts, options, tasks);
     return new AttentionPlan(
-        options, mask, layouts, tasks, queryLengths, keyLengths, self, 0, segmentStarts);
+        options, options.mask(), layouts, tasks, queryLengths, keyLengths, self, 0, segmentStarts);
   }
 
   /**
@@ -197,7 +163,7 @@ public final class AttentionPlan implements Serializable {
    *     not match the lengths and options, or a sequence is empty
    */
   public static AttentionPlan createLocalP(long[] lengths, PlanOptions options, LocalPCells cells) {
-    requireLocalPStrategy(options.strategy());
+    options.strategy().requireLocalP();
     List<TileTask> tasks = new ArrayList<>();
     SequenceCut[] layouts = LocalPLayout.planAll(lengths, options, cells, tasks);
     return new AttentionPlan(
@@ -207,25 +173,6 @@ public final class AttentionPlan implements Serializable {
   /** The strategy the plan was cut with (never {@link Strategy#AUTO}). */
   public Strategy strategy() {
     return strategy;
-  }
-
-  /**
-   * Throws unless local-p can be planned with {@code strategy}: single, blocks or heads (auto must
-   * be resolved first; window is for mask attention).
-   */
-  public static void requireLocalPStrategy(Strategy strategy) {
-    requireResolved(strategy);
-    if (strategy == Strategy.WINDOW) {
-      throw new IllegalArgumentException(
-          "strategy 'window' is for local and causal attention; local-p runs with single, blocks"
-              + " or heads (its blocks plan already gives each query only the keys near its centre)");
-    }
-  }
-
-  private static void requireResolved(Strategy strategy) {
-    if (strategy == Strategy.AUTO) {
-      throw new IllegalArgumentException("resolve 'auto' with StrategyChooser before planning");
-    }
   }
 
   /**
@@ -444,18 +391,9 @@ public final class AttentionPlan implements Serializable {
 
   @Override
   public String toString() {
-    return strategy
-        + " plan: "
-        + layouts.length
-        + " sequences, "
-        + tasks.size()
-        + " tile tasks, "
-        + wholeSequences
-        + " whole sequences, block size "
-        + blockSize
-        + ", "
-        + numHeads
-        + " heads"
-        + (isLocalP() ? ", local-p D=" + localPWindow : ", mask " + mask);
+    String what = isLocalP() ? "local-p D=" + localPWindow : "mask " + mask;
+    return String.format(
+        "%s plan: %d sequences, %d tile tasks, %d whole sequences, block size %d, %d heads, %s",
+        strategy, layouts.length, tasks.size(), wholeSequences, blockSize, numHeads, what);
   }
 }

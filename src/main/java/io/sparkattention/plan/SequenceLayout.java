@@ -40,7 +40,8 @@ final class SequenceLayout extends SequenceCut {
    * null. Sequence {@code s}'s mask is the options' within its segments {@code segmentStarts[s]}
    * ({@code segmentStarts} or its entry null: one segment).
    *
-   * @throws IllegalArgumentException if a sequence is empty
+   * @throws IllegalArgumentException if a sequence is empty, its segments' starts do not begin at
+   *     0, increase and stay below its length, or the window strategy meets a mask without a window
    */
   static SequenceLayout[] planAll(
       long[] queryLengths,
@@ -48,6 +49,18 @@ final class SequenceLayout extends SequenceCut {
       long[][] segmentStarts,
       PlanOptions options,
       List<TileTask> tasks) {
+    Mask base = options.mask();
+    if (options.strategy() == Strategy.WINDOW
+        && base.kind() != Mask.Kind.WINDOW
+        && base.kind() != Mask.Kind.CAUSAL_WINDOW) {
+      throw new IllegalArgumentException(
+          "strategy 'window' needs a windowed mask (local attention, or causal with a window), got "
+              + base);
+    }
+    if (segmentStarts != null && segmentStarts.length != queryLengths.length) {
+      throw new IllegalArgumentException(
+          segmentStarts.length + " segment lists for " + queryLengths.length + " sequences");
+    }
     SequenceLayout[] layouts = new SequenceLayout[queryLengths.length];
     long b = options.blockSize();
     for (int s = 0; s < queryLengths.length; s++) {
@@ -61,9 +74,18 @@ final class SequenceLayout extends SequenceCut {
                 + keyLengths[s]
                 + " keys)");
       }
+      long[] starts = segmentStarts == null ? null : segmentStarts[s];
+      if (starts != null && starts.length > 0 && starts[starts.length - 1] >= queryLengths[s]) {
+        throw new IllegalArgumentException(
+            "sequence "
+                + s
+                + " of length "
+                + queryLengths[s]
+                + " has a segment starting at "
+                + starts[starts.length - 1]);
+      }
+      Mask mask = starts == null ? base : base.withSegments(starts); // which checks their order
       if (!(options.wholeSequences() && queryLengths[s] <= b && keyLengths[s] <= b)) {
-        long[] starts = segmentStarts == null ? null : segmentStarts[s];
-        Mask mask = starts == null ? options.mask() : options.mask().withSegments(starts);
         layouts[s] = SequenceLayout.plan(s, queryLengths[s], keyLengths[s], mask, options, tasks);
       }
     }

@@ -25,6 +25,32 @@ public enum Strategy {
     }
   }
 
+  /**
+   * Throws unless this strategy is resolved (not {@link #AUTO}).
+   *
+   * @throws IllegalArgumentException for {@link #AUTO}
+   */
+  public void requireResolved() {
+    if (this == AUTO) {
+      throw new IllegalArgumentException("resolve 'auto' with StrategyChooser before planning");
+    }
+  }
+
+  /**
+   * Throws unless local-p can be planned with this strategy: single, blocks or heads (auto must be
+   * resolved first; window is for mask attention).
+   *
+   * @throws IllegalArgumentException for {@link #AUTO} and {@link #WINDOW}
+   */
+  public void requireLocalP() {
+    requireResolved();
+    if (this == WINDOW) {
+      throw new IllegalArgumentException(
+          "strategy 'window' is for local and causal attention; local-p runs with single, blocks"
+              + " or heads (its blocks plan already gives each query only the keys near its centre)");
+    }
+  }
+
   @Override
   public String toString() {
     return name().toLowerCase(Locale.ROOT);

@@ -327,7 +327,7 @@ public final class DistributedAttention {
       Broadcast<SequenceIndex> indexB,
       Broadcast<AttentionWeights> weightsB,
       FaultInjection faults) {
-    AttentionPlan.requireLocalPStrategy(strategy); // before the first pass
+    strategy.requireLocalP(); // before the first pass
     long start = System.nanoTime();
     long chunkRows = (long) spec.blockSize() * spec.queryTileBlocks();
     LocalPCells cells =
