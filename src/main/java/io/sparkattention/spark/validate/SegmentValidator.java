@@ -47,7 +47,8 @@ public final class SegmentValidator {
     Map<Object, List<Long>> bySequence = new HashMap<>();
     List<String> errors = new ArrayList<>();
     for (Row g : groups) {
-      Object id = g.get(0) instanceof Number ? (Object) g.getLong(0) : g.get(0);
+      // as TokenColumns.seqId: integer ids of any width as Long
+      Object id = g.get(0) instanceof Number ? (Object) ((Number) g.get(0)).longValue() : g.get(0);
       long first = ((Number) g.get(2)).longValue();
       long last = ((Number) g.get(3)).longValue();
       long rows = g.getLong(4);

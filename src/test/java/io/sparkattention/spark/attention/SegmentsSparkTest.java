@@ -259,6 +259,31 @@ class SegmentsSparkTest {
   }
 
   @Test
+  void integerSequenceIdsAndStringLabelsGiveTheStartsByPosition() {
+    List<Row> rows = new ArrayList<>();
+    String[] docs = {"b", "b", "a", "a", "a", "c", "z"}; // runs 0-1, 2-4, 5, 6
+    for (int p = 0; p < docs.length; p++) {
+      rows.add(RowFactory.create(7, p, org.apache.spark.ml.linalg.Vectors.dense(p, 1), docs[p]));
+      rows.add(RowFactory.create(9, p, org.apache.spark.ml.linalg.Vectors.dense(1, p), "one"));
+    }
+    Dataset<Row> t =
+        spark.createDataFrame(
+            rows,
+            new org.apache.spark.sql.types.StructType()
+                .add("seq_id", DataTypes.IntegerType, false)
+                .add("pos", DataTypes.IntegerType, false)
+                .add("x", org.apache.spark.ml.linalg.SQLDataTypes.VectorType(), false)
+                .add("doc", DataTypes.StringType, true));
+    TokenColumns c = TokenColumns.of(t.schema(), "x");
+    InputValidator.ValidTable v = InputValidator.validate(t, c, "input");
+    long[][] starts =
+        io.sparkattention.spark.validate.SegmentValidator.segmentStarts(t, c, "doc", v);
+    assertEquals(List.of(7L, 9L), v.seqIds());
+    assertEquals(List.of(0L, 2L, 5L, 6L), java.util.Arrays.stream(starts[0]).boxed().toList());
+    assertEquals(null, starts[1], "one segment: no starts");
+  }
+
+  @Test
   void segmentsDoNotGoWithCrossLocalPOrAPyramid() {
     for (AttentionSpec.Builder b :
         List.of(
