@@ -73,6 +73,7 @@ public final class SegmentValidator {
       bySequence.computeIfAbsent(id, k -> new ArrayList<>()).add(first);
     }
     if (!errors.isEmpty()) {
+      errors.sort(null); // the groups come in no particular order: show the same examples each run
       int shown = Math.min(errors.size(), ValidationSummary.EXAMPLES);
       throw new InputException(
           "invalid segment column "
