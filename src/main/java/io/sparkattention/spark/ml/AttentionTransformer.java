@@ -4,7 +4,6 @@ import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.SparkAttention;
 import io.sparkattention.spark.attention.DistributedAttention;
 import io.sparkattention.spark.io.TokenColumns;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.linalg.SQLDataTypes;
@@ -18,7 +17,6 @@ import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
@@ -38,8 +36,10 @@ import org.apache.spark.sql.types.StructType;
  * auto|single|blocks|window|heads}, default auto), {@code blockSize} (default 1024), and the score
  * options of the job ({@code --scale} and the rest, docs/attention-kinds.md): {@code scale}
  * (default 1/√d_head), {@code softcap} (default none), {@code alibi} (default false), {@code rope}
- * ({@code none|half|interleaved}, default none) and {@code ropeTheta} (default 10000). Without
- * projection weights: {@code Q = K = V} = the input vectors, split into {@code heads} heads.
+ * ({@code none|half|interleaved}, default none) and {@code ropeTheta} (default 10000); {@code
+ * segmentCol} (packed documents as the job's {@code --segment-col}: a query attends only to keys of
+ * its sequence with its value of that column; default unset). Without projection weights: {@code Q
+ * = K = V} = the input vectors, split into {@code heads} heads.
  *
  * <p>{@link #transform} validates the input at once (one pass over it, as the job does: bad rows
  * fail with the job's messages) and returns a lazy result. Saved and loaded with the default params
@@ -48,11 +48,6 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class AttentionTransformer extends Transformer implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
-
-  /** Columns of the attention result while it is joined back to the input rows. */
-  private static final String JOIN_SEQ = "__attention_seq_id";
-
-  private static final String JOIN_POS = "__attention_pos";
 
   private final String uid;
   private final Param<String> inputCol;
@@ -69,6 +64,7 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
   private final BooleanParam alibi;
   private final Param<String> rope;
   private final DoubleParam ropeTheta;
+  private final Param<String> segmentCol;
 
   public AttentionTransformer() {
     this(Identifiable$.MODULE$.randomUID("attention"));
@@ -113,6 +109,8 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
             "rotary embeddings of queries and keys: none, half (Llama) or interleaved (GPT-J)",
             ParamValidators.inArray(List.of("none", "half", "interleaved")));
     ropeTheta = new DoubleParam(this, "ropeTheta", "RoPE base (> 1)", ParamValidators.gt(1));
+    segmentCol =
+        new Param<>(this, "segmentCol", "packed documents: attend only within equal values");
     setDefault(alibi, false);
     setDefault(rope, "none");
     setDefault(ropeTheta, 10000.0);
@@ -189,6 +187,10 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
     return ropeTheta;
   }
 
+  public Param<String> segmentCol() {
+    return segmentCol;
+  }
+
   public String getInputCol() {
     return getOrDefault(inputCol);
   }
@@ -216,6 +218,11 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
   /** The window, or null when not set. */
   public Integer getWindow() {
     return isDefined(window) ? (Integer) getOrDefault(window) : null;
+  }
+
+  /** The segment column, or null when not set. */
+  public String getSegmentCol() {
+    return isDefined(segmentCol) ? getOrDefault(segmentCol) : null;
   }
 
   public String getStrategy() {
@@ -249,6 +256,12 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
 
   public AttentionTransformer setRopeTheta(double v) {
     set(ropeTheta, v);
+    return this;
+  }
+
+  /** Packed documents: a query attends only to keys of its sequence with its value of column v. */
+  public AttentionTransformer setSegmentCol(String v) {
+    set(segmentCol, v);
     return this;
   }
 
@@ -329,6 +342,7 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
   public StructType transformSchema(StructType schema) {
     spec();
     TokenColumnCheck.check(uid, schema, getSeqIdCol(), getPosCol(), getInputCol(), getOutputCol());
+    TokenColumnCheck.present(uid, schema, getSegmentCol(), "segmentCol");
     return schema.add(getOutputCol(), SQLDataTypes.VectorType(), false);
   }
 
@@ -344,35 +358,8 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
     transformSchema(dataset.schema());
     AttentionSpec spec = spec();
     Dataset<Row> input = dataset.toDF();
-    // The job's table shape, whatever the columns are called here.
-    Dataset<Row> table =
-        input.select(
-            column(input, getSeqIdCol()).as(TokenColumns.SEQ_ID),
-            column(input, getPosCol()).as(TokenColumns.POS),
-            column(input, getInputCol()).as("x"));
-    Dataset<Row> out =
-        SparkAttention.attend(table, spec)
-            .withColumnRenamed("out", getOutputCol())
-            .withColumnRenamed(TokenColumns.SEQ_ID, JOIN_SEQ)
-            .withColumnRenamed(TokenColumns.POS, JOIN_POS);
-    // One output per (seq_id, pos), and validation proved (seq_id, pos) unique in the input: the
-    // join gives every input row exactly one output, carrying all its other columns along.
-    Dataset<Row> joined =
-        input.join(
-            out,
-            column(input, getSeqIdCol())
-                .equalTo(out.col(JOIN_SEQ))
-                .and(column(input, getPosCol()).equalTo(out.col(JOIN_POS))));
-    List<Column> keep = new ArrayList<>();
-    for (String name : input.columns()) {
-      keep.add(column(input, name));
-    }
-    keep.add(out.col(getOutputCol()));
-    return joined.select(keep.toArray(new Column[0]));
-  }
-
-  private static Column column(Dataset<Row> df, String name) {
-    return df.col("`" + name.replace("`", "``") + "`");
+    return TransformerTable.joinBack(
+        this, input, SparkAttention.attend(TransformerTable.of(this, input), spec));
   }
 
   @Override

@@ -63,6 +63,17 @@ final class TokenColumnCheck {
     }
   }
 
+  /**
+   * Checks that column {@code name} of param {@code param} exists, when set (not null).
+   *
+   * @throws IllegalArgumentException naming the param, the column and the input's columns
+   */
+  static void present(String uid, StructType schema, String name, String param) {
+    if (name != null) {
+      column(uid, schema, name, param);
+    }
+  }
+
   private static DataType column(String uid, StructType schema, String name, String param) {
     for (StructField f : schema.fields()) {
       if (f.name().equals(name)) {

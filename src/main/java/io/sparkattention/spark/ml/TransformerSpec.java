@@ -43,6 +43,7 @@ final class TransformerSpec {
       b.rope(Rope.Style.parse(rope.toLowerCase(Locale.ROOT)))
           .ropeTheta((Double) t.getOrDefault(t.ropeTheta()));
     }
+    b.segmentColumn(TransformerTable.segmentColumn(t));
     return b.build();
   }
 

@@ -247,6 +247,80 @@ class AttentionTransformerSparkTest {
     assertTrue(bad.getMessage().contains("rope"), bad.getMessage());
   }
 
+  /**
+   * {@code segmentCol} (packed documents): survives save and load, and the output equals the
+   * reference with the same-document rule written as a predicate on the labels; an unknown column
+   * is refused naming it.
+   */
+  @Test
+  void segmentColKeepsAttentionWithinItsDocument() throws Exception {
+    int[][] docs = new int[LENGTHS.length][];
+    List<Row> rows = new ArrayList<>();
+    for (int s = 0; s < LENGTHS.length; s++) {
+      docs[s] = new int[LENGTHS[s]];
+      for (int p = 0; p < LENGTHS[s]; p++) {
+        docs[s][p] = (p + 3 * s) / (s + 5); // contiguous documents of s + 5 tokens (first shorter)
+        rows.add(
+            RowFactory.create(
+                IDS[s], (long) p, Vectors.dense(seqs[s][p]), "part-" + (100 - docs[s][p])));
+      }
+    }
+    StructType schema =
+        new StructType()
+            .add("seq_id", DataTypes.StringType, false)
+            .add("pos", DataTypes.LongType, false)
+            .add("features", SQLDataTypes.VectorType(), false)
+            .add("x", DataTypes.StringType, false); // the job's name for the input, here a label
+    Dataset<Row> input = spark.createDataFrame(rows, schema).repartition(3);
+    AttentionTransformer t =
+        new AttentionTransformer()
+            .setInputCol("features")
+            .setSegmentCol("x")
+            .setAttention("causal")
+            .setHeads(2)
+            .setStrategy("blocks")
+            .setBlockSize(4);
+    String path = tmp.resolve("segments").toString();
+    t.write().save(path);
+    AttentionTransformer loaded = AttentionTransformer.load(path);
+    assertEquals("x", loaded.getSegmentCol());
+    assertNull(new AttentionTransformer().getSegmentCol());
+    Map<String, double[]> got = byToken(loaded.transform(input), "seq_id", "pos", "out");
+    double worst = 0;
+    for (int s = 0; s < LENGTHS.length; s++) {
+      int[] doc = docs[s];
+      Allowed causal = Allowed.causal();
+      Allowed sameDocument = (q, k) -> doc[(int) q] == doc[(int) k] && causal.test(q, k);
+      double[][] want = SoftmaxReference.multiHead(seqs[s], null, 2, sameDocument);
+      for (int p = 0; p < LENGTHS[s]; p++) {
+        double[] a = got.get(IDS[s] + "/" + p);
+        for (int c = 0; c < D; c++) {
+          worst = Math.max(worst, Math.abs(a[c] - want[p][c]) / Math.max(1, Math.abs(want[p][c])));
+        }
+      }
+    }
+    assertTrue(worst <= 1e-9, String.format(Locale.ROOT, "worst relative error %.3g", worst));
+    // the documents matter: the last token of the longest sequence differs from plain causal
+    double[] plain = SoftmaxReference.multiHead(seqs[3], null, 2, Allowed.causal())[40];
+    assertTrue(Math.abs(plain[0] - got.get("d/40")[0]) > 1e-6);
+
+    IllegalArgumentException unknown =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new AttentionTransformer()
+                    .setInputCol("features")
+                    .setSegmentCol("document")
+                    .transform(input));
+    assertTrue(
+        unknown
+            .getMessage()
+            .endsWith(
+                ": segmentCol 'document' is not a column of the input (columns: seq_id, pos,"
+                    + " features, x)"),
+        unknown.getMessage());
+  }
+
   private static String saveDefaults() {
     String path = tmp.resolve("defaults").toString();
     try {
