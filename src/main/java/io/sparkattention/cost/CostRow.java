@@ -4,7 +4,9 @@ import java.util.List;
 
 /**
  * One (configuration, length) of a cost report: the medians measured over the repeats beside the
- * model's figures. The CSV header ({@link #HEADER}) is the report's stable schema, units in names.
+ * model's figures. The CSV header ({@link #HEADER}) is the report's stable schema, units in names;
+ * {@code kvHeads} is the key/value heads (= {@code numHeads} but for a grouped-query row), its
+ * column last so the earlier columns keep their places.
  */
 public record CostRow(
     String config,
@@ -29,7 +31,8 @@ public record CostRow(
     double modelExecutedFlops,
     long modelShuffleBytes,
     long modelPeakTaskBytes,
-    long modelWallMillis) {
+    long modelWallMillis,
+    int kvHeads) {
 
   /** Column names, in order. */
   public static final List<String> HEADER =
@@ -59,7 +62,8 @@ public record CostRow(
           "model_wall_ms",
           "effective_gflops",
           "shuffle_model_error",
-          "time_model_error");
+          "time_model_error",
+          "kv_heads");
 
   /** Useful FLOPs per second of wall time, in GFLOP/s. */
   public double effectiveGflops() {
@@ -107,7 +111,8 @@ public record CostRow(
         modelWallMillis,
         round(effectiveGflops(), 3),
         round(shuffleModelError(), 4),
-        round(timeModelError(), 4));
+        round(timeModelError(), 4),
+        kvHeads);
   }
 
   private static double round(double v, int digits) {

@@ -34,7 +34,8 @@ import picocli.CommandLine.Option;
  *
  * <p>Usage: {@code jobs/cost-report [spark-submit options --] --output DIR [--lengths
  * 1024,4096,16384,65536] [--d-model 64] [--heads 1] [--window 128] [--block-size 1024]
- * [--strategies blocks,window,heads,single] [--repeat 3] [--pyramid-levels 2] [--input PATH]}
+ * [--strategies blocks,window,heads,single] [--repeat 3] [--pyramid-levels 2] [--kv-heads G]
+ * [--input PATH]}
  */
 @Command(
     name = "cost-report",
@@ -119,6 +120,15 @@ public final class CostReportJob implements Callable<Integer> {
   int pyramidLevels = DEFAULT_PYRAMID_LEVELS;
 
   @Option(
+      names = "--kv-heads",
+      paramLabel = "G",
+      description =
+          "Also run each configuration (but the pyramid) as grouped-query attention with G < H"
+              + " key/value heads (G dividing --heads), beside multi-head attention; both with seeded"
+              + " random projections. Rows of G are named CONFIG-gqaG (default: off).")
+  Integer kvHeads;
+
+  @Option(
       names = "--input",
       paramLabel = "PATH",
       description =
@@ -153,10 +163,24 @@ public final class CostReportJob implements Callable<Integer> {
       }
       s.add(st);
     }
+    if (kvHeads != null && kvHeads < 1) {
+      throw new InputException("--kv-heads must be >= 1, got " + kvHeads);
+    }
     try {
       AttentionSpec.builder().pyramidLevels(pyramidLevels).build();
+      if (kvHeads != null) {
+        AttentionSpec.builder().heads(heads).kvHeads(kvHeads).build();
+      }
     } catch (InputException e) {
-      throw new OptionNames(Map.of("pyramidLevels", "--pyramid-levels")).named(e);
+      throw new OptionNames(Map.of("pyramidLevels", "--pyramid-levels", "kvHeads", "--kv-heads"))
+          .named(e);
+    }
+    if (kvHeads != null && kvHeads >= heads) {
+      throw new InputException(
+          "--kv-heads must be below --heads ("
+              + heads
+              + ") to compare grouped-query with multi-head attention, got "
+              + kvHeads);
     }
     return SweepSettings.builder()
         .lengths(lengths)
@@ -169,6 +193,7 @@ public final class CostReportJob implements Callable<Integer> {
         .input(input)
         .workDir(workDir)
         .pyramidLevels(pyramidLevels)
+        .kvHeads(kvHeads == null ? 0 : kvHeads)
         .build();
   }
 

@@ -236,7 +236,7 @@ class CostModelTest {
     CostRow r =
         new CostRow(
             "c", "global", "blocks", 8, 2, 1, 0, 4, 1, 1, 1000, 0, 0, 1, 100, 100, 0, 0, 2e9, 2e9,
-            105, 0, 1500);
+            105, 0, 1500, 1);
     assertEquals(0.05, r.shuffleModelError(), 1e-12);
     assertEquals(0.5, r.timeModelError(), 1e-12);
     assertEquals(2.0, r.effectiveGflops(), 1e-12);

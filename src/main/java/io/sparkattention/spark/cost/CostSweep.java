@@ -5,6 +5,7 @@ import io.sparkattention.cost.CostModel;
 import io.sparkattention.cost.CostRow;
 import io.sparkattention.cost.KernelCalibration;
 import io.sparkattention.cost.TimeModel;
+import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.PlanOptions;
@@ -20,8 +21,10 @@ import io.sparkattention.spark.metrics.StageMetricsListener;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.ejml.data.DMatrixRMaj;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,12 +39,19 @@ public final class CostSweep {
   private CostSweep() {}
 
   /**
-   * One configuration: a name, a mask and a strategy, and the pyramid levels before attention (0:
-   * none).
+   * One configuration: a name, a mask and a strategy, the pyramid levels before attention (0:
+   * none), and the key/value heads (0: no projections; else seeded random projection weights with
+   * that many key/value heads).
    */
-  record Config(String name, String attention, Mask mask, Strategy strategy, int pyramidLevels) {
+  record Config(
+      String name, String attention, Mask mask, Strategy strategy, int pyramidLevels, int kvHeads) {
     Config(String name, String attention, Mask mask, Strategy strategy) {
-      this(name, attention, mask, strategy, 0);
+      this(name, attention, mask, strategy, 0, 0);
+    }
+
+    /** This configuration with projections and {@code g} key/value heads, named {@code name}. */
+    Config withKvHeads(String name, int g) {
+      return new Config(name, attention, mask, strategy, pyramidLevels, g);
     }
   }
 
@@ -68,9 +78,55 @@ public final class CostSweep {
               "global",
               Mask.none(),
               Strategy.BLOCKS,
-              s.pyramidLevels()));
+              s.pyramidLevels(),
+              0));
     }
-    return c;
+    if (s.kvHeads() == 0) {
+      return c;
+    }
+    // Grouped-query against multi-head: each configuration (but the pyramid, whose attention runs
+    // over wider top-level steps) twice with projections, H and then G key/value heads.
+    List<Config> paired = new ArrayList<>();
+    for (Config x : c) {
+      if (x.pyramidLevels() > 0) {
+        paired.add(x);
+      } else {
+        paired.add(x.withKvHeads(x.name(), s.numHeads()));
+        paired.add(x.withKvHeads(x.name() + "-gqa" + s.kvHeads(), s.kvHeads()));
+      }
+    }
+    return paired;
+  }
+
+  /**
+   * Seeded random projection weights for inputs of width d: queries and the output d wide ({@code
+   * heads} heads of d/heads), keys and values {@code kvHeads} heads of d/heads; no biases.
+   */
+  static AttentionWeights projections(int d, int heads, int kvHeads) {
+    Random rnd = new Random(17);
+    int kv = kvHeads * (d / heads);
+    return AttentionWeights.builder()
+        .query(gaussian(rnd, d, d), null)
+        .key(gaussian(rnd, d, kv), null)
+        .value(gaussian(rnd, d, kv), null)
+        .output(gaussian(rnd, d, d), null)
+        .build();
+  }
+
+  private static DMatrixRMaj gaussian(Random rnd, int rows, int cols) {
+    DMatrixRMaj m = new DMatrixRMaj(rows, cols);
+    double sd = 1 / Math.sqrt(rows);
+    for (int i = 0; i < m.data.length; i++) {
+      m.data[i] = rnd.nextGaussian() * sd;
+    }
+    return m;
+  }
+
+  /** The configuration's weights: none, or {@link #projections}. */
+  static AttentionWeights weights(SweepSettings s, Config c) {
+    return c.kvHeads() == 0
+        ? AttentionWeights.none()
+        : projections(s.dModel(), s.numHeads(), c.kvHeads());
   }
 
   /** The machine's calibration and the time model built from it. */
@@ -141,6 +197,8 @@ public final class CostSweep {
                 .strategy(c.strategy())
                 .blockSize(s.blockSize())
                 .pyramidLevels(c.pyramidLevels())
+                .weights(weights(s, c))
+                .kvHeads(c.kvHeads())
                 .build();
         if (c.strategy() == Strategy.SINGLE && s.input() == null && !fitsOneTask(s, n)) {
           LOG.info(
@@ -261,9 +319,20 @@ public final class CostSweep {
               first.pyramid.get(0).steps(),
               CostModel.Framing.KRYO_REGISTERED);
     } else {
+      // As the job estimates: projected widths from the weights, keys and values G heads wide.
+      AttentionWeights w = weights(s, c);
+      int g = c.kvHeads() == 0 ? s.numHeads() : c.kvHeads();
       e =
           CostModel.estimate(
-              first.plan, CostModel.Widths.self(d), CostModel.Framing.KRYO_REGISTERED);
+              first.plan,
+              new CostModel.Widths(
+                  d,
+                  d,
+                  w.queryWidth(d),
+                  w.concatWidth(d, s.numHeads(), g),
+                  w.keyWidth(d),
+                  w.valueWidth(d)),
+              CostModel.Framing.KRYO_REGISTERED);
     }
     return new CostRow(
         c.name(),
@@ -288,7 +357,8 @@ public final class CostSweep {
         e.executedFlops(),
         e.shuffleBytes(),
         e.peakTaskBytes(),
-        Math.round(model.seconds(e) * 1000));
+        Math.round(model.seconds(e) * 1000),
+        c.kvHeads() == 0 ? s.numHeads() : c.kvHeads());
   }
 
   private static long median(List<Measured> runs, java.util.function.ToLongFunction<Measured> f) {

@@ -20,6 +20,7 @@ public final class SweepSettings {
   private final String input;
   private final Path workDir;
   private final int pyramidLevels;
+  private final int kvHeads;
 
   private SweepSettings(Builder b) {
     if (b.lengths == null || b.strategies == null || b.workDir == null) {
@@ -35,6 +36,7 @@ public final class SweepSettings {
     this.input = b.input;
     this.workDir = b.workDir;
     this.pyramidLevels = b.pyramidLevels;
+    this.kvHeads = b.kvHeads;
   }
 
   /** An empty builder: one head, one repeat, no input table, no pyramid unless set. */
@@ -95,6 +97,15 @@ public final class SweepSettings {
     return pyramidLevels;
   }
 
+  /**
+   * Key/value heads G of the grouped-query twin of each configuration (0: none). When set, every
+   * configuration but the pyramid runs twice, with seeded random projection weights: as multi-head
+   * attention (H key/value heads) and as grouped-query attention (G).
+   */
+  public int kvHeads() {
+    return kvHeads;
+  }
+
   /** Collects the settings; see the accessors of {@link SweepSettings} for what each means. */
   public static final class Builder {
     private List<Integer> lengths;
@@ -107,6 +118,7 @@ public final class SweepSettings {
     private String input;
     private Path workDir;
     private int pyramidLevels;
+    private int kvHeads;
 
     private Builder() {}
 
@@ -157,6 +169,11 @@ public final class SweepSettings {
 
     public Builder pyramidLevels(int pyramidLevels) {
       this.pyramidLevels = pyramidLevels;
+      return this;
+    }
+
+    public Builder kvHeads(int kvHeads) {
+      this.kvHeads = kvHeads;
       return this;
     }
 

@@ -8,6 +8,7 @@ import io.sparkattention.cost.CostModel;
 import io.sparkattention.cost.CostRow;
 import io.sparkattention.cost.ReportCharts;
 import io.sparkattention.cost.ReportFiles;
+import io.sparkattention.cost.TimeModel;
 import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.plan.Strategy;
 import java.awt.image.BufferedImage;
@@ -128,5 +129,51 @@ class CostSweepSparkTest {
             && md.contains(
                 "`global-pyramid-L2`: global attention (blocks) after a pyramidal encoder of 2 levels"),
         md);
+  }
+
+  /**
+   * {@code kvHeads}: each configuration twice, multi-head and grouped-query, with the same
+   * projections' shapes but narrower keys and values; the model's memory per task shrinks with G,
+   * its shuffle bytes do not (stage 1 ships the raw input tokens, projected inside the tasks).
+   */
+  @Test
+  void kvHeadsPairsEachConfigurationWithItsGroupedQueryTwin() {
+    SparkSession spark = SparkTestSession.spark();
+    SweepSettings s =
+        SweepSettings.builder()
+            .lengths(List.of(40))
+            .dModel(8)
+            .numHeads(4)
+            .kvHeads(1)
+            .window(4)
+            .blockSize(16)
+            .strategies(EnumSet.of(Strategy.SINGLE))
+            .repeats(1)
+            .workDir(dir.resolve("work-gqa"))
+            .build();
+    CostSweep.Calibration cal =
+        new CostSweep.Calibration(new TimeModel(0.1, 1e9, 1e8, 2), 1, "test");
+    List<CostRow> rows = CostSweep.sweep(spark, s, cal);
+    Map<String, CostRow> byConfig = new HashMap<>();
+    for (CostRow r : rows) {
+      byConfig.put(r.config(), r);
+    }
+    assertEquals(Set.of("global-single", "global-single-gqa1"), byConfig.keySet());
+    for (String c : new String[] {"global-single"}) {
+      CostRow mha = byConfig.get(c);
+      CostRow gqa = byConfig.get(c + "-gqa1");
+      assertEquals(4, mha.numHeads());
+      assertEquals(4, mha.kvHeads());
+      assertEquals(4, gqa.numHeads());
+      assertEquals(1, gqa.kvHeads());
+      assertEquals(mha.planTasks(), gqa.planTasks(), c + ": one plan");
+      assertEquals(mha.modelUsefulFlops(), gqa.modelUsefulFlops(), c + ": attention FLOPs alike");
+      assertEquals(mha.modelShuffleBytes(), gqa.modelShuffleBytes(), c + ": raw tokens shipped");
+      // A task's key/value block: 16 keys × (8 raw + 8 + 8 projected) doubles under MHA, × (8 + 2
+      // + 2) under GQA with one key/value head of 2 columns: 16 × 12 × 8 bytes fewer.
+      assertEquals(
+          16 * 12 * 8, mha.modelPeakTaskBytes() - gqa.modelPeakTaskBytes(), c + ": memory");
+      assertTrue(gqa.shuffleBytesWritten() > 0, c + " measured");
+    }
   }
 }
