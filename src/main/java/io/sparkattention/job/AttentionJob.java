@@ -54,6 +54,7 @@ public final class AttentionJob implements Callable<Integer> {
         Map.ofEntries(
             Map.entry("heads", "--heads"),
             Map.entry("window", "--window"),
+            Map.entry("windowClip", "--window-clip"),
             Map.entry("mask", "--window"),
             Map.entry("localPWindow", "--window"),
             Map.entry("strategy", "--strategy"),
@@ -105,6 +106,14 @@ public final class AttentionJob implements Callable<Integer> {
           "Window half-width: required for local and local-p (D >= 1), optional for causal and"
               + " hard.")
   Integer window;
+
+  @Option(
+      names = "--window-clip",
+      description =
+          "A --window at least as long as the longest sequence is not an error: those sequences"
+              + " run without the window (global, or plain causal attention: the same result), and"
+              + " a warning says so. For scheduled batches of short sequences.")
+  boolean windowClip;
 
   @Option(
       names = "--context",
@@ -253,6 +262,7 @@ public final class AttentionJob implements Callable<Integer> {
               .pyramidLevels(pyramidLevels)
               .cross(kind == AttentionKind.CROSS)
               .segmentColumn(segmentColumn)
+              .windowClip(windowClip)
               .build();
       AttentionRequest request =
           AttentionRequest.builder()

@@ -1,6 +1,8 @@
 package io.sparkattention.spark;
 
+import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.attention.DistributedAttention;
 import io.sparkattention.spark.attention.PyramidReduction;
 import io.sparkattention.spark.io.ContextTable;
@@ -91,7 +93,7 @@ final class AttentionPipeline {
                 result.table(),
                 result.cols(),
                 attendedValid,
-                spec,
+                result.spec(),
                 result.plan().segmentStarts());
         ResultWriter.write(spark, m, maps.path(), format, overwrite, rows);
         LOG.info("wrote {} attention-map rows to {} ({})", rows, maps.path(), elapsed(start));
@@ -111,8 +113,8 @@ final class AttentionPipeline {
 
   /**
    * Attention over a validated table, lazily: the table attention runs over (the input, or the
-   * pyramid's top level), its columns and validation, the plan, and the result table in the input's
-   * column types.
+   * pyramid's top level), its columns and validation, the plan, the result table in the input's
+   * column types, and the spec attention ran with (without the window if it was clipped).
    */
   record Attended(
       Dataset<Row> out,
@@ -120,12 +122,14 @@ final class AttentionPipeline {
       TokenColumns cols,
       InputValidator.ValidTable valid,
       AttentionPlan plan,
-      List<PyramidReduction.Level> pyramid) {}
+      List<PyramidReduction.Level> pyramid,
+      AttentionSpec spec) {}
 
   /**
    * Builds attention over {@code table} (validated as {@code valid}) and {@code keys} (null:
-   * self-attention): the pyramid first if the spec has one, then the window and maps length checks
-   * (mapsMaxLength 0: no maps), the plan, and the result table (lazy).
+   * self-attention): the pyramid first if the spec has one, then the window (dropped with a warning
+   * if it covers every sequence and the spec allows {@link AttentionSpec#windowClip() clipping})
+   * and maps length checks (mapsMaxLength 0: no maps), the plan, and the result table (lazy).
    *
    * @throws InputException for a window or weights that do not fit the data
    */
@@ -155,8 +159,8 @@ final class AttentionPipeline {
       attendedValid = reduced.valid();
       pyramid = reduced.levels();
     }
-    if (keys == null) {
-      InputValidator.checkWindow(spec.mask(), attendedValid);
+    if (keys == null && InputValidator.checkWindow(spec.mask(), attendedValid, spec.windowClip())) {
+      spec = withoutWindow(spec, attendedValid);
     }
     if (mapsMaxLength > 0) {
       // the sequences attention runs over: the input's, or the pyramid's top level
@@ -169,7 +173,28 @@ final class AttentionPipeline {
     // The input's columns: seq_id and pos keep the input's types (top-level positions with a
     // pyramid).
     Dataset<Row> out = TokenTables.toTable(spark, result.tokens(), seqIds, cols, format, "out");
-    return new Attended(out, attended, attendedCols, attendedValid, result.plan(), pyramid);
+    return new Attended(out, attended, attendedCols, attendedValid, result.plan(), pyramid, spec);
+  }
+
+  /**
+   * The spec without its window, which covers every sequence of {@code valid}: global attention (a
+   * causal window: plain causal attention), the same result; logs one warning saying so.
+   */
+  private static AttentionSpec withoutWindow(AttentionSpec spec, InputValidator.ValidTable valid) {
+    Mask mask = spec.mask();
+    boolean causal = mask.kind() == Mask.Kind.CAUSAL_WINDOW;
+    LOG.warn(
+        "window clipped: the window {} covers all {} sequence(s) (the longest has {} tokens), so"
+            + " they run {} attention, with the same result",
+        mask.window(),
+        valid.seqIds().size(),
+        valid.maxLength(),
+        causal ? "plain causal" : "global");
+    return spec.toBuilder()
+        .mask(causal ? Mask.causal() : Mask.none())
+        .windowClip(false)
+        .strategy(spec.strategy() == Strategy.WINDOW ? Strategy.AUTO : spec.strategy())
+        .build();
   }
 
   private static DistributedAttention.Context readContext(

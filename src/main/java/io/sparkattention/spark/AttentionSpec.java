@@ -120,6 +120,14 @@ public final class AttentionSpec implements Serializable {
     return values.segmentColumn;
   }
 
+  /**
+   * Whether a window covering every sequence (at least as long as the longest) runs as attention
+   * without the window, with a warning, instead of being refused; off unless set.
+   */
+  public boolean windowClip() {
+    return values.windowClip;
+  }
+
   /** Whether queries attend to another table's keys and values (cross-attention). */
   public boolean isCross() {
     return values.cross;
@@ -163,6 +171,7 @@ public final class AttentionSpec implements Serializable {
     f.put("scores", scores);
     f.put("wholeSequences", values.wholeSequences);
     f.put("segmentColumn", values.segmentColumn);
+    f.put("windowClip", values.windowClip);
     return f;
   }
 
@@ -207,8 +216,19 @@ public final class AttentionSpec implements Serializable {
     private int kvHeads;
     private boolean wholeSequences = true;
     private String segmentColumn;
+    private boolean windowClip;
 
     private Builder() {}
+
+    /**
+     * Whether a window at least as long as the longest sequence runs as attention without it
+     * (global, or causal), with a warning, instead of being refused (default false). Needs a
+     * window.
+     */
+    public Builder windowClip(boolean windowClip) {
+      this.windowClip = windowClip;
+      return this;
+    }
 
     /** Whether one-block sequences run whole (default true): see {@link #wholeSequences()}. */
     public Builder wholeSequences(boolean wholeSequences) {

@@ -335,6 +335,7 @@ class AttentionJobOptionsTest {
             "--overwrite",
             "--attention",
             "--window",
+            "--window-clip",
             "--context",
             "--causal",
             "--sample",

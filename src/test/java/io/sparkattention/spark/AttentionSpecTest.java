@@ -35,6 +35,7 @@ class AttentionSpecTest {
     assertFalse(s.isLocalP());
     assertFalse(s.isCross());
     assertEquals(0, s.pyramidLevels());
+    assertFalse(s.windowClip());
   }
 
   @Test
@@ -64,8 +65,11 @@ class AttentionSpecTest {
             .rope(io.sparkattention.kernel.Rope.Style.INTERLEAVED)
             .ropeTheta(500000)
             .kvHeads(2)
+            .windowClip(true)
             .build();
     assertEquals(s, s.toBuilder().build());
+    assertTrue(s.toBuilder().build().windowClip());
+    assertNotEquals(s, s.toBuilder().windowClip(false).build());
     assertEquals(2, s.kvHeads());
     assertEquals(
         2,
@@ -165,6 +169,11 @@ class AttentionSpecTest {
             "alibi",
             "alibi does not apply to cross attention",
             () -> spec().cross(true).alibi(true).build()),
+        bad(
+            "windowClip",
+            "windowClip needs a window mask (local, or causal with a window), not causal",
+            () -> spec().causal().windowClip(true).build()),
+        bad("windowClip", "windowClip needs a window mask", () -> spec().windowClip(true).build()),
         bad(
             "selection",
             "selection is required",

@@ -99,14 +99,19 @@ public final class InputValidator {
   /**
    * Refuses a window that reaches past every sequence of the table: no token's attention would
    * differ from global attention (a causal window: from plain causal attention), which is then what
-   * the user should ask for.
+   * the user should ask for; or, with {@code clip}, allows it.
    *
-   * @throws InputException naming the window and the longest sequence
+   * @param clip whether such a window is allowed (the caller then runs without it)
+   * @return whether the window covers every sequence (only ever true with {@code clip})
+   * @throws InputException naming the window and the longest sequence, without {@code clip}
    */
-  public static void checkWindow(Mask mask, ValidTable valid) {
+  public static boolean checkWindow(Mask mask, ValidTable valid, boolean clip) {
     boolean local = mask.kind() == Mask.Kind.WINDOW;
     if (!(local || mask.kind() == Mask.Kind.CAUSAL_WINDOW) || mask.window() < valid.maxLength()) {
-      return;
+      return false;
+    }
+    if (clip) {
+      return true;
     }
     throw new InputException(
         "--window "
@@ -115,8 +120,9 @@ public final class InputValidator {
             + valid.maxLength()
             + " tokens, so every token would see its whole sequence; "
             + (local ? "use --attention global" : "drop --window for plain causal attention")
-            + " or a window below "
-            + valid.maxLength());
+            + ", a window below "
+            + valid.maxLength()
+            + ", or --window-clip to run such batches without the window");
   }
 
   static ValidTable check(ValidationSummary s, TokenColumns cols, String what) {

@@ -37,6 +37,12 @@ public final class SpecRules {
         levels >= 0 && levels <= AttentionSpec.MAX_PYRAMID_LEVELS,
         "pyramidLevels",
         "must be between 0 and " + AttentionSpec.MAX_PYRAMID_LEVELS + ", got " + levels);
+    require(
+        !spec.windowClip()
+            || mask.kind() == Mask.Kind.WINDOW
+            || mask.kind() == Mask.Kind.CAUSAL_WINDOW,
+        "windowClip",
+        "needs a window mask (local, or causal with a window), not " + mask);
     if (spec.isLocalP()) {
       require(!spec.selection().isHard(), "localPWindow", "applies to softmax attention, not hard");
       require(
