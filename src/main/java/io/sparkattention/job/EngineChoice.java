@@ -22,10 +22,11 @@ final class EngineChoice {
 
   @Option(
       names = "--engine",
-      paramLabel = "auto|blas|ejml",
+      paramLabel = "auto|blas|blas-java|ejml",
       description =
           "Matrix engine of the kernels: auto (netlib BLAS when it loads, native OpenBLAS if"
-              + " installed, else EJML), blas or ejml (default: ${DEFAULT-VALUE}).")
+              + " installed, else EJML), blas, blas-java (netlib's pure-Java BLAS, never native)"
+              + " or ejml (default: ${DEFAULT-VALUE}).")
   String name = AUTO;
 
   /**

@@ -40,20 +40,23 @@ public interface MatrixEngine {
     if ("ejml".equalsIgnoreCase(name)) {
       return ejml();
     }
-    if ("blas".equalsIgnoreCase(name)) {
+    boolean best = NetlibBlasEngine.BEST.equalsIgnoreCase(name);
+    if (best || NetlibBlasEngine.PURE_JAVA.equalsIgnoreCase(name)) {
       try {
-        return new NetlibBlasEngine();
+        return best ? new NetlibBlasEngine() : NetlibBlasEngine.pureJava();
       } catch (LinkageError e) {
         throw new IllegalArgumentException(
-            "matrix engine 'blas' needs dev.ludovic.netlib:blas on the classpath: " + e);
+            "matrix engine '" + name + "' needs dev.ludovic.netlib:blas on the classpath: " + e);
       }
     }
-    throw new IllegalArgumentException("unknown matrix engine '" + name + "' (known: ejml, blas)");
+    throw new IllegalArgumentException(
+        "unknown matrix engine '" + name + "' (known: ejml, blas, blas-java)");
   }
 
   /**
-   * The engine the kernels use: the system property {@code sparkattention.engine} ({@code ejml} or
-   * {@code blas}) if set, else netlib BLAS when it loads, else EJML. Chosen once per JVM.
+   * The engine the kernels use: the system property {@code sparkattention.engine} ({@code ejml},
+   * {@code blas} or {@code blas-java}: netlib's pure-Java BLAS, never native) if set, else netlib
+   * BLAS when it loads, else EJML. Chosen once per JVM.
    */
   static MatrixEngine defaultEngine() {
     return DefaultEngineHolder.ENGINE;

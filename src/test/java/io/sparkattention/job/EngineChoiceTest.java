@@ -19,13 +19,14 @@ class EngineChoiceTest {
     assertEquals("auto", EngineChoice.validate("auto"));
     assertEquals("ejml", EngineChoice.validate("EJML"));
     assertEquals("blas", EngineChoice.validate(" blas "));
+    assertEquals("blas-java", EngineChoice.validate("Blas-Java"));
   }
 
   @Test
   void unknownEngineNamesTheOptionAndTheKnownOnes() {
     InputException e = assertThrows(InputException.class, () -> EngineChoice.validate("cuda"));
     assertTrue(e.getMessage().startsWith("--engine: unknown matrix engine 'cuda'"), e.getMessage());
-    assertTrue(e.getMessage().contains("ejml, blas"), e.getMessage());
+    assertTrue(e.getMessage().contains("ejml, blas, blas-java"), e.getMessage());
   }
 
   @Test

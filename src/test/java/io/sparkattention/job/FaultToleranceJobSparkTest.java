@@ -3,6 +3,7 @@ package io.sparkattention.job;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.EngineInUse;
 import io.sparkattention.fixtures.InjectedFaults;
 import io.sparkattention.fixtures.OutputFiles;
 import io.sparkattention.fixtures.SparkTestSession;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -28,7 +30,9 @@ import picocli.CommandLine;
  * job runs on the sample data through its command line, once clean and once with {@link
  * FaultInjection} failing the first attempt of the chosen tasks (after their whole partition went
  * through); the session is {@code local[2,4]}, four attempts per task. Each stage must have failed
- * exactly where its rule says, and every file written must hold the clean run's bytes.
+ * exactly where its rule says, and every file written must hold the clean run's bytes. Runs on the
+ * default matrix engine and again on netlib's pure-Java BLAS (pom.xml, {@code
+ * determinism-on-java-blas}), each run asserting which engine computed.
  */
 class FaultToleranceJobSparkTest {
   static SparkSession spark;
@@ -139,6 +143,11 @@ class FaultToleranceJobSparkTest {
                     "8"),
                 false),
             "route:*;pool:*;pool-merge:*"));
+  }
+
+  @Test
+  void computesOnTheEngineThisRunAskedFor() {
+    EngineInUse.assertAskedFor();
   }
 
   @ParameterizedTest(name = "{0}: {2}")

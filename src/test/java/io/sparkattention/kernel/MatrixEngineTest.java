@@ -14,7 +14,7 @@ class MatrixEngineTest {
   private static final int[] SIZES = {0, 1, 2, 3, 7, 16, 33, 64, 100};
 
   @ParameterizedTest
-  @ValueSource(strings = {"ejml", "blas"})
+  @ValueSource(strings = {"ejml", "blas", "blas-java"})
   void productsMatchPlainLoops(String name) {
     MatrixEngine engine = MatrixEngine.named(name);
     assertEquals(name, engine.name());
@@ -44,7 +44,7 @@ class MatrixEngineTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"ejml", "blas"})
+  @ValueSource(strings = {"ejml", "blas", "blas-java"})
   void attentionAgreesAcrossEngines(String name) {
     // The facade runs on the default engine; here the engine under test computes Q·Kᵀ and the
     // result feeds the same softmax, checked against plain loops.
@@ -55,6 +55,15 @@ class MatrixEngineTest {
     DMatrixRMaj S = new DMatrixRMaj(1, 1);
     engine.multTransB(Q, K, S);
     assertClose(naive(Q, transpose(K)), S, name + " scores");
+  }
+
+  @org.junit.jupiter.api.Test
+  void pureJavaBlasIsNeverNative() {
+    String implementation =
+        ((io.sparkattention.kernel.impl.NetlibBlasEngine) MatrixEngine.named("blas-java"))
+            .implementation();
+    assertTrue(
+        implementation.equals("VectorBLAS") || implementation.equals("Java11BLAS"), implementation);
   }
 
   @org.junit.jupiter.api.Test

@@ -1,6 +1,7 @@
 package io.sparkattention.kernel.impl;
 
 import dev.ludovic.netlib.blas.BLAS;
+import dev.ludovic.netlib.blas.JavaBLAS;
 import io.sparkattention.kernel.MatrixEngine;
 import org.ejml.data.DMatrixRMaj;
 
@@ -11,16 +12,37 @@ import org.ejml.data.DMatrixRMaj;
  * computed as {@code Cᵀ = Bᵀ·Aᵀ} on the same arrays.
  */
 public final class NetlibBlasEngine implements MatrixEngine {
+  /** {@link #name()} of the engine on the best implementation that loads. */
+  public static final String BEST = "blas";
+
+  /** {@link #name()} of the engine on netlib's pure-Java implementations only (never native). */
+  public static final String PURE_JAVA = "blas-java";
+
   private final BLAS blas;
+  private final String name;
 
   /** Uses the best implementation netlib can load ({@link BLAS#getInstance()}). */
   public NetlibBlasEngine() {
-    this.blas = BLAS.getInstance();
+    this(BLAS.getInstance(), BEST);
+  }
+
+  private NetlibBlasEngine(BLAS blas, String name) {
+    this.blas = blas;
+    this.name = name;
+  }
+
+  /**
+   * Netlib's pure-Java BLAS even where native OpenBLAS loads ({@link JavaBLAS#getInstance()}: the
+   * Vector API implementation when the module {@code jdk.incubator.vector} is present, else plain
+   * loops).
+   */
+  public static NetlibBlasEngine pureJava() {
+    return new NetlibBlasEngine(JavaBLAS.getInstance(), PURE_JAVA);
   }
 
   @Override
   public String name() {
-    return "blas";
+    return name;
   }
 
   /** The netlib implementation in use (e.g. JNIBLAS, VectorBLAS, Java11BLAS). */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.EngineInUse;
 import io.sparkattention.fixtures.InjectedFaults;
 import io.sparkattention.fixtures.OutputFiles;
 import io.sparkattention.fixtures.SparkTestSession;
@@ -35,7 +36,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * tasks fail (after their whole partition went through, so half-written shuffle or output files of
  * that attempt exist), the job completes on the retries (the shared session is {@code local[2,4]}:
  * four attempts per task, as on a cluster) and its output files hold exactly the bytes of a clean
- * run. Speculation and lost executors need a cluster: see {@code LocalClusterIT}.
+ * run. Speculation and lost executors need a cluster: see {@code LocalClusterIT}. Runs on the
+ * default matrix engine (native OpenBLAS where it loads) and again on netlib's pure-Java BLAS
+ * (pom.xml, {@code determinism-on-java-blas}), each run asserting which engine computed.
  */
 class FaultToleranceSparkTest {
   static final int D = 8;
@@ -154,6 +157,11 @@ class FaultToleranceSparkTest {
     assertTrue(OutputFiles.bytes(clean).length > 0);
     assertArrayEquals(
         OutputFiles.bytes(clean), OutputFiles.bytes(faulty), "byte-identical to the clean run");
+  }
+
+  @Test
+  void computesOnTheEngineThisRunAskedFor() {
+    EngineInUse.assertAskedFor();
   }
 
   @Test
