@@ -75,11 +75,23 @@ launch_job() {
     prev="$a"
   done
   [ $has_master -eq 1 ] || spark_args=(--master 'local[*]' "${spark_args[@]}")
+  # Submitted to jobs/local-cluster's cluster: its secret goes with the properties (not the command
+  # line, which every user can read).
+  local props="$SA_ROOT/conf/spark-defaults.conf" master=""
+  prev=""
+  for a in "${spark_args[@]}"; do
+    case "$a" in --master=*) master="${a#--master=}" ;; esac
+    [ "$prev" = "--master" ] && master="$a"
+    prev="$a"
+  done
+  if [ "$master" = "$(sa_cluster_url)" ]; then
+    props="$(sa_cluster_submit_conf "$props")"
+  fi
   export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
   export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
   sa_build
   if [ -n "${SPARK_HOME:-}" ]; then
-    exec "$SPARK_HOME/bin/spark-submit" --properties-file "$SA_ROOT/conf/spark-defaults.conf" \
+    exec "$SPARK_HOME/bin/spark-submit" --properties-file "$props" \
       "${SA_SPARK_JVM_CONF[@]}" \
       --driver-java-options "-Dlog4j2.configurationFile=$SA_ROOT/conf/log4j2.properties" \
       "${spark_args[@]}" --class "$main" "$SA_JAR" "${job_args[@]}"
@@ -89,7 +101,10 @@ launch_job() {
   exec java "${SA_JAVA17_FLAGS[@]}" -Xmx"$driver_memory" ${SA_DRIVER_JAVA_OPTS:-} \
     -Dlog4j2.configurationFile="$SA_ROOT/conf/log4j2.properties" \
     -cp "$(cat "$SA_CLASSPATH_FILE")" org.apache.spark.deploy.SparkSubmit \
-    --properties-file "$SA_ROOT/conf/spark-defaults.conf" \
+    --properties-file "$props" \
     "${SA_SPARK_JVM_CONF[@]}" \
     "${spark_args[@]}" --class "$main" "$SA_JAR" "${job_args[@]}"
 }
+
+# The local cluster's URL and secret (jobs/local-cluster).
+source "$SA_ROOT/jobs/lib/local-cluster.sh"

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -48,8 +49,10 @@ import picocli.CommandLine;
  * and two Workers, one executor of one core each): the sample job submitted with {@code
  * jobs/attention} writes the same bytes as in local mode; then, with this JVM as the driver, failed
  * first attempts, speculative copies and a Worker killed mid-job (with its executor and the shuffle
- * files on it) all leave the output byte-identical to a clean run. Run by failsafe in {@code mvn
- * verify}; the cluster is always stopped, and a failure shows the tail of its logs.
+ * files on it) all leave the output byte-identical to a clean run. The cluster is its owner's: a
+ * secret per start (mode 0600, never on a command line), a submission without it refused, every
+ * port on loopback. Run by failsafe in {@code mvn verify}; the cluster is always stopped, and a
+ * failure shows the tail of its logs.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalClusterIT {
@@ -123,6 +126,81 @@ class LocalClusterIT {
     System.out.printf("LocalClusterIT: cluster started in %.1f s%n", seconds(t0));
   }
 
+  @Test
+  @Order(0)
+  void theClusterIsItsOwnersOnly() throws Exception {
+    // The secret: in a directory and a file only the owner can read, on no command line.
+    assertEquals(
+        PosixFilePermissions.fromString("rwx------"),
+        Files.getPosixFilePermissions(CLUSTER.resolve("pids")));
+    assertEquals(
+        PosixFilePermissions.fromString("rw-------"),
+        Files.getPosixFilePermissions(CLUSTER.resolve("pids/secret.conf")));
+    String secret = secret();
+    assertEquals(64, secret.length(), "a 256-bit secret in hex");
+    for (String daemon : List.of("master", "worker1", "worker2")) {
+      long pid =
+          Long.parseLong(Files.readString(CLUSTER.resolve("pids/" + daemon + ".pid")).strip());
+      String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline"));
+      assertTrue(cmdline.contains("secret.conf"), daemon + " reads the secret: " + cmdline);
+      assertFalse(cmdline.contains(secret), daemon + " has the secret on its command line");
+    }
+    // Every port of the Master and Workers (RPC and web UIs) on loopback only.
+    Map<Integer, List<String>> listening = listeningAddresses();
+    for (int port : List.of(7077, 8080, 8081, 8082, 8085, 8086)) {
+      List<String> addresses = listening.get(port);
+      assertTrue(addresses != null && !addresses.isEmpty(), "nothing listens on " + port);
+      for (String a : addresses) {
+        assertTrue(a.startsWith("127."), "port " + port + " listens on " + a + ", not loopback");
+      }
+    }
+  }
+
+  /** The local IPv4 addresses (v4-mapped ones of IPv6 sockets too) listening on each TCP port. */
+  static Map<Integer, List<String>> listeningAddresses() throws IOException {
+    Map<Integer, List<String>> out = new HashMap<>();
+    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+      List<String> lines = Files.readAllLines(Path.of(table));
+      for (String line : lines.subList(1, lines.size())) {
+        String[] f = line.strip().split("\\s+");
+        if (!f[3].equals("0A")) { // LISTEN
+          continue;
+        }
+        String[] local = f[1].split(":");
+        int port = Integer.parseInt(local[1], 16);
+        String hex = local[0];
+        String address;
+        if (hex.length() == 8 || hex.startsWith("0000000000000000FFFF0000")) {
+          // IPv4, little-endian per 32-bit word: the last word of a v4-mapped address.
+          String v4 = hex.substring(hex.length() - 8);
+          address =
+              Integer.parseInt(v4.substring(6, 8), 16)
+                  + "."
+                  + Integer.parseInt(v4.substring(4, 6), 16)
+                  + "."
+                  + Integer.parseInt(v4.substring(2, 4), 16)
+                  + "."
+                  + Integer.parseInt(v4.substring(0, 2), 16);
+        } else {
+          address = hex.equals("00000000000000000000000001000000") ? "::1" : "[" + hex + "]";
+        }
+        out.computeIfAbsent(port, k -> new ArrayList<>()).add(address);
+      }
+    }
+    return out;
+  }
+
+  /** This start's secret, from the cluster's secret.conf. */
+  static String secret() throws IOException {
+    for (String line : Files.readAllLines(CLUSTER.resolve("pids/secret.conf"))) {
+      String[] kv = line.strip().split("\\s+", 2);
+      if (kv[0].equals("spark.authenticate.secret")) {
+        return kv[1];
+      }
+    }
+    throw new IllegalStateException("no spark.authenticate.secret in secret.conf");
+  }
+
   @AfterAll
   static void stopCluster() throws Exception {
     try {
@@ -147,15 +225,37 @@ class LocalClusterIT {
       appsBefore.put(w, apps(w));
     }
     long t0 = System.nanoTime();
-    // Both at once: the cluster run spends much of its time waiting for executors to start.
+    long refusalsBefore = authenticationRefusals();
+    // All at once: the cluster run spends much of its time waiting for executors to start, and
+    // the Master gives up on a driver without the secret only after three 20 s retries. The one
+    // without it: the launcher finds no secret (another user's view: a cluster directory of their
+    // own), so the driver does not authenticate.
     Launched cluster = submit(MASTER, onCluster, SAMPLE);
     Launched inLocalMode = submit("local[2]", local, SAMPLE);
+    Path withoutSecret = WORK.resolve("sample-no-secret");
+    Launched stranger =
+        submit(
+            MASTER,
+            withoutSecret,
+            SAMPLE,
+            Map.of("SA_CLUSTER_DIR", WORK.resolve("other").toString()));
     Result c = cluster.await();
     Result l = inLocalMode.await();
+    Result refused = stranger.await();
     System.out.printf(
-        "LocalClusterIT: sample job on the cluster and in local mode %.1f s%n", seconds(t0));
+        "LocalClusterIT: sample job on the cluster, in local mode and without the secret %.1f s%n",
+        seconds(t0));
     assertEquals(0, c.code(), "cluster run failed:\n" + c.output() + diagnostics());
     assertEquals(0, l.code(), "local run failed:\n" + l.output());
+    // Refused by the Master's authentication, never registered, nothing written.
+    assertTrue(refused.code() > 0, "a driver without the secret ran:\n" + refused.output());
+    assertTrue(
+        refused.output().contains("All masters are unresponsive"),
+        "refused for another reason:\n" + refused.output());
+    assertTrue(
+        authenticationRefusals() > refusalsBefore,
+        "the Master logged no refused authentication" + diagnostics());
+    assertFalse(Files.exists(withoutSecret), "a refused driver wrote its output");
 
     // It really ran on the cluster: both Workers started an executor for it (an application
     // directory that was not there before, so those of earlier runs do not count).
@@ -316,6 +416,8 @@ class LocalClusterIT {
     }
     SparkConf conf = new SparkConf().setMaster(MASTER).setAppName("spark-attention LocalClusterIT");
     defaults().forEach(conf::set);
+    // The cluster's secret, as jobs/lib/launch.sh passes it to a job submitted to the cluster.
+    conf.set("spark.authenticate", "true").set("spark.authenticate.secret", secret());
     // As jobs/lib/launch.sh does: the executors' JVM options from their one list. The Kryo
     // registrator comes from spark-defaults.conf; as in every test, a class it misses must fail.
     conf.set("spark.executor.defaultJavaOptions", jvmOptions())
@@ -411,6 +513,12 @@ class LocalClusterIT {
 
   /** jobs/attention with a master, writing to {@code out}, started in the background. */
   static Launched submit(String master, Path out, List<String> options) throws IOException {
+    return submit(master, out, options, Map.of());
+  }
+
+  /** As {@link #submit(String, Path, List)}, with more environment variables. */
+  static Launched submit(String master, Path out, List<String> options, Map<String, String> env)
+      throws IOException {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -424,7 +532,15 @@ class LocalClusterIT {
                 "--"));
     cmd.addAll(options);
     cmd.addAll(List.of("--output", out.toString()));
-    return start(JOB_TIMEOUT_SECONDS, cmd.toArray(new String[0]));
+    return start(JOB_TIMEOUT_SECONDS, env, cmd.toArray(new String[0]));
+  }
+
+  /** How many connections the Master refused for want of authentication so far (its log). */
+  static long authenticationRefusals() throws IOException {
+    Path log = CLUSTER.resolve("logs/master.log");
+    try (Stream<String> lines = Files.lines(log, StandardCharsets.UTF_8)) {
+      return lines.filter(l -> l.contains("Expected SaslMessage")).count();
+    }
   }
 
   record Result(int code, String output) {}
@@ -449,10 +565,17 @@ class LocalClusterIT {
 
   /** Starts a command from the project root, output and errors together into a log file. */
   static Launched start(long timeoutSeconds, String... cmd) throws IOException {
+    return start(timeoutSeconds, Map.of(), cmd);
+  }
+
+  /** As {@link #start(long, String...)}, with more environment variables. */
+  static Launched start(long timeoutSeconds, Map<String, String> env, String... cmd)
+      throws IOException {
     Path log = Files.createTempFile(WORK, "cmd", ".log");
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile());
     pb.environment().remove("SPARK_HOME"); // the launcher would look for bin/spark-submit there
     pb.environment().put("SA_SKIP_BUILD", "1"); // the jar this build made, never a nested build
+    pb.environment().putAll(env);
     pb.redirectErrorStream(true).redirectOutput(log.toFile());
     return new Launched(pb.start(), log, timeoutSeconds, String.join(" ", cmd));
   }
