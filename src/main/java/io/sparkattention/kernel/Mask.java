@@ -76,6 +76,23 @@ public final class Mask implements Serializable {
     return new Mask(kind, window, starts.length == 1 ? null : starts.clone());
   }
 
+  /** This mask made causal: keys at or before the query, within its window if it has one. */
+  public Mask causalToo() {
+    boolean windowed = kind == Kind.WINDOW || kind == Kind.CAUSAL_WINDOW;
+    return windowed ? causalWindow(window) : causal();
+  }
+
+  /**
+   * This mask with window {@code window}: {@code |q - k| <= window}, or {@code q - window <= k <=
+   * q} if it is causal.
+   *
+   * @throws IllegalArgumentException if {@code window < 0}
+   */
+  public Mask withWindow(int window) {
+    boolean causal = kind == Kind.CAUSAL || kind == Kind.CAUSAL_WINDOW;
+    return causal ? causalWindow(window) : window(window);
+  }
+
   /** This mask over the whole sequence (without its segments). */
   public Mask withoutSegments() {
     return segmentStarts == null ? this : new Mask(kind, window);

@@ -120,10 +120,7 @@ public final class AttentionSpec implements Serializable {
     return values.segmentColumn;
   }
 
-  /**
-   * Whether a window covering every sequence (at least as long as the longest) runs as attention
-   * without the window, with a warning, instead of being refused; off unless set.
-   */
+  /** Whether a window covering every sequence runs without it, with a warning, or is refused. */
   public boolean windowClip() {
     return values.windowClip;
   }
@@ -220,11 +217,7 @@ public final class AttentionSpec implements Serializable {
 
     private Builder() {}
 
-    /**
-     * Whether a window at least as long as the longest sequence runs as attention without it
-     * (global, or causal), with a warning, instead of being refused (default false). Needs a
-     * window.
-     */
+    /** See {@link AttentionSpec#windowClip()} (default false: refused); needs a window. */
     public Builder windowClip(boolean windowClip) {
       this.windowClip = windowClip;
       return this;
@@ -237,9 +230,8 @@ public final class AttentionSpec implements Serializable {
     }
 
     /**
-     * Packed documents: a query attends only to keys of its sequence with its value of column
-     * {@code column} (each value one contiguous run of positions), on top of the mask (default
-     * null: none).
+     * Packed documents: a query sees only keys with its value of {@code column}, each value one
+     * contiguous run of positions, on top of the mask (default null: none).
      */
     public Builder segmentColumn(String column) {
       this.segmentColumn = column;
@@ -259,8 +251,7 @@ public final class AttentionSpec implements Serializable {
 
     /** Causal attention: query i attends to keys j ≤ i (within the window, if one is set). */
     public Builder causal() {
-      boolean windowed = mask.kind() == Mask.Kind.WINDOW || mask.kind() == Mask.Kind.CAUSAL_WINDOW;
-      return mask(windowed ? Mask.causalWindow(mask.window()) : Mask.causal());
+      return mask(mask.causalToo());
     }
 
     /**
@@ -271,8 +262,7 @@ public final class AttentionSpec implements Serializable {
       if (window < 0) {
         throw InputException.forParameter("window", "must be >= 0, got " + window);
       }
-      boolean causal = mask.kind() == Mask.Kind.CAUSAL || mask.kind() == Mask.Kind.CAUSAL_WINDOW;
-      return mask(causal ? Mask.causalWindow(window) : Mask.window(window));
+      return mask(mask.withWindow(window));
     }
 
     /** Heads, ≥ 1 (default 1). */
@@ -390,17 +380,7 @@ public final class AttentionSpec implements Serializable {
      *     do not go together
      */
     public AttentionSpec build() {
-      ScoreOptions scores =
-          ScoreRules.check(
-              scale,
-              softcap,
-              alibi,
-              ropeStyle,
-              ropeTheta,
-              kvHeads,
-              numHeads,
-              localPWindow > 0,
-              cross);
+      ScoreOptions scores = ScoreRules.check(scale, softcap, alibi, ropeStyle, ropeTheta, kvHeads);
       AttentionSpec spec = new AttentionSpec(copy(), scores);
       SpecRules.check(spec);
       return spec;

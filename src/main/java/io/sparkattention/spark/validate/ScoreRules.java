@@ -12,7 +12,8 @@ public final class ScoreRules {
   private ScoreRules() {}
 
   /**
-   * The score options of a spec's values, checked.
+   * The score options of a spec's values, each checked on its own; {@link #checkCombinations}
+   * checks them against the rest of the spec.
    *
    * @throws InputException naming the parameter at fault
    */
@@ -22,10 +23,7 @@ public final class ScoreRules {
       boolean alibi,
       Rope.Style ropeStyle,
       double ropeTheta,
-      int kvHeads,
-      int numHeads,
-      boolean localP,
-      boolean cross) {
+      int kvHeads) {
     require(
         Double.isNaN(scale) || (scale > 0 && Double.isFinite(scale)),
         "scale",
@@ -40,26 +38,6 @@ public final class ScoreRules {
         "ropeTheta",
         "applies to rotary embeddings: set rope too");
     require(kvHeads >= 0, "kvHeads", "must be >= 1, got " + kvHeads);
-    require(
-        kvHeads == 0 || (kvHeads <= numHeads && numHeads % kvHeads == 0),
-        "kvHeads",
-        "must divide heads (" + numHeads + "), got " + kvHeads);
-    if (localP) {
-      String set =
-          alibi
-              ? "alibi"
-              : ropeStyle != null
-                  ? "rope"
-                  : kvHeads != 0 ? "kvHeads" : softcap != 0 ? "softcap" : null;
-      require(
-          set == null && Double.isNaN(scale),
-          set == null ? "scale" : set,
-          "does not apply to local-p attention (its windows follow predicted centres)");
-    }
-    require(
-        !(cross && alibi),
-        "alibi",
-        "does not apply to cross attention (input and context positions are unrelated)");
     ScoreOptions o =
         ScoreOptions.standard()
             .withScale(scale)
@@ -67,6 +45,38 @@ public final class ScoreRules {
             .withAlibi(alibi)
             .withKvHeads(kvHeads);
     return ropeStyle == null ? o : o.withRope(Rope.of(ropeStyle, ropeTheta));
+  }
+
+  /**
+   * The score options against the rest of a spec: key/value heads dividing the heads, none of them
+   * with local-p, no ALiBi with cross-attention.
+   *
+   * @throws InputException naming the parameter at fault
+   */
+  public static void checkCombinations(AttentionSpec spec) {
+    ScoreOptions scores = spec.scores();
+    int kvHeads = scores.kvHeadsSetting();
+    int numHeads = spec.numHeads();
+    require(
+        kvHeads == 0 || (kvHeads <= numHeads && numHeads % kvHeads == 0),
+        "kvHeads",
+        "must divide heads (" + numHeads + "), got " + kvHeads);
+    if (spec.isLocalP()) {
+      String set =
+          scores.alibi()
+              ? "alibi"
+              : scores.rope() != null
+                  ? "rope"
+                  : kvHeads != 0 ? "kvHeads" : scores.softcap() != 0 ? "softcap" : null;
+      require(
+          set == null && Double.isNaN(scores.scale()),
+          set == null ? "scale" : set,
+          "does not apply to local-p attention (its windows follow predicted centres)");
+    }
+    require(
+        !(spec.isCross() && scores.alibi()),
+        "alibi",
+        "does not apply to cross attention (input and context positions are unrelated)");
   }
 
   private static void require(boolean ok, String parameter, String problem) {

@@ -50,6 +50,7 @@ public final class SpecRules {
           "localPWindow",
           "takes its windows from the predicted centres, not from a mask (" + mask + ")");
     }
+    ScoreRules.checkCombinations(spec);
     if (spec.segmentColumn() != null) {
       require(!spec.segmentColumn().isBlank(), "segmentColumn", "must name a column");
       require(!spec.isLocalP(), "segmentColumn", "does not apply to local-p attention");
