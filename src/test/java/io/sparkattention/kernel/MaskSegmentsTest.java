@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.Allowed;
 import java.util.Random;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -18,20 +19,6 @@ class MaskSegmentsTest {
   static final Mask[] BASES = {
     Mask.none(), Mask.causal(), Mask.window(0), Mask.window(3), Mask.causalWindow(2)
   };
-
-  /** The base mask's rule from its definition, not from its code. */
-  static boolean baseAllows(Mask m, long q, long k) {
-    switch (m.kind()) {
-      case NONE:
-        return true;
-      case CAUSAL:
-        return k <= q;
-      case WINDOW:
-        return Math.abs(q - k) <= m.window();
-      default:
-        return k <= q && k >= q - m.window();
-    }
-  }
 
   static long[] randomStarts(Random rnd, int n) {
     TreeSet<Long> s = new TreeSet<>();
@@ -69,7 +56,7 @@ class MaskSegmentsTest {
           long lo = Long.MAX_VALUE;
           long hi = Long.MIN_VALUE;
           for (int k = 0; k < n; k++) {
-            boolean want = seg[q] == seg[k] && baseAllows(base, q, k);
+            boolean want = seg[q] == seg[k] && Allowed.of(base).test(q, k);
             assertEquals(want, m.allows(q, k), base + " " + q + "," + k);
             if (want) {
               lo = Math.min(lo, k);
@@ -89,7 +76,7 @@ class MaskSegmentsTest {
           boolean any = false;
           for (int q = q0; q <= q1; q++) {
             for (int k = k0; k <= k1; k++) {
-              any |= seg[q] == seg[k] && baseAllows(base, q, k);
+              any |= seg[q] == seg[k] && Allowed.of(base).test(q, k);
             }
           }
           assertEquals(any, m.anyAllowed(q0, q1, k0, k1), base + " " + q0 + ".." + q1);

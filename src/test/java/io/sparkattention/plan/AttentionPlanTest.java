@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.StrategyMasks;
 import io.sparkattention.kernel.Mask;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,11 +55,9 @@ class AttentionPlanTest {
     };
     int[] blocks = {1, 3, 7, 64};
     long[][] lengthSets = {{1}, {2}, {7}, {63}, {64}, {65}, {150}, {1, 7, 65, 150}};
-    for (Strategy s :
-        new Strategy[] {Strategy.SINGLE, Strategy.BLOCKS, Strategy.WINDOW, Strategy.HEADS}) {
+    for (Strategy s : StrategyMasks.STRATEGIES) {
       for (Mask m : masks) {
-        boolean windowed = m.kind() == Mask.Kind.WINDOW || m.kind() == Mask.Kind.CAUSAL_WINDOW;
-        if (s == Strategy.WINDOW && !windowed) {
+        if (!StrategyMasks.fits(s, m)) {
           continue;
         }
         for (int i = 0; i < 6; i++) {

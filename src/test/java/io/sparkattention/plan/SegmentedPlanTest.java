@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.fixtures.Allowed;
+import io.sparkattention.fixtures.StrategyMasks;
 import io.sparkattention.kernel.Mask;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +37,7 @@ class SegmentedPlanTest {
   }
 
   static boolean allowed(Mask base, int[] seg, long q, long k) {
-    return seg[(int) q] == seg[(int) k] && AttentionPlanTest.allowed(base, q, k);
+    return seg[(int) q] == seg[(int) k] && Allowed.of(base).test(q, k);
   }
 
   static long[] randomStarts(Random rnd, long n) {
@@ -52,11 +54,9 @@ class SegmentedPlanTest {
     List<Arguments> out = new ArrayList<>();
     Random rnd = new Random(7);
     Mask[] masks = {Mask.none(), Mask.causal(), Mask.window(2), Mask.causalWindow(5)};
-    for (Strategy s :
-        new Strategy[] {Strategy.SINGLE, Strategy.BLOCKS, Strategy.WINDOW, Strategy.HEADS}) {
+    for (Strategy s : StrategyMasks.STRATEGIES) {
       for (Mask m : masks) {
-        boolean windowed = m.kind() == Mask.Kind.WINDOW || m.kind() == Mask.Kind.CAUSAL_WINDOW;
-        if (s == Strategy.WINDOW && !windowed) {
+        if (!StrategyMasks.fits(s, m)) {
           continue;
         }
         for (int i = 0; i < 5; i++) {

@@ -11,6 +11,7 @@ import io.sparkattention.fixtures.HardReference;
 import io.sparkattention.fixtures.Rule;
 import io.sparkattention.fixtures.SoftmaxReference;
 import io.sparkattention.fixtures.SparkTestSession;
+import io.sparkattention.fixtures.StrategyMasks;
 import io.sparkattention.fixtures.TokenFixtures;
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.Mask;
@@ -82,11 +83,9 @@ class CrossAndHardAttentionSparkTest {
     List<Arguments> cases = new ArrayList<>();
     Mask[] masks = {Mask.none(), Mask.causal(), Mask.window(20), Mask.causalWindow(7)};
     int i = 0;
-    for (Strategy s :
-        new Strategy[] {Strategy.SINGLE, Strategy.BLOCKS, Strategy.WINDOW, Strategy.HEADS}) {
+    for (Strategy s : StrategyMasks.STRATEGIES) {
       for (Mask m : masks) {
-        boolean windowed = m.kind() == Mask.Kind.WINDOW || m.kind() == Mask.Kind.CAUSAL_WINDOW;
-        if (s == Strategy.WINDOW && !windowed) {
+        if (!StrategyMasks.fits(s, m)) {
           continue;
         }
         int heads = s == Strategy.HEADS ? 2 + 2 * (i % 2) : new int[] {1, 2, 4}[i % 3];

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparkattention.fixtures.Allowed;
 import io.sparkattention.fixtures.SoftmaxReference;
 import io.sparkattention.fixtures.SparkTestSession;
+import io.sparkattention.fixtures.StrategyMasks;
 import io.sparkattention.fixtures.TokenFixtures;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.Strategy;
@@ -52,11 +53,9 @@ class DistributedAttentionSparkTest {
   static Stream<Arguments> cases() {
     List<Arguments> cases = new ArrayList<>();
     Mask[] masks = {Mask.none(), Mask.causal(), Mask.window(37), Mask.causalWindow(100)};
-    for (Strategy s :
-        new Strategy[] {Strategy.SINGLE, Strategy.BLOCKS, Strategy.WINDOW, Strategy.HEADS}) {
+    for (Strategy s : StrategyMasks.STRATEGIES) {
       for (Mask m : masks) {
-        boolean windowed = m.kind() == Mask.Kind.WINDOW || m.kind() == Mask.Kind.CAUSAL_WINDOW;
-        if (s == Strategy.WINDOW && !windowed) {
+        if (!StrategyMasks.fits(s, m)) {
           continue;
         }
         for (int heads : new int[] {1, 2, 4}) {

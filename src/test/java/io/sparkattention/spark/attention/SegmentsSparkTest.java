@@ -13,6 +13,7 @@ import io.sparkattention.fixtures.HardReference;
 import io.sparkattention.fixtures.Matrices;
 import io.sparkattention.fixtures.SoftmaxReference;
 import io.sparkattention.fixtures.SparkTestSession;
+import io.sparkattention.fixtures.StrategyMasks;
 import io.sparkattention.fixtures.TokenFixtures;
 import io.sparkattention.fixtures.Weights;
 import io.sparkattention.kernel.AttentionWeights;
@@ -126,11 +127,9 @@ class SegmentsSparkTest {
   static Stream<Arguments> cases() {
     List<Arguments> cases = new ArrayList<>();
     Mask[] masks = {Mask.none(), Mask.causal(), Mask.window(3), Mask.causalWindow(5)};
-    for (Strategy s :
-        new Strategy[] {Strategy.SINGLE, Strategy.BLOCKS, Strategy.WINDOW, Strategy.HEADS}) {
+    for (Strategy s : StrategyMasks.STRATEGIES) {
       for (Mask m : masks) {
-        boolean windowed = m.kind() == Mask.Kind.WINDOW || m.kind() == Mask.Kind.CAUSAL_WINDOW;
-        if (s == Strategy.WINDOW && !windowed) {
+        if (!StrategyMasks.fits(s, m)) {
           continue;
         }
         cases.add(Arguments.of(s, m, s == Strategy.HEADS ? 2 : 1, Selection.soft()));

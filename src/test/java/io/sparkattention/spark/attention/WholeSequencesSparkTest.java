@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparkattention.fixtures.Allowed;
 import io.sparkattention.fixtures.SoftmaxReference;
 import io.sparkattention.fixtures.SparkTestSession;
+import io.sparkattention.fixtures.StrategyMasks;
 import io.sparkattention.fixtures.TokenFixtures;
 import io.sparkattention.fixtures.Weights;
 import io.sparkattention.kernel.AttentionWeights;
@@ -72,11 +73,9 @@ class WholeSequencesSparkTest {
     List<Arguments> cases = new ArrayList<>();
     Mask[] masks = {Mask.none(), Mask.causal(), Mask.window(3), Mask.causalWindow(4)};
     Selection[] selections = {Selection.soft(), Selection.hard(), Selection.sampled(11)};
-    for (Strategy s :
-        new Strategy[] {Strategy.SINGLE, Strategy.BLOCKS, Strategy.WINDOW, Strategy.HEADS}) {
+    for (Strategy s : StrategyMasks.STRATEGIES) {
       for (Mask m : masks) {
-        boolean windowed = m.kind() == Mask.Kind.WINDOW || m.kind() == Mask.Kind.CAUSAL_WINDOW;
-        if (s == Strategy.WINDOW && !windowed) {
+        if (!StrategyMasks.fits(s, m)) {
           continue;
         }
         for (int heads : new int[] {1, 2}) {
