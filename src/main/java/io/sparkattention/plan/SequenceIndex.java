@@ -16,12 +16,15 @@ import java.util.List;
 public final class SequenceIndex implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  /** Plain collections, so that any serializer Spark is given can ship them. */
-  private final ArrayList<Object> ids;
+  /**
+   * Plain collections (or {@link SortedIds}), so that any serializer Spark is given can ship them.
+   */
+  private final List<Object> ids;
 
+  /** Id → index, or null when {@link #ids} is a {@link SortedIds} (found by binary search). */
   private final HashMap<Object, Integer> index;
 
-  private SequenceIndex(ArrayList<Object> ids, HashMap<Object, Integer> index) {
+  private SequenceIndex(List<Object> ids, HashMap<Object, Integer> index) {
     this.ids = ids;
     this.index = index;
   }
@@ -32,6 +35,9 @@ public final class SequenceIndex implements Serializable {
    * @throws IllegalArgumentException if an id is null or given twice
    */
   public static SequenceIndex of(List<?> ids) {
+    if (ids instanceof SortedIds sorted) {
+      return new SequenceIndex(sorted, null); // unique and non-null by construction
+    }
     ArrayList<Object> copy = new ArrayList<>(ids);
     HashMap<Object, Integer> index = new HashMap<>();
     for (int i = 0; i < copy.size(); i++) {
@@ -65,6 +71,9 @@ public final class SequenceIndex implements Serializable {
 
   /** The index of the sequence named {@code id}, or -1 if none is (or {@code id} is null). */
   public int indexOf(Object id) {
+    if (index == null) {
+      return ids.indexOf(id);
+    }
     Integer s = id == null ? null : index.get(id);
     return s == null ? -1 : s;
   }

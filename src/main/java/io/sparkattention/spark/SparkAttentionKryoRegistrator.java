@@ -1,6 +1,8 @@
 package io.sparkattention.spark;
 
 import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.serializers.FieldSerializer;
+import java.util.Collection;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.spark.serializer.KryoRegistrator;
@@ -94,7 +96,13 @@ public final class SparkAttentionKryoRegistrator implements KryoRegistrator {
           "org.apache.spark.sql.types.FloatType$",
           "org.apache.spark.sql.types.MapType",
           // The plan's segment starts of packed documents (issue 15).
-          "[[J");
+          "[[J",
+          // Validation's per-sequence check on the executors (issue 13): its shuffle's keys and
+          // combiners, and its tasks' results, a few bytes a sequence.
+          "io.sparkattention.spark.validate.PositionCheck$RowsKey",
+          "io.sparkattention.spark.validate.PositionCheck$Found",
+          "io.sparkattention.plan.IdLengths",
+          "io.sparkattention.plan.SortedIds");
 
   @Override
   public void registerClasses(Kryo kryo) {
@@ -103,7 +111,14 @@ public final class SparkAttentionKryoRegistrator implements KryoRegistrator {
     }
     List<Class<?>> others = load(OTHER_CLASSES);
     for (int i = 0; i < others.size(); i++) {
-      kryo.register(others.get(i), FIRST_OTHER_ID + i);
+      Class<?> c = others.get(i);
+      if (Collection.class.isAssignableFrom(c) && c.getName().startsWith("io.sparkattention.")) {
+        // Our compact lists (SortedIds) ship as their fields: Kryo's default for a Collection
+        // rebuilds it element by element through add(), which a read-only list refuses.
+        kryo.register(c, new FieldSerializer<>(kryo, c), FIRST_OTHER_ID + i);
+      } else {
+        kryo.register(c, FIRST_OTHER_ID + i);
+      }
     }
   }
 

@@ -1,13 +1,13 @@
 package io.sparkattention.spark.validate;
 
 import io.sparkattention.kernel.Mask;
+import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.io.TokenColumns;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -45,11 +45,9 @@ public final class InputValidator {
    */
   public static ValidTable validate(Dataset<Row> table, TokenColumns cols, String what) {
     JavaRDD<Row> rows = table.javaRDD();
-    ValidationSummary summary;
+    PositionCheck.Found found;
     try {
-      summary =
-          rows.mapPartitions(new PartitionSummaryFn((row, t) -> tokenProblem(cols, row, t)))
-              .treeReduce(ValidationSummary::merge);
+      found = PositionCheck.run(rows, cols, rows.getNumPartitions());
     } catch (Exception e) { // SparkException, undeclared (Scala)
       InputException bad = readFailure(e, what);
       if (bad != null) {
@@ -57,7 +55,7 @@ public final class InputValidator {
       }
       throw e;
     }
-    return check(summary, cols, what);
+    return check(found, cols, what);
   }
 
   /**
@@ -125,43 +123,37 @@ public final class InputValidator {
             + ", or --window-clip to run such batches without the window");
   }
 
-  static ValidTable check(ValidationSummary s, TokenColumns cols, String what) {
+  static ValidTable check(PositionCheck.Found found, TokenColumns cols, String what) {
+    ValidationSummary s = found.rows;
     if (s.rows == 0) {
       throw new InputException("the " + what + " has no rows (an empty table or no data files)");
     }
     List<String> errors = rowAndWidthErrors(s, cols.vectorName());
-    Map<Object, String> positions = s.positionProblems();
-    if (!positions.isEmpty()) {
-      StringBuilder b = new StringBuilder();
-      int shown = 0;
-      for (Map.Entry<Object, String> e : positions.entrySet()) {
-        if (shown++ == ValidationSummary.EXAMPLES) {
-          b.append("; …");
-          break;
-        }
-        b.append(b.length() == 0 ? "" : "; ")
-            .append("seq_id=")
-            .append(TokenColumns.shown(e.getKey()))
-            .append(": ")
-            .append(e.getValue());
-      }
+    if (found.badSequences > 0) {
       errors.add(
           "column pos must hold 0 … n-1 once each within a sequence; "
-              + positions.size()
+              + found.badSequences
               + " sequence(s) do not: "
-              + b);
+              + positionExamples(found.examples, found.badSequences));
     }
     if (!errors.isEmpty()) {
       throw new InputException("invalid " + what + ": " + String.join(". ", errors));
     }
-    List<Object> ids = new ArrayList<>(s.sequences.keySet());
     // Canonical order, whatever the partitioning: by seq_id (numbers numerically).
-    ids.sort(seqIdOrder());
-    long[] lengths = new long[ids.size()];
-    for (int i = 0; i < lengths.length; i++) {
-      lengths[i] = s.sequences.get(ids.get(i)).count;
+    return new ValidTable(found.good.ids(), found.good.lengths(), s.widths.firstKey(), s.rows);
+  }
+
+  /** "seq_id=…: what is wrong" for each example (the first few by id), "…" if there are more. */
+  static String positionExamples(Map<Object, String> examples, long count) {
+    StringBuilder b = new StringBuilder();
+    for (Map.Entry<Object, String> e : examples.entrySet()) {
+      b.append(b.length() == 0 ? "" : "; ")
+          .append("seq_id=")
+          .append(TokenColumns.shown(e.getKey()))
+          .append(": ")
+          .append(e.getValue());
     }
-    return new ValidTable(ids, lengths, s.widths.firstKey(), s.rows);
+    return b.append(count > examples.size() ? "; …" : "").toString();
   }
 
   /**
@@ -182,22 +174,28 @@ public final class InputValidator {
               + contextType
               + " in the context; cross-attention pairs sequences by equal seq_id");
     }
-    Map<Object, Long> contextLength = new HashMap<>();
-    for (int i = 0; i < context.seqIds().size(); i++) {
-      contextLength.put(context.seqIds().get(i), context.lengths()[i]);
-    }
+    // Binary searches in the validated (sorted) ids: no map of a corpus's ids on the driver.
+    SequenceIndex contextIndex = SequenceIndex.of(context.seqIds());
     long[] lengths = new long[input.seqIds().size()];
     List<Object> noContext = new ArrayList<>();
     for (int i = 0; i < lengths.length; i++) {
-      Long n = contextLength.remove(input.seqIds().get(i));
-      if (n == null) {
+      int c = contextIndex.indexOf(input.seqIds().get(i));
+      if (c < 0) {
         noContext.add(input.seqIds().get(i));
       } else {
-        lengths[i] = n;
+        lengths[i] = context.lengths()[c];
       }
     }
-    List<Object> noInput = new ArrayList<>(contextLength.keySet());
-    noInput.sort(seqIdOrder());
+    List<Object> noInput = new ArrayList<>();
+    if (lengths.length - noContext.size() < context.seqIds().size()) {
+      SequenceIndex inputIndex = SequenceIndex.of(input.seqIds());
+      for (Object id : context.seqIds()) {
+        if (inputIndex.indexOf(id) < 0) {
+          noInput.add(id);
+        }
+      }
+      noInput.sort(seqIdOrder());
+    }
     List<String> errors = new ArrayList<>();
     if (!noContext.isEmpty()) {
       errors.add(
@@ -307,8 +305,11 @@ public final class InputValidator {
     }
   }
 
-  /** The problem of one row of a token table ({@link RowCheck}). */
-  static String tokenProblem(TokenColumns cols, Row row, ValidationSummary s) {
+  /**
+   * What is wrong with a row's {@code seq_id} or {@code pos} (null, negative, too large), or null
+   * when the row has a usable sequence and position.
+   */
+  static String positionProblem(TokenColumns cols, Row row) {
     Object seq = cols.seqId(row);
     if (seq == null) {
       return "null seq_id (pos=" + (cols.posIsNull(row) ? "null" : cols.pos(row)) + ")";
@@ -324,8 +325,6 @@ public final class InputValidator {
     if (pos >= ValidationSummary.MAX_POSITION) {
       return "pos " + pos + " is too large (limit " + ValidationSummary.MAX_POSITION + ") at " + at;
     }
-    String vectorProblem = vectorProblem(cols, row, s, at);
-    s.sequences.computeIfAbsent(seq, k -> new ValidationSummary.SeqStats()).add(pos);
-    return vectorProblem;
+    return null;
   }
 }

@@ -73,6 +73,29 @@ final class ValidationSummary implements Serializable {
     long length() {
       return positions.length();
     }
+
+    /** What is wrong with the positions (duplicates first, else missing ones), or null. */
+    String problem() {
+      if (!duplicates.isEmpty()) {
+        return "duplicate pos " + join(duplicates);
+      }
+      if (count == length()) {
+        return null;
+      }
+      List<Long> missing = new ArrayList<>();
+      for (int p = positions.nextClearBit(0);
+          p < length() && missing.size() < EXAMPLES;
+          p = positions.nextClearBit(p + 1)) {
+        missing.add((long) p);
+      }
+      return "missing pos "
+          + join(missing)
+          + " ("
+          + count
+          + " tokens, largest pos "
+          + (length() - 1)
+          + ")";
+    }
   }
 
   void problem(String message) {
@@ -109,25 +132,9 @@ final class ValidationSummary implements Serializable {
     List<Object> ids = new ArrayList<>(sequences.keySet());
     ids.sort(InputValidator.seqIdOrder());
     for (Object id : ids) {
-      SeqStats s = sequences.get(id);
-      if (!s.duplicates.isEmpty()) {
-        out.put(id, "duplicate pos " + join(s.duplicates));
-      } else if (s.count != s.length()) {
-        List<Long> missing = new ArrayList<>();
-        for (int p = s.positions.nextClearBit(0);
-            p < s.length() && missing.size() < EXAMPLES;
-            p = s.positions.nextClearBit(p + 1)) {
-          missing.add((long) p);
-        }
-        out.put(
-            id,
-            "missing pos "
-                + join(missing)
-                + " ("
-                + s.count
-                + " tokens, largest pos "
-                + (s.length() - 1)
-                + ")");
+      String problem = sequences.get(id).problem();
+      if (problem != null) {
+        out.put(id, problem);
       }
     }
     return out;
