@@ -72,21 +72,18 @@ public final class IdLengths implements Serializable {
         heads.add(new int[] {p, 0});
       }
     }
-    Object ids = typed.newArray(total);
+    SortedIds.Appender ids = new SortedIds.Appender(typed, total);
     long[] lengths = new long[total];
     for (int i = 0; i < total; i++) {
       int[] head = heads.poll();
       IdLengths part = parts.get(head[0]);
-      if (part.ids.holdsLongs() != typed.holdsLongs()) {
-        throw new IllegalArgumentException("parts mix integer and string ids");
-      }
-      part.ids.copy(head[1], ids, i);
+      ids.add(part.ids, head[1]);
       lengths[i] = part.lengths[head[1]];
       if (++head[1] < part.ids.size()) {
         heads.add(head);
       }
     }
-    return new IdLengths(SortedIds.of(ids), lengths);
+    return new IdLengths(ids.build(), lengths);
   }
 
   private static SortedIds sortedIdsOf(Object[] ids, int n) {

@@ -17,12 +17,22 @@ import org.junit.jupiter.api.Test;
  * and a plain linear search.
  */
 class IdLengthsTest {
+  /**
+   * Characters whose UTF-16 order differs from their code points' (a surrogate pair sorts below
+   * U+E000 in {@link String#compareTo}), an accent, and the empty string's prefixes.
+   */
+  private static final String[] PIECES = {"", "a", "b", "é", "\uE000", "\uD83D\uDE00", "z9"};
+
   /** Random distinct ids (Longs including negatives, or Strings) with random lengths. */
   private static TreeMap<Object, Long> randomIds(Random rnd, int n, boolean strings) {
     TreeMap<Object, Long> ids = new TreeMap<>();
     while (ids.size() < n) {
       long v = rnd.nextInt(4 * n + 1) - 2L * n;
-      ids.put(strings ? "s" + Long.toString(v, 36) : (Object) v, 1L + rnd.nextInt(1000));
+      Object id =
+          strings
+              ? PIECES[rnd.nextInt(PIECES.length)] + Long.toString(v, 36).substring(rnd.nextInt(2))
+              : (Object) v;
+      ids.put(id, 1L + rnd.nextInt(1000));
     }
     return ids;
   }
@@ -87,7 +97,11 @@ class IdLengthsTest {
       SequenceIndex index = SequenceIndex.of(sorted);
       for (int probe = 0; probe < 2000; probe++) {
         long v = rnd.nextInt(1300) - 650L;
-        Object id = strings ? "s" + Long.toString(v, 36) : (Object) v;
+        Object id =
+            strings
+                ? PIECES[rnd.nextInt(PIECES.length)]
+                    + Long.toString(v, 36).substring(rnd.nextInt(2))
+                : (Object) v;
         int expected = plain.indexOf(id); // linear search: the reference
         assertEquals(expected, sorted.indexOf(id), "id " + id);
         assertEquals(expected, index.indexOf(id), "id " + id);

@@ -145,23 +145,31 @@ class PositionCheckSparkTest {
   @Test
   void theDriverReceivesAFewBytesPerSequence() {
     int n = 100_000;
-    Dataset<Row> t =
-        spark
-            .range(n)
-            .selectExpr("id * 3 AS seq_id", "0 AS pos", "array(cast(id AS double)) AS x")
-            .repartition(4);
-    List<PositionCheck.Found> results =
-        PositionCheck.taskResults(t.javaRDD(), TokenColumns.of(t.schema(), "x"), 4);
-    long bytes = 0;
-    long sequences = 0;
-    for (PositionCheck.Found f : results) {
-      bytes += SparkEnv.get().serializer().newInstance().serialize(f, tag()).limit();
-      sequences += f.good.ids().size();
+    for (boolean longIds : new boolean[] {true, false}) {
+      Dataset<Row> t =
+          spark
+              .range(n)
+              .selectExpr(
+                  longIds ? "id * 3 AS seq_id" : "concat('s', id) AS seq_id",
+                  "0 AS pos",
+                  "array(cast(id AS double)) AS x")
+              .repartition(4);
+      List<PositionCheck.Found> results =
+          PositionCheck.taskResults(t.javaRDD(), TokenColumns.of(t.schema(), "x"), 4);
+      long bytes = 0;
+      long sequences = 0;
+      for (PositionCheck.Found f : results) {
+        bytes += SparkEnv.get().serializer().newInstance().serialize(f, tag()).limit();
+        sequences += f.good.ids().size();
+      }
+      assertEquals(n, sequences);
+      // Ids and lengths (8 bytes an integer id, 2 a character of a string id and 4 for its end),
+      // and a constant per task: no map entry, bit set or id object per sequence (those took about
+      // 750 bytes a sequence on the driver).
+      long idBytes = longIds ? 8 : 2 * 6 + 4; // "s0" … "s99999": at most 6 characters
+      assertTrue(
+          bytes <= (idBytes + 8) * n + 4096, bytes + " bytes for " + n + " sequences, " + longIds);
     }
-    assertEquals(n, sequences);
-    // Integer ids and lengths, 8 bytes each, and a constant per task: no map entry, bit set or
-    // boxed id per sequence (those took about 750 bytes a sequence on the driver).
-    assertTrue(bytes <= 16L * n + 4096, bytes + " bytes for " + n + " sequences");
   }
 
   private static scala.reflect.ClassTag<PositionCheck.Found> tag() {
