@@ -106,5 +106,20 @@ launch_job() {
     "${spark_args[@]}" --class "$main" "$SA_JAR" "${job_args[@]}"
 }
 
+# The benchmarks' JVM flags for the authentication of jobs/local-cluster's cluster when their
+# arguments (--master M or --master=M) name it: the path of its secret's properties (mode 0600),
+# never the secret itself, which would show on the command line.
+sa_bench_cluster_flags() {
+  local prev="" a master=""
+  for a in "$@"; do
+    case "$a" in --master=*) master="${a#--master=}" ;; esac
+    [ "$prev" = "--master" ] && master="$a"
+    prev="$a"
+  done
+  if [ -n "$master" ] && [ "$master" = "$(sa_cluster_url)" ] && [ -r "$(sa_cluster_secret_conf)" ]; then
+    echo "-Dsa.cluster.properties=$(sa_cluster_secret_conf)"
+  fi
+}
+
 # The local cluster's URL and secret (jobs/local-cluster).
 source "$SA_ROOT/jobs/lib/local-cluster.sh"

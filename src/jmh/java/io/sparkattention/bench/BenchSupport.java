@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Properties;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
@@ -29,10 +30,30 @@ final class BenchSupport {
     return opt;
   }
 
-  /** A session as the jobs run (Kryo with the project's registrator, loopback), quiet logging. */
+  /**
+   * A session as the jobs run (Kryo with the project's registrator, loopback), quiet logging; with
+   * the {@code spark.authenticate*} properties of the file named by the system property {@code
+   * sa.cluster.properties} (jobs/local-cluster's secret, which the bench scripts name when the
+   * master is that cluster).
+   */
   static SparkSession session(String master, String appName) {
+    SparkSession.Builder builder = SparkSession.builder();
+    String clusterProperties = System.getProperty("sa.cluster.properties");
+    if (clusterProperties != null) {
+      Properties p = new Properties();
+      try (var in = Files.newBufferedReader(Path.of(clusterProperties))) {
+        p.load(in);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the cluster's secret " + clusterProperties, e);
+      }
+      for (String key : p.stringPropertyNames()) {
+        if (key.startsWith("spark.authenticate")) {
+          builder.config(key, p.getProperty(key).strip());
+        }
+      }
+    }
     SparkSession spark =
-        SparkSession.builder()
+        builder
             .master(master)
             .appName(appName)
             .config("spark.ui.enabled", "false")

@@ -68,6 +68,18 @@ public final class JobLauncher {
               verbose == null
                   ? parseResult.hasMatchedOption(Verbosity.OPTION)
                   : verbose.getAsBoolean();
+          if (stoppedUnderUs(ex)) {
+            // Not the input's fault, though it may surface while reading it.
+            err.println(
+                "error: the Spark application was stopped before the job finished: the cluster"
+                    + " refused or ended it (see Spark's log above: 'All masters are unresponsive'"
+                    + " when a cluster with spark.authenticate refused a missing or wrong secret,"
+                    + " 'Application has been killed' when it was killed); nothing was written");
+            if (traces) {
+              ex.printStackTrace(err);
+            }
+            return RUN_ERROR;
+          }
           InputException input = findInputException(ex);
           if (input != null) {
             err.println("error: " + input.getMessage());
@@ -131,6 +143,18 @@ public final class JobLauncher {
     }
     int nl = s.indexOf('\n');
     return (nl < 0 ? s : s.substring(0, nl)).strip();
+  }
+
+  /** Whether the failure is Spark's context having been stopped while the job used it. */
+  static boolean stoppedUnderUs(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      String m = String.valueOf(c.getMessage());
+      if (m.contains("Cannot call methods on a stopped SparkContext")
+          || m.contains("because SparkContext was shut down")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static InputException findInputException(Throwable t) {

@@ -23,10 +23,18 @@ class JobLauncherTest {
     @Option(names = "--bad-input")
     boolean badInput;
 
+    @Option(names = "--stopped")
+    boolean stopped;
+
     @Mixin Verbosity verbosity;
 
     @Override
     public Integer call() {
+      if (stopped) { // as a refused cluster application surfaces: while reading the input
+        String spark = "Cannot call methods on a stopped SparkContext.";
+        throw new InputException(
+            "cannot read input path in.parquet: " + spark, new IllegalStateException(spark));
+      }
       throw badInput
           ? new InputException("column pos must hold 0 … n-1")
           : new IllegalStateException("stage failed", new ArithmeticException("row 0"));
@@ -36,6 +44,20 @@ class JobLauncherTest {
   /** As the jobs' mains launch: stack traces as the command line's {@code --verbose} says. */
   private static Launch launch(String... args) {
     return Launch.execute(new Failing(), args);
+  }
+
+  @Test
+  void aContextStoppedUnderTheJobIsBlamedOnTheClusterNotTheInput() {
+    Launch stopped = launch("--stopped");
+    assertEquals(JobLauncher.RUN_ERROR, stopped.code());
+    String err = stopped.err().strip();
+    assertTrue(
+        err.startsWith(
+            "error: the Spark application was stopped before the job finished: the cluster"
+                + " refused or ended it"),
+        err);
+    assertFalse(err.contains("cannot read input"), err);
+    assertFalse(err.contains("\tat "), "a stack trace without --verbose: " + err);
   }
 
   @Test

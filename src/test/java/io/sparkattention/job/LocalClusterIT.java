@@ -253,6 +253,9 @@ class LocalClusterIT {
         refused.output().contains("All masters are unresponsive"),
         "refused for another reason:\n" + refused.output());
     assertTrue(
+        refused.output().contains("error: the Spark application was stopped before the job"),
+        "the refusal is not said as one:\n" + refused.output());
+    assertTrue(
         authenticationRefusals() > refusalsBefore,
         "the Master logged no refused authentication" + diagnostics());
     assertFalse(Files.exists(withoutSecret), "a refused driver wrote its output");
