@@ -1,6 +1,7 @@
 package io.sparkattention.plan;
 
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
@@ -19,6 +20,11 @@ public final class IdLengths implements Serializable {
   private IdLengths(SortedIds ids, long[] lengths) {
     this.ids = ids;
     this.lengths = lengths;
+  }
+
+  /** About how many bytes the ids and lengths take in memory. */
+  public long bytes() {
+    return ids.bytes() + 8L * lengths.length;
   }
 
   /** The ids, ascending. */
@@ -55,12 +61,10 @@ public final class IdLengths implements Serializable {
    */
   public static IdLengths merge(List<IdLengths> parts) {
     int total = 0;
-    SortedIds typed = SortedIds.ofLongs(new long[0]);
+    List<SortedIds> lists = new ArrayList<>();
     for (IdLengths p : parts) {
       total += p.ids.size();
-      if (p.ids.size() > 0) {
-        typed = p.ids;
-      }
+      lists.add(p.ids);
     }
     // Cursors {part, index}, the one with the smallest current id first.
     PriorityQueue<int[]> heads =
@@ -72,7 +76,7 @@ public final class IdLengths implements Serializable {
         heads.add(new int[] {p, 0});
       }
     }
-    SortedIds.Appender ids = new SortedIds.Appender(typed, total);
+    SortedIds.Appender ids = new SortedIds.Appender(lists);
     long[] lengths = new long[total];
     for (int i = 0; i < total; i++) {
       int[] head = heads.poll();

@@ -3,6 +3,7 @@ package io.sparkattention.plan;
 import java.io.Serializable;
 import java.util.AbstractList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.RandomAccess;
 
@@ -139,6 +140,11 @@ public final class SortedIds extends AbstractList<Object> implements RandomAcces
     return -1;
   }
 
+  /** About how many bytes the ids take in memory (their arrays). */
+  public long bytes() {
+    return longs != null ? 8L * longs.length : 2L * chars.length + 4L * ends.length;
+  }
+
   /** Compares this list's id at {@code i} with {@code other}'s at {@code j} (same id type). */
   int compare(int i, SortedIds other, int j) {
     if (longs != null) {
@@ -164,16 +170,31 @@ public final class SortedIds extends AbstractList<Object> implements RandomAcces
    */
   static final class Appender {
     private final long[] longs;
-    private char[] chars;
+    private final char[] chars;
     private final int[] ends;
     private int n;
     private int end;
 
-    /** Room for {@code size} ids of {@code like}'s type. */
-    Appender(SortedIds like, int size) {
-      longs = like.longs != null ? new long[size] : null;
-      chars = like.longs != null ? null : new char[16];
-      ends = like.longs != null ? null : new int[size];
+    /** Room for the ids of {@code lists} (all of one type), to be appended in ascending order. */
+    Appender(List<SortedIds> lists) {
+      int size = 0;
+      long characters = 0;
+      boolean integers = true;
+      for (SortedIds l : lists) {
+        size += l.size();
+        if (l.longs == null) {
+          integers = false;
+          characters += l.chars.length;
+        }
+      }
+      if (characters > Integer.MAX_VALUE - 8) {
+        throw new IllegalArgumentException(
+            "the sequence ids hold " + characters + " characters, more than one array can");
+      }
+      // Sized exactly: the merged ids of a corpus are the driver's largest arrays.
+      longs = integers ? new long[size] : null;
+      chars = integers ? null : new char[(int) characters];
+      ends = integers ? null : new int[size];
     }
 
     /** Appends {@code from}'s id at {@code i}. */
@@ -187,14 +208,6 @@ public final class SortedIds extends AbstractList<Object> implements RandomAcces
       }
       int a = from.start(i);
       int len = from.ends[i] - a;
-      if (end + len > chars.length) {
-        long grown = Math.max(2L * chars.length, (long) end + len);
-        if (grown > Integer.MAX_VALUE - 8) {
-          throw new IllegalArgumentException(
-              "the sequence ids hold more characters than one array can");
-        }
-        chars = Arrays.copyOf(chars, (int) grown);
-      }
       System.arraycopy(from.chars, a, chars, end, len);
       end += len;
       ends[n++] = end;
@@ -209,7 +222,7 @@ public final class SortedIds extends AbstractList<Object> implements RandomAcces
       if (longs != null) {
         return ofLongs(longs);
       }
-      SortedIds ids = new SortedIds(null, Arrays.copyOf(chars, end), ends);
+      SortedIds ids = new SortedIds(null, chars, ends);
       for (int i = 1; i < n; i++) {
         if (ids.compare(i - 1, ids, i) >= 0) {
           throw notAscending(i, ids.get(i - 1), ids.get(i));

@@ -1,6 +1,7 @@
 package io.sparkattention.spark.validate;
 
 import io.sparkattention.plan.IdLengths;
+import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.io.TokenColumns;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -68,7 +69,22 @@ final class PositionCheck {
         }
         good.add(p.good);
       }
-      all.good = IdLengths.merge(good);
+      try {
+        all.good = IdLengths.merge(good);
+      } catch (OutOfMemoryError e) {
+        // The merge allocates its arrays first, so nothing is half done: the parts are intact and
+        // the new arrays unreachable; say what would fit rather than die.
+        long count = good.stream().mapToLong(p -> p.ids().size()).sum();
+        long bytes = good.stream().mapToLong(IdLengths::bytes).sum();
+        throw new InputException(
+            String.format(
+                "the table has %,d sequences, whose ids and lengths (%,d MiB, twice that while"
+                    + " they are put in order) do not fit the driver's heap of %,d MiB: give the"
+                    + " driver more memory (--driver-memory; about 16 bytes a sequence with"
+                    + " integer ids, 12 plus 2 a character with string ids)",
+                count, bytes >> 20, Runtime.getRuntime().maxMemory() >> 20),
+            e);
+      }
       return all;
     }
   }
