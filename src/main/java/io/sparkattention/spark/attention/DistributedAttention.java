@@ -152,6 +152,8 @@ public final class DistributedAttention {
       strategy = c.strategy();
       reason = c.reason();
     }
+    MemoryBudget.checkDriver(
+        valid.seqIds(), jsc.isLocal(), parallelism, Runtime.getRuntime().maxMemory());
     Broadcast<SequenceIndex> indexB = jsc.broadcast(SequenceIndex.of(valid.seqIds()));
     Broadcast<AttentionWeights> weightsB = jsc.broadcast(weights);
     FaultInjection faults = FaultInjection.of(spark);

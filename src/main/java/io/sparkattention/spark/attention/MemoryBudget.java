@@ -2,7 +2,9 @@ package io.sparkattention.spark.attention;
 
 import io.sparkattention.cost.CostEstimate;
 import io.sparkattention.plan.AttentionPlan;
+import io.sparkattention.plan.SortedIds;
 import io.sparkattention.spark.InputException;
+import java.util.List;
 import java.util.Locale;
 import org.apache.spark.SparkConf;
 
@@ -45,6 +47,50 @@ final class MemoryBudget {
     long bySize = perTaskBytes <= 0 ? 1 : (2 * routedBytes + perTaskBytes - 1) / perTaskBytes;
     long p = Math.max(2L * slots, bySize);
     return (int) Math.max(1, Math.min(items, p));
+  }
+
+  /**
+   * About how many bytes one copy of the per-sequence tables takes: the ids ({@link
+   * SortedIds#bytes}, or about 64 bytes an id of another list), their lengths, and the plan's
+   * lengths and partition of each sequence.
+   */
+  static long sequenceTableBytes(List<Object> ids) {
+    long idBytes = ids instanceof SortedIds sorted ? sorted.bytes() : 64L * ids.size();
+    return idBytes + 20L * ids.size();
+  }
+
+  /**
+   * Refuses a table with so many sequences that the driver's heap cannot hold their tables: one
+   * copy the driver keeps, two that Spark's broadcasts of the ids and the plan serialise, and in
+   * local mode one more for each task thread, which deserialises its own when the broadcast does
+   * not fit Spark's memory store (an estimate, on the safe side; 10,000,000 one-token sequences ran
+   * out of memory in a 1 GiB driver instead).
+   *
+   * @param local whether the tasks run in the driver's JVM, on {@code threads} threads
+   * @throws InputException naming the count, the sizes and the {@code --driver-memory} that would
+   *     do
+   */
+  static void checkDriver(List<Object> ids, boolean local, int threads, long driverHeapBytes) {
+    long table = sequenceTableBytes(ids);
+    long copies = 3 + (local ? Math.max(1, threads) : 0);
+    long need = RESERVED_BYTES + copies * table;
+    if (need <= driverHeapBytes) {
+      return;
+    }
+    long gib = 1L << 30;
+    throw new InputException(
+        String.format(
+            Locale.ROOT,
+            "the table's %,d sequences need about %,d MiB of driver memory (%,d MiB for one copy"
+                + " of their ids, lengths and plan, which the driver keeps, Spark's broadcasts"
+                + " serialise and %s), more than the driver's heap of %,d MiB: run with"
+                + " --driver-memory %dg",
+            ids.size(),
+            need >> 20,
+            table >> 20,
+            local ? "each of the " + threads + " local task threads may read" : "its plan uses",
+            driverHeapBytes >> 20,
+            (need + gib - 1) / gib));
   }
 
   /**

@@ -66,6 +66,32 @@ class MemoryBudgetTest {
   }
 
   @Test
+  void aDriverTooSmallForTheSequencesTablesIsRefusedWithTheMemoryThatWouldDo() {
+    int n = 1_000_000;
+    long[] ids = new long[n];
+    for (int i = 0; i < n; i++) {
+      ids[i] = 2L * i;
+    }
+    java.util.List<Object> sorted = io.sparkattention.plan.SortedIds.ofLongs(ids);
+    // One copy: 8 bytes an id, 20 for lengths and placement: 28,000,000 bytes (26 MiB).
+    assertEquals(28L * n, MemoryBudget.sequenceTableBytes(sorted));
+    // local[2]: the driver's copy, two serialised, two task threads': 300 MiB + 5 × 28 MB.
+    long need = 300 * MIB + 5 * 28L * n;
+    MemoryBudget.checkDriver(sorted, true, 2, need); // just fits
+    InputException e =
+        assertThrows(
+            InputException.class, () -> MemoryBudget.checkDriver(sorted, true, 2, need - 1));
+    assertTrue(
+        e.getMessage().startsWith("the table's 1,000,000 sequences need about 433 MiB"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("--driver-memory 1g"), e.getMessage());
+    // On a cluster the tasks read the broadcasts in their executors: three copies on the driver.
+    MemoryBudget.checkDriver(sorted, false, 2, 300 * MIB + 3 * 28L * n);
+    // Other lists (tests' plain ids) count 64 bytes an id.
+    assertEquals(84L * 3, MemoryBudget.sequenceTableBytes(java.util.List.of("a", "b", "c")));
+  }
+
+  @Test
   void partitionsGrowWithTheRoutedBytesOfACorpus() {
     // few routed bytes: twice the slots, at most one per item
     assertEquals(4, MemoryBudget.partitions(1000, 2, 10 * MIB, 200 * MIB));
