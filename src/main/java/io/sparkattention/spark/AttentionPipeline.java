@@ -15,8 +15,6 @@ import io.sparkattention.spark.metrics.Elapsed;
 import io.sparkattention.spark.metrics.ProgressListener;
 import io.sparkattention.spark.validate.InputValidator;
 import java.util.List;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -168,11 +166,10 @@ final class AttentionPipeline {
     }
     DistributedAttention.Result result =
         DistributedAttention.compute(spark, attended, attendedCols, attendedValid, keys, spec);
-    Broadcast<List<Object>> seqIds =
-        JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(valid.seqIds());
     // The input's columns: seq_id and pos keep the input's types (top-level positions with a
-    // pyramid).
-    Dataset<Row> out = TokenTables.toTable(spark, result.tokens(), seqIds, cols, format, "out");
+    // pyramid, whose sequences are the input's).
+    Dataset<Row> out =
+        TokenTables.toTable(spark, result.tokens(), result.sequences(), cols, format, "out");
     return new Attended(out, attended, attendedCols, attendedValid, result.plan(), pyramid, spec);
   }
 

@@ -52,9 +52,16 @@ public final class DistributedAttention {
    */
   public record Context(Dataset<Row> table, TokenColumns cols, InputValidator.ValidTable valid) {}
 
-  /** The lazily computed results, and the plan behind them. */
+  /**
+   * The lazily computed results, the plan behind them, and the broadcast index of the sequences
+   * whose numbers the results carry (for their ids, without broadcasting the ids again).
+   */
   public record Result(
-      JavaRDD<FinishedToken> tokens, AttentionPlan plan, String strategyReason, int partitions) {}
+      JavaRDD<FinishedToken> tokens,
+      AttentionPlan plan,
+      String strategyReason,
+      int partitions,
+      Broadcast<SequenceIndex> sequences) {}
 
   /**
    * Plans and builds self-attention (lazy: nothing runs until the result is consumed).
@@ -269,7 +276,7 @@ public final class DistributedAttention {
     } else {
       finished = parts.map(p -> TokenFinisher.finish(List.of(p), weightsB.value()));
     }
-    return new Result(finished, plan, reason, partitions);
+    return new Result(finished, plan, reason, partitions, indexB);
   }
 
   /** The plan options of {@code spec} with the strategy resolved ({@link Strategy#AUTO} chosen). */

@@ -1,5 +1,6 @@
 package io.sparkattention.spark.io;
 
+import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.spark.InputException;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -183,7 +184,7 @@ public final class TokenTables {
   public static Dataset<Row> toTable(
       SparkSession spark,
       JavaRDD<FinishedToken> tokens,
-      Broadcast<List<Object>> seqIds,
+      Broadcast<SequenceIndex> sequences,
       TokenColumns cols,
       TableFormat format,
       String outName) {
@@ -194,7 +195,7 @@ public final class TokenTables {
     JavaRDD<Row> rows =
         tokens.map(
             t -> {
-              Object seq = seqIdValue(seqIds.value().get(t.seqIndex()), seqType);
+              Object seq = seqIdValue(sequences.value().id(t.seqIndex()), seqType);
               Object pos = posValue(t.pos(), posType);
               Object out = vector ? Vectors.dense(t.out()) : toBoxed(t.out());
               return RowFactory.create(seq, pos, out);
