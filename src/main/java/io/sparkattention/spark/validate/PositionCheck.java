@@ -3,6 +3,7 @@ package io.sparkattention.spark.validate;
 import io.sparkattention.plan.IdLengths;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.io.TokenColumns;
+import io.sparkattention.spark.metrics.StageMetricsListener;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.TreeMap;
+import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.PairFlatMapFunction;
@@ -100,14 +102,24 @@ final class PositionCheck {
 
   /** What each task of the per-sequence stage sends the driver. */
   static List<Found> taskResults(JavaRDD<Row> rows, TokenColumns cols, int partitions) {
+    SparkContext sc = rows.context();
+    String before = sc.getLocalProperty(StageMetricsListener.OUTSIDE_SHUFFLE_MODEL);
+    sc.setLocalProperty(StageMetricsListener.OUTSIDE_SHUFFLE_MODEL, "validation");
+    try {
+      return judged(rows, cols, partitions).collect();
+    } finally {
+      sc.setLocalProperty(StageMetricsListener.OUTSIDE_SHUFFLE_MODEL, before);
+    }
+  }
+
+  private static JavaRDD<Found> judged(JavaRDD<Row> rows, TokenColumns cols, int partitions) {
     return rows.mapPartitionsToPair(new TokenPositionsFn(cols))
         .combineByKey(
             PositionCheck::combiner,
             PositionCheck::add,
             PositionCheck::mergeCombiners,
             Math.max(1, partitions))
-        .mapPartitions(new JudgeSequencesFn())
-        .collect();
+        .mapPartitions(new JudgeSequencesFn());
   }
 
   /**
