@@ -100,7 +100,8 @@ public final class SpecRules {
     require(
         spec.segmentColumn() == null,
         p,
-        "does not combine with segmentColumn (a global token would cross the documents)");
+        "does not combine with packed documents (a segment column): a global token would see"
+            + " across them");
   }
 
   private static void requireAtLeast(int least, int value, String parameter) {

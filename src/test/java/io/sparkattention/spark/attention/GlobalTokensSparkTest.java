@@ -213,7 +213,7 @@ class GlobalTokensSparkTest {
             AttentionSpec.builder().cross(true),
             AttentionSpec.builder().window(3).pyramidLevels(1),
             AttentionSpec.builder().window(3).segmentColumn("doc"));
-    String[] says = {"local-p", "cross attention", "pyramid", "segmentColumn"};
+    String[] says = {"local-p", "cross attention", "pyramid", "packed documents"};
     for (int i = 0; i < bad.size(); i++) {
       AttentionSpec.Builder b = bad.get(i);
       InputException e = assertThrows(InputException.class, () -> b.globalTokens(2).build());
