@@ -88,9 +88,9 @@ public final class Mask implements Serializable {
     return globalTokens;
   }
 
-  /** Whether the query or key at {@code pos} is a global token. */
+  /** Whether the query or key at {@code pos} is a global token: {@code 0 <= pos < n}. */
   public boolean isGlobal(long pos) {
-    return pos < globalTokens;
+    return pos >= 0 && pos < globalTokens;
   }
 
   /** This mask without its global tokens: the base mask of the class comment. */
@@ -229,7 +229,7 @@ public final class Mask implements Serializable {
    * keys); with global tokens it may also see {@code [0, globalLastKey(qPos)]}.
    */
   public long firstKey(long qPos) {
-    if (qPos < globalTokens) {
+    if (isGlobal(qPos)) {
       return Long.MIN_VALUE / 4; // a global query: no window
     }
     long first;
@@ -249,7 +249,7 @@ public final class Mask implements Serializable {
    * them); see {@link #firstKey}.
    */
   public long lastKey(long qPos) {
-    if (qPos < globalTokens) {
+    if (isGlobal(qPos)) {
       return isCausal() ? qPos : UNBOUNDED; // a global query: no window
     }
     long last;
@@ -270,11 +270,14 @@ public final class Mask implements Serializable {
   /**
    * The last of the global keys {@code [0, globalLastKey(qPos)]} query {@code qPos} sees besides
    * its main interval: {@code n − 1} for a non-global query of a mask with {@code n} global tokens
-   * (causality holds: {@code n − 1 < qPos}), else −1 (none; a global query's main interval holds
-   * them).
+   * ({@code min(n − 1, qPos)} if causal, which is {@code n − 1} for every position {@code >= n}),
+   * else −1 (none; a global query's main interval holds them).
    */
   public long globalLastKey(long qPos) {
-    return qPos < globalTokens ? -1 : globalTokens - 1;
+    if (globalTokens == 0 || isGlobal(qPos)) {
+      return -1;
+    }
+    return isCausal() ? Math.min(globalTokens - 1, qPos) : globalTokens - 1;
   }
 
   /** Whether query {@code qPos} may attend to key {@code kPos} (positions ≥ 0). */
@@ -292,15 +295,19 @@ public final class Mask implements Serializable {
       return false;
     }
     if (globalTokens > 0) {
-      Mask base = withoutGlobalTokens();
-      long lastGlobal = Math.min(q1, globalTokens - 1);
-      // global queries see all keys (causal: those at or before them)
-      if (q0 <= lastGlobal && (isCausal() ? k0 <= lastGlobal : true)) {
+      if (withoutGlobalTokens().anyAllowed(q0, q1, k0, k1)) {
         return true;
       }
-      // the other queries see the global keys, and their base interval
-      long qn = Math.max(q0, globalTokens);
-      return qn <= q1 && (k0 < globalTokens || base.anyAllowed(qn, q1, k0, k1));
+      // global queries see every key (causal: those at or before them)
+      long g0 = Math.max(q0, 0);
+      long g1 = Math.min(q1, globalTokens - 1);
+      if (g0 <= g1 && (!isCausal() || k0 <= g1)) {
+        return true;
+      }
+      // every query sees the global keys (causal: those at or before it)
+      long h0 = Math.max(k0, 0);
+      long h1 = Math.min(k1, globalTokens - 1);
+      return h0 <= h1 && (!isCausal() || h0 <= q1);
     }
     if (segmentStarts != null) {
       // a query sees keys of its own segment only: ask the whole-sequence mask segment by segment
