@@ -64,6 +64,7 @@ public final class AttentionJob implements Callable<Integer> {
             Map.entry("partitions", "--partitions"),
             Map.entry("pyramidLevels", "--pyramid-levels"),
             Map.entry("segmentColumn", "--segment-col"),
+            Map.entry("globalTokens", "--global-tokens"),
             Map.entry("input", "--input"),
             Map.entry("output", "--output"),
             Map.entry("context", "--context"),
@@ -214,6 +215,16 @@ public final class AttentionJob implements Callable<Integer> {
   String segmentColumn;
 
   @Option(
+      names = "--global-tokens",
+      paramLabel = "N",
+      description =
+          "Global tokens (Longformer): the first N tokens of every sequence (by pos) attend to"
+              + " every key and every query attends to them, on top of --window or causal"
+              + " (causal keeps j <= i). Not with local-p, cross, --pyramid-levels or"
+              + " --segment-col (default: ${DEFAULT-VALUE}, none).")
+  int globalTokens;
+
+  @Option(
       names = "--emit-weights",
       paramLabel = "PATH",
       description =
@@ -262,6 +273,7 @@ public final class AttentionJob implements Callable<Integer> {
               .pyramidLevels(pyramidLevels)
               .cross(kind == AttentionKind.CROSS)
               .segmentColumn(segmentColumn)
+              .globalTokens(globalTokens)
               .windowClip(windowClip)
               .build();
       AttentionRequest request =

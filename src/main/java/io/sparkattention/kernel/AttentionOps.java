@@ -100,7 +100,8 @@ public final class AttentionOps {
     checkBlock(state, Q, K, V);
     ws.block.ensureRows(Q.numRows);
     for (int i = 0; i < Q.numRows; i++) {
-      ws.block.allow(i, mask.firstKey(qPos0 + i), mask.lastKey(qPos0 + i));
+      long q = qPos0 + i;
+      ws.block.allow(i, mask.firstKey(q), mask.lastKey(q), 0, mask.globalLastKey(q));
     }
     ws.block.place(qPos0, kPos0);
     state.accumulateBlock(Q, K, V, rule, ws.block);

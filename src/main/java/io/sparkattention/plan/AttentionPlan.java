@@ -22,7 +22,7 @@ import java.util.function.IntConsumer;
  *   <li>single: one tile and one key group per sequence;
  *   <li>blocks: tiles of {@code queryTileBlocks·blockSize} rows, key groups of {@code
  *       keyTileBlocks·blockSize} rows; the partial states of a query's key groups are merged;
- *   <li>window: tiles as in blocks, one key group clipped to the tile's window plus halo;
+ *   <li>window: tiles as in blocks, one key group clipped to each tile's reach (or as blocks);
  *   <li>heads: as blocks, and one head group per head.
  * </ul>
  *

@@ -24,7 +24,9 @@ abstract class SequenceCut implements Serializable {
    * Sizes the cut of {@code queryLength} queries over {@code keyLength} keys: single keeps the
    * sequence whole; the others cut query tiles of {@code queryTileBlocks·blockSize} rows; blocks
    * and heads also cut key groups of {@code keyTileBlocks·blockSize} rows (window keeps one key
-   * group, clipped per tile to its reach); heads makes one head group per head.
+   * group, clipped per tile to its reach, unless the mask has global tokens: their queries' tiles
+   * reach every key, so key groups as blocks keep their tasks bounded); heads makes one head group
+   * per head.
    */
   SequenceCut(long queryLength, long keyLength, PlanOptions options) {
     Strategy strategy = options.strategy();
@@ -36,7 +38,8 @@ abstract class SequenceCut implements Serializable {
             ? queryLength
             : Math.min(queryLength, b * options.queryTileBlocks());
     this.keyGroup =
-        strategy == Strategy.SINGLE || strategy == Strategy.WINDOW
+        strategy == Strategy.SINGLE
+                || (strategy == Strategy.WINDOW && options.mask().globalTokens() == 0)
             ? keyLength
             : Math.min(keyLength, b * options.keyTileBlocks());
     // grouped-query attention: a task holds a whole group (a key/value head and its query heads)

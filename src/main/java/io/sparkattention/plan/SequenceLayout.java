@@ -12,10 +12,26 @@ final class SequenceLayout extends SequenceCut {
   private final int numTiles;
   private final int numKeyGroups;
 
-  /** Task id per (head group, tile, key group), -1 where the mask leaves nothing to do. */
+  /**
+   * Task slots per key group: 1, or 2 with global tokens (a tile's base reach and the global keys,
+   * when apart, are two tasks of the group, merged in slot order).
+   */
+  private final int slots;
+
+  /** Tiles holding a global query (the first ones): they reach every key their mask allows. */
+  private final int globalTiles;
+
+  /** Global tokens of the mask (positions 0 … n−1). */
+  private final long globalTokens;
+
+  /** Task id per (head group, tile, key group, slot), -1 where the mask leaves nothing to do. */
   private final int[] taskIds;
 
-  /** Per tile, the first and last key position any of its queries may see (clipped). */
+  /**
+   * Per tile, the first and last key position the base mask lets any of its queries see (clipped);
+   * non-decreasing in the tile index. Global tokens add keys {@code [0, n−1]} to every tile and all
+   * keys to the first {@link #globalTiles} tiles.
+   */
   private final long[] reachLo;
 
   private final long[] reachHi;
@@ -23,11 +39,14 @@ final class SequenceLayout extends SequenceCut {
   /** Per tile, the number of tasks (over head groups and key groups) covering its queries. */
   private final int[] partsPerTile;
 
-  private SequenceLayout(long queryLength, long keyLength, PlanOptions options) {
+  private SequenceLayout(long queryLength, long keyLength, PlanOptions options, Mask mask) {
     super(queryLength, keyLength, options);
     this.numTiles = (int) ((queryLength + queryTile() - 1) / queryTile());
     this.numKeyGroups = numKeyGroups();
-    this.taskIds = new int[headGroups() * numTiles * numKeyGroups];
+    this.globalTokens = Math.min(mask.globalTokens(), Math.min(queryLength, keyLength));
+    this.slots = mask.globalTokens() > 0 ? 2 : 1;
+    this.globalTiles = (int) ((globalTokens + queryTile() - 1) / queryTile());
+    this.taskIds = new int[headGroups() * numTiles * numKeyGroups * slots];
     Arrays.fill(taskIds, -1);
     this.reachLo = new long[numTiles];
     this.reachHi = new long[numTiles];
@@ -100,7 +119,7 @@ final class SequenceLayout extends SequenceCut {
       Mask mask,
       PlanOptions options,
       List<TileTask> tasks) {
-    SequenceLayout layout = new SequenceLayout(queryLength, keyLength, options);
+    SequenceLayout layout = new SequenceLayout(queryLength, keyLength, options, mask);
     layout.addTasks(s, mask, tasks);
     return layout;
   }
@@ -110,37 +129,73 @@ final class SequenceLayout extends SequenceCut {
     long keyLength = keyLength();
     long queryTile = queryTile();
     long keyGroup = keyGroup();
+    Mask base = mask.withoutGlobalTokens();
     for (int i = 0; i < numTiles; i++) {
       long qs = i * queryTile;
       long qe = Math.min(queryLength, qs + queryTile);
-      reachLo[i] = Math.max(0, mask.firstKey(qs));
-      reachHi[i] = Math.min(keyLength - 1, mask.lastKey(qe - 1));
+      reachLo[i] = Math.max(0, base.firstKey(qs));
+      reachHi[i] = Math.min(keyLength - 1, base.lastKey(qe - 1));
     }
+    // per tile the key intervals its tasks cover: [lo[0], hi[0]] and [lo[1], hi[1]] (global keys)
+    long[] lo = new long[2];
+    long[] hi = new long[2];
     for (int hg = 0; hg < headGroups(); hg++) {
       for (int i = 0; i < numTiles; i++) {
         long qs = i * queryTile;
         long qe = Math.min(queryLength, qs + queryTile);
+        intervals(i, qs, qe, mask, lo, hi);
         TileTask.Builder task = task(s, hg).queries(qs, qe);
         int made = 0;
         for (int j = 0; j < numKeyGroups; j++) {
-          long ks = Math.max(j * keyGroup, reachLo[i]);
-          long ke = Math.min(Math.min(keyLength, (j + 1) * keyGroup), reachHi[i] + 1);
-          long pairs = ks < ke ? attendedPairs(mask, qs, qe, ks, ke) : 0;
-          boolean lastChance = j == numKeyGroups - 1 && made == 0;
-          if (pairs == 0 && !lastChance) {
-            continue;
+          for (int p = 0; p < slots; p++) {
+            long ks = Math.max(j * keyGroup, lo[p]);
+            long ke = Math.min(Math.min(keyLength, (j + 1) * keyGroup), hi[p] + 1);
+            long pairs = ks < ke ? attendedPairs(mask, qs, qe, ks, ke) : 0;
+            boolean lastChance = j == numKeyGroups - 1 && p == slots - 1 && made == 0;
+            if (pairs == 0 && !lastChance) {
+              continue;
+            }
+            if (pairs == 0) {
+              // No query of this tile sees any key: keep one keyless task so that every query
+              // still yields its (zero) output row.
+              ks = ke = 0;
+            }
+            int id = tasks.size();
+            // the slot orders the merge: key group j's slots come after group j - 1's
+            tasks.add(task.id(id).keys(ks, ke, j * slots + p, pairs).build());
+            taskIds[((hg * numTiles + i) * numKeyGroups + j) * slots + p] = id;
+            made++;
           }
-          if (pairs == 0) {
-            // No query of this tile sees any key: keep one keyless task so that every query
-            // still yields its (zero) output row.
-            ks = ke = 0;
-          }
-          int id = tasks.size();
-          tasks.add(task.id(id).keys(ks, ke, j, pairs).build());
-          taskIds[(hg * numTiles + i) * numKeyGroups + j] = id;
-          made++;
         }
         partsPerTile[i] += made;
+      }
+    }
+  }
+
+  /**
+   * Tile {@code i}'s key intervals, disjoint: a tile with a global query reaches every key its mask
+   * allows ({@code [0, hi]}); another its base reach and, apart from it, the global keys. An
+   * interval with {@code lo > hi} is empty.
+   */
+  private void intervals(int i, long qs, long qe, Mask mask, long[] lo, long[] hi) {
+    lo[0] = reachLo[i];
+    hi[0] = reachHi[i];
+    lo[1] = 0;
+    hi[1] = -1;
+    if (i < globalTiles) {
+      lo[0] = 0;
+      long lastGlobal = Math.min(qe, globalTokens) - 1;
+      hi[0] = Math.max(reachHi[i], Math.min(keyLength() - 1, mask.lastKey(lastGlobal)));
+    } else if (globalTokens > 0) {
+      long g = Math.min(keyLength(), globalTokens) - 1;
+      if (lo[0] > hi[0]) {
+        lo[0] = 0; // no base reach: the global keys only
+        hi[0] = g;
+      } else if (lo[0] <= g + 1) {
+        lo[0] = 0; // the global keys meet the base reach: one interval
+        hi[0] = Math.max(hi[0], g);
+      } else {
+        hi[1] = g;
       }
     }
   }
@@ -174,9 +229,13 @@ final class SequenceLayout extends SequenceCut {
    * as {@link #addTasks} clips a tile's keys.
    */
   static long[] reach(long queryLength, long keyLength, Mask mask) {
-    return new long[] {
-      Math.max(0, mask.firstKey(0)), Math.min(keyLength - 1, mask.lastKey(queryLength - 1))
-    };
+    long hi = mask.lastKey(queryLength - 1);
+    if (mask.globalTokens() > 0) {
+      // a global query may reach further than the last query; every query reaches key 0
+      hi = Math.max(hi, mask.lastKey(Math.min(queryLength, mask.globalTokens()) - 1));
+      hi = Math.max(hi, mask.globalLastKey(queryLength - 1));
+    }
+    return new long[] {Math.max(0, mask.firstKey(0)), Math.min(keyLength - 1, hi)};
   }
 
   /**
@@ -189,6 +248,22 @@ final class SequenceLayout extends SequenceCut {
   static long attendedPairs(Mask mask, long qs, long qe, long ks, long ke) {
     if (qs >= qe || ks >= ke) {
       return 0;
+    }
+    long n = mask.globalTokens();
+    if (n > 0) {
+      // global queries [qs, min(qe, n)): every key, or with a causal mask those at or before them
+      Mask base = mask.withoutGlobalTokens();
+      long qg = Math.min(qe, Math.max(qs, n));
+      long pairs = attendedPairs(base.withoutWindow(), qs, qg, ks, ke);
+      // the others: their base interval ∪ the global keys [ks, min(ke, n)) (all before them)
+      long ge = Math.min(ke, n);
+      if (qg < qe) {
+        pairs += attendedPairs(base, qg, qe, ks, ke);
+        if (ks < ge) {
+          pairs += (qe - qg) * (ge - ks) - attendedPairs(base, qg, qe, ks, ge);
+        }
+      }
+      return pairs;
     }
     if (mask.hasSegments()) {
       // within a segment the segments are no constraint: sum the whole mask's pairs per segment
@@ -218,10 +293,8 @@ final class SequenceLayout extends SequenceCut {
   static long attendedPairsByLoop(Mask mask, long qs, long qe, long ks, long ke) {
     long pairs = 0;
     for (long q = qs; q < qe; q++) {
-      long lo = Math.max(ks, mask.firstKey(q));
-      long hi = Math.min(ke - 1, mask.lastKey(q));
-      if (hi >= lo) {
-        pairs += hi - lo + 1;
+      for (long k = ks; k < ke; k++) {
+        pairs += mask.allows(q, k) ? 1 : 0;
       }
     }
     return pairs;
@@ -271,9 +344,10 @@ final class SequenceLayout extends SequenceCut {
   void forEachQueryTask(long pos, double centre, IntConsumer sink) {
     checkQuery(pos);
     int i = (int) (pos / queryTile());
+    int perTile = numKeyGroups * slots;
     for (int hg = 0; hg < headGroups(); hg++) {
-      int base = (hg * numTiles + i) * numKeyGroups;
-      for (int j = 0; j < numKeyGroups; j++) {
+      int base = (hg * numTiles + i) * perTile;
+      for (int j = 0; j < perTile; j++) {
         int id = taskIds[base + j];
         if (id >= 0) {
           sink.accept(id);
@@ -286,11 +360,23 @@ final class SequenceLayout extends SequenceCut {
   void forEachKeyTask(long pos, IntConsumer sink, List<TileTask> tasks) {
     checkKey(pos);
     int j = (int) (pos / keyGroup());
+    // tiles with a global query reach every key; every tile reaches the global keys
+    int end = pos < globalTokens ? numTiles : globalTiles;
+    for (int i = 0; i < end; i++) {
+      acceptTile(i, j, pos, sink, tasks);
+    }
     // reachLo and reachHi grow with the tile index: the tiles that reach pos are a contiguous run.
-    int first = firstTileWithReachHiAtLeast(pos);
+    int first = Math.max(end, firstTileWithReachHiAtLeast(pos));
     for (int i = first; i < numTiles && reachLo[i] <= pos; i++) {
-      for (int hg = 0; hg < headGroups(); hg++) {
-        int id = taskIds[(hg * numTiles + i) * numKeyGroups + j];
+      acceptTile(i, j, pos, sink, tasks);
+    }
+  }
+
+  /** Calls {@code sink} with tile {@code i}'s tasks of key group {@code j} holding key pos. */
+  private void acceptTile(int i, int j, long pos, IntConsumer sink, List<TileTask> tasks) {
+    for (int hg = 0; hg < headGroups(); hg++) {
+      for (int p = 0; p < slots; p++) {
+        int id = taskIds[((hg * numTiles + i) * numKeyGroups + j) * slots + p];
         if (id >= 0) {
           acceptIfHoldsKey(tasks, id, pos, sink);
         }

@@ -188,7 +188,7 @@ final class AttentionPipeline {
         valid.maxLength(),
         causal ? "plain causal" : "global");
     return spec.toBuilder()
-        .mask(causal ? Mask.causal() : Mask.none())
+        .mask(mask.withoutWindow()) // keeping any global tokens
         .windowClip(false)
         .strategy(spec.strategy() == Strategy.WINDOW ? Strategy.AUTO : spec.strategy())
         .build();

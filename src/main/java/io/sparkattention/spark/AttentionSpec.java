@@ -229,10 +229,7 @@ public final class AttentionSpec implements Serializable {
       return this;
     }
 
-    /**
-     * Packed documents: a query sees only keys with its value of {@code column}, each value one
-     * contiguous run of positions, on top of the mask (default null: none).
-     */
+    /** Packed documents: keys with the query's value of {@code column} only (default null). */
     public Builder segmentColumn(String column) {
       this.segmentColumn = column;
       return this;
@@ -254,15 +251,24 @@ public final class AttentionSpec implements Serializable {
       return mask(mask.causalToo());
     }
 
-    /**
-     * Local attention: query i attends to keys j with |i − j| ≤ {@code window} (i − window ≤ j ≤ i
-     * if {@link #causal()} is set, before or after).
-     */
+    /** Local attention: |i − j| ≤ window (i − window ≤ j ≤ i with {@link #causal()}). */
     public Builder window(int window) {
-      if (window < 0) {
-        throw InputException.forParameter("window", "must be >= 0, got " + window);
+      return mask(mask.withWindow(atLeast0(window, "window")));
+    }
+
+    /**
+     * Global tokens (Longformer): positions {@code 0 … n−1} of every sequence see every key and
+     * every query sees them, causality kept ({@link Mask#withGlobalTokens}); default 0: none.
+     */
+    public Builder globalTokens(int n) {
+      return mask(mask.withGlobalTokens(atLeast0(n, "globalTokens")));
+    }
+
+    private static int atLeast0(int value, String parameter) {
+      if (value < 0) {
+        throw InputException.forParameter(parameter, "must be >= 0, got " + value);
       }
-      return mask(mask.withWindow(window));
+      return value;
     }
 
     /** Heads, ≥ 1 (default 1). */
@@ -349,10 +355,7 @@ public final class AttentionSpec implements Serializable {
       return this;
     }
 
-    /**
-     * Rotary embeddings of the projected queries and keys per head ({@code null}: none, the
-     * default), with base {@link #ropeTheta}.
-     */
+    /** RoPE of each head's projected queries and keys, base {@link #ropeTheta} (default null). */
     public Builder rope(Rope.Style style) {
       this.ropeStyle = style;
       return this;
@@ -364,10 +367,7 @@ public final class AttentionSpec implements Serializable {
       return this;
     }
 
-    /**
-     * Key/value heads G ≥ 1 dividing the heads: grouped-query (1: multi-query) attention, query
-     * head h using key/value head ⌊h·G/H⌋ (default 0: one per query head).
-     */
+    /** Key/value heads G | heads (GQA, head h uses ⌊h·G/H⌋; 1: MQA; default 0: one per head). */
     public Builder kvHeads(int kvHeads) {
       this.kvHeads = kvHeads;
       return this;

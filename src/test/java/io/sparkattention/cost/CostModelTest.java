@@ -53,6 +53,61 @@ class CostModelTest {
     assertEquals(28 * 4.0 * 2, e.usefulFlops());
   }
 
+  /**
+   * Global tokens (Longformer): useful flops are exactly the allowed pairs (counted by brute force
+   * with the fixtures' predicate) × 4·d, for every strategy; executed flops count the entries of
+   * the kernel block pairs holding an allowed pair.
+   */
+  @Test
+  void globalTokensCountExactlyTheAllowedPairs() {
+    Mask[] masks = {
+      Mask.window(1).withGlobalTokens(2),
+      Mask.causalWindow(3).withGlobalTokens(5),
+      Mask.causal().withGlobalTokens(1),
+      Mask.window(0).withGlobalTokens(40)
+    };
+    int n = 29;
+    int d = 2;
+    int b = 4;
+    for (Mask m : masks) {
+      io.sparkattention.fixtures.Allowed allowed = io.sparkattention.fixtures.Allowed.of(m);
+      long pairs = 0;
+      for (long q = 0; q < n; q++) {
+        for (long k = 0; k < n; k++) {
+          pairs += allowed.test(q, k) ? 1 : 0;
+        }
+      }
+      for (Strategy s : io.sparkattention.fixtures.StrategyMasks.STRATEGIES) {
+        if (!io.sparkattention.fixtures.StrategyMasks.fits(s, m)) {
+          continue;
+        }
+        CostEstimate e = estimate(n, s, m, b, 1, 2, 2, d);
+        assertEquals(pairs * 4.0 * d, e.usefulFlops(), m + " " + s);
+        AttentionPlan plan =
+            AttentionPlan.create(
+                new long[] {n},
+                PlanOptions.builder().strategy(s).mask(m).blockSize(b).tiles(2, 2).build());
+        long entries = 0;
+        for (io.sparkattention.plan.TileTask t : plan.tasks()) {
+          for (long q0 = t.qStart(); q0 < t.qEnd(); q0 += b) {
+            for (long k0 = t.kStart(); k0 < t.kEnd(); k0 += b) {
+              long q1 = Math.min(t.qEnd(), q0 + b);
+              long k1 = Math.min(t.kEnd(), k0 + b);
+              boolean any = false;
+              for (long q = q0; q < q1; q++) {
+                for (long k = k0; k < k1; k++) {
+                  any |= allowed.test(q, k);
+                }
+              }
+              entries += any ? (q1 - q0) * (k1 - k0) : 0;
+            }
+          }
+        }
+        assertEquals(entries * 4.0 * d, e.executedFlops(), m + " " + s);
+      }
+    }
+  }
+
   @Test
   void headsSplitTheFlopsButNotTheirSum() {
     CostEstimate one = estimate(16, Strategy.SINGLE, Mask.none(), 4, 1, 1, 1, 8);

@@ -163,6 +163,16 @@ class AttentionJobOptionsTest {
     assertEquals(Mask.causal(), config(args("--attention", " causal ")).spec().mask());
     assertEquals(
         Mask.window(0), config(args("--attention", "local", "--window", "0")).spec().mask());
+    assertEquals(
+        Mask.window(4).withGlobalTokens(2),
+        config(args("--attention", "local", "--window", "4", "--global-tokens", "2"))
+            .spec()
+            .mask());
+    assertEquals(
+        Mask.causalWindow(1).withGlobalTokens(3),
+        config(args("--attention", "hard", "--causal", "--window", "1", "--global-tokens", "3"))
+            .spec()
+            .mask());
   }
 
   @Test
@@ -282,7 +292,12 @@ class AttentionJobOptionsTest {
         "--attention local-p --window 3 --rope | --rope does not apply to local-p attention (its windows follow predicted centres)",
         "--attention cross --context c.json --segment-col doc | --segment-col does not apply to cross attention (input and context positions are unrelated)",
         "--attention global --pyramid-levels 1 --segment-col doc | --segment-col does not apply with a pyramid (its steps mix tokens)",
-        "--attention local-p --window 3 --segment-col doc | --segment-col does not apply to local-p attention"
+        "--attention local-p --window 3 --segment-col doc | --segment-col does not apply to local-p attention",
+        "--attention local --window 2 --global-tokens -1 | --global-tokens must be >= 0, got -1",
+        "--attention local-p --window 3 --global-tokens 2 | --global-tokens does not apply to local-p attention (its windows follow the centres)",
+        "--attention cross --context c.json --global-tokens 2 | --global-tokens does not apply to cross attention (input and context positions are unrelated)",
+        "--attention local --window 2 --pyramid-levels 1 --global-tokens 2 | --global-tokens does not apply with a pyramid (its steps mix tokens)",
+        "--attention local --window 2 --segment-col doc --global-tokens 2 | --global-tokens does not combine with packed documents (a segment column): a global token would see across them"
       })
   void badValuesFailInConfig(String extra, String message) {
     String[] a = args(extra.split(" "));
@@ -355,6 +370,7 @@ class AttentionJobOptionsTest {
             "--rope-style",
             "--kv-heads",
             "--segment-col",
+            "--global-tokens",
             "--engine",
             "--pyramid-levels",
             "--emit-weights",

@@ -14,6 +14,12 @@ public final class BlockScratch {
   long kPos0;
   long[] lo = new long[0];
   long[] hi = new long[0];
+  long[] lo2 = new long[0];
+  long[] hi2 = new long[0];
+
+  /** One row's allowed runs of block indices ({@link Blocks#runs}). */
+  final int[] runs = new int[4];
+
   final DMatrixRMaj queries = new DMatrixRMaj(1, 1);
   final DMatrixRMaj acc = new DMatrixRMaj(1, 1);
   final DMatrixRMaj scores = new DMatrixRMaj(1, 1);
@@ -25,6 +31,8 @@ public final class BlockScratch {
     if (lo.length < rows) {
       lo = new long[rows];
       hi = new long[rows];
+      lo2 = new long[rows];
+      hi2 = new long[rows];
     }
   }
 
@@ -42,7 +50,18 @@ public final class BlockScratch {
    * last}, inclusive; none if {@code first > last}.
    */
   public void allow(int i, long first, long last) {
+    allow(i, first, last, 0, -1);
+  }
+
+  /**
+   * Query row {@code i} of the next call may see the keys at absolute positions {@code first …
+   * last} and {@code first2 … last2} (global tokens), inclusive; an interval with its first above
+   * its last is empty.
+   */
+  public void allow(int i, long first, long last, long first2, long last2) {
     lo[i] = first;
     hi[i] = last;
+    lo2[i] = first2;
+    hi2[i] = last2;
   }
 }

@@ -64,13 +64,54 @@ public final class Blocks {
     return (int) Math.min(nk - 1, Math.max(-1, hi - kPos0));
   }
 
-  /** Whether any of rows r0 … r1-1's allowed interval {@code [lo, hi]} meets keys [k0, k1]. */
-  static boolean anyRowSees(int r0, int r1, long[] lo, long[] hi, long k0, long k1) {
+  /**
+   * Whether any of rows r0 … r1-1's allowed intervals ({@code [lo, hi]} and {@code [lo2, hi2]})
+   * meets keys [k0, k1].
+   */
+  static boolean anyRowSees(int r0, int r1, BlockScratch block, long k0, long k1) {
+    final long[] lo = block.lo;
+    final long[] hi = block.hi;
+    final long[] lo2 = block.lo2;
+    final long[] hi2 = block.hi2;
     for (int i = r0; i < r1; i++) {
       if (lo[i] <= k1 && hi[i] >= k0 && lo[i] <= hi[i]) {
         return true;
       }
+      if (lo2[i] <= k1 && hi2[i] >= k0 && lo2[i] <= hi2[i]) {
+        return true;
+      }
     }
     return false;
+  }
+
+  /**
+   * Row {@code i}'s allowed keys within a block of {@code nk} keys at {@code kPos0}, as at most two
+   * runs of block indices in increasing order, written to {@code runs}: {@code runs[0] … runs[1]}
+   * and {@code runs[2] … runs[3]}, the second empty ({@code runs[2] > runs[3]}) when the intervals
+   * meet or one is empty, the first empty only if both are.
+   */
+  static void runs(BlockScratch block, int i, long kPos0, int nk, int[] runs) {
+    int f1 = first(block.lo[i], kPos0, nk);
+    int l1 = last(block.hi[i], kPos0, nk);
+    int f2 = first(block.lo2[i], kPos0, nk);
+    int l2 = last(block.hi2[i], kPos0, nk);
+    if (f2 > l2) {
+      set(runs, f1, l1, 1, 0);
+    } else if (f1 > l1) {
+      set(runs, f2, l2, 1, 0);
+    } else if (f2 <= l1 + 1 && l2 >= f1 - 1) {
+      set(runs, Math.min(f1, f2), Math.max(l1, l2), 1, 0); // they meet: one run
+    } else if (f2 < f1) {
+      set(runs, f2, l2, f1, l1);
+    } else {
+      set(runs, f1, l1, f2, l2);
+    }
+  }
+
+  private static void set(int[] runs, int a, int b, int c, int d) {
+    runs[0] = a;
+    runs[1] = b;
+    runs[2] = c;
+    runs[3] = d;
   }
 }

@@ -43,10 +43,9 @@ public final class HardAttentionKernel {
     final int m = Q.numRows;
     final int nk = K.numRows;
     final long kPos0 = block.kPos0;
-    final long[] lo = block.lo;
-    final long[] hi = block.hi;
-    assert lo.length >= m && bestScore.length >= m && bestKey.length >= m;
-    if (m == 0 || nk == 0 || !Blocks.anyRowSees(0, m, lo, hi, kPos0, kPos0 + nk - 1)) {
+    final int[] runs = block.runs;
+    assert block.lo.length >= m && bestScore.length >= m && bestKey.length >= m;
+    if (m == 0 || nk == 0 || !Blocks.anyRowSees(0, m, block, kPos0, kPos0 + nk - 1)) {
       return; // no row sees any of these keys: the product would be wasted
     }
     final DMatrixRMaj S = block.scores;
@@ -60,11 +59,17 @@ public final class HardAttentionKernel {
     final int dv = V.numCols;
     for (int i = 0; i < m; i++) {
       final int rowOff = i * nk;
-      final int first = Blocks.first(lo[i], kPos0, nk);
-      final int last = Blocks.last(hi[i], kPos0, nk);
+      // the row's allowed keys: run [first, last], and [first2, last2] (global keys) if apart
+      Blocks.runs(block, i, kPos0, nk, runs);
+      final int last = runs[1];
+      final int first2 = runs[2];
+      final int end = first2 <= runs[3] ? runs[3] : last;
       int best = -1;
       double bestHere = Double.NEGATIVE_INFINITY;
-      for (int j = first; j <= last; j++) {
+      for (int j = runs[0]; j <= end; j++) {
+        if (j > last && j < first2) {
+          continue; // the gap between the runs
+        }
         double v = s[rowOff + j] * scale;
         if (transform) {
           v = rule.transform(v, qPos0 + i, kPos0 + j);

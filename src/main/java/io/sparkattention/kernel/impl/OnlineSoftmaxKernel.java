@@ -65,9 +65,8 @@ public final class OnlineSoftmaxKernel {
     final long kPos0 = block.kPos0;
     final double scale = rule.scale(Q.numCols);
     Blocks.requireBlock(acc.numRows, acc.numCols, Q, K, V);
-    final long[] lo = block.lo;
-    final long[] hi = block.hi;
-    assert lo.length >= m && max.length >= m && sum.length >= m;
+    final int[] runs = block.runs;
+    assert block.lo.length >= m && max.length >= m && sum.length >= m;
     assert centres == null || centres.length >= m;
     if (m == 0 || nk == 0) {
       return;
@@ -82,7 +81,7 @@ public final class OnlineSoftmaxKernel {
     // CHUNK_ROWS rows is one chunk, used in place; a larger one's chunks are copied out and back.
     for (int r0 = 0; r0 < m; r0 += CHUNK_ROWS) {
       final int r1 = Math.min(m, r0 + CHUNK_ROWS);
-      if (!Blocks.anyRowSees(r0, r1, lo, hi, kPos0, kLast)) {
+      if (!Blocks.anyRowSees(r0, r1, block, kPos0, kLast)) {
         continue;
       }
       final int mc = r1 - r0;
@@ -97,19 +96,32 @@ public final class OnlineSoftmaxKernel {
       for (int i = 0; i < mc; i++) {
         final int r = r0 + i;
         final int rowOff = i * nk;
-        final int first = Blocks.first(lo[r], kPos0, nk);
-        final int last = Blocks.last(hi[r], kPos0, nk);
+        // the row's allowed keys: run [first, last], and [first2, last2] (global keys) if apart
+        Blocks.runs(block, r, kPos0, nk, runs);
+        final int first = runs[0];
+        final int last = runs[1];
+        final int first2 = runs[2];
+        final int last2 = runs[3];
         if (first > last) {
           Arrays.fill(s, rowOff, rowOff + nk, 0.0);
           continue;
         }
+        final boolean two = first2 <= last2;
+        final int end = two ? last2 : last;
         // m_new = max(m_old, max_j s_ij · scale)
         double blockMax = rows.scaleAndMax(s, rowOff + first, rowOff + last + 1, scale);
+        if (two) {
+          blockMax =
+              Math.max(blockMax, rows.scaleAndMax(s, rowOff + first2, rowOff + last2 + 1, scale));
+        }
         if (transform) {
           // s_ij = softcap(s_ij) - slope·|q - k|
           blockMax = Double.NEGATIVE_INFINITY;
           final long qPos = qPos0 + r;
-          for (int j = first; j <= last; j++) {
+          for (int j = first; j <= end; j++) {
+            if (j > last && j < first2) {
+              continue; // the gap between the runs
+            }
             double v = rule.transform(s[rowOff + j], qPos, kPos0 + j);
             s[rowOff + j] = v;
             blockMax = Math.max(blockMax, v);
@@ -121,7 +133,7 @@ public final class OnlineSoftmaxKernel {
           // l_i, A_i *= exp(m_old - m_new)
           double correction = Math.exp(oldMax - newMax);
           sum[r] *= correction;
-          for (int c = i * dv, end = c + dv; c < end; c++) {
+          for (int c = i * dv, cEnd = c + dv; c < cEnd; c++) {
             a[c] *= correction;
           }
         }
@@ -129,14 +141,18 @@ public final class OnlineSoftmaxKernel {
         // p_ij = exp(s_ij - m_new) (· Gaussian for local-p); masked p_ij = 0
         Arrays.fill(s, rowOff, rowOff + first, 0.0);
         sum[r] += rows.expAndSum(s, rowOff + first, rowOff + last + 1, newMax);
+        if (two) {
+          Arrays.fill(s, rowOff + last + 1, rowOff + first2, 0.0);
+          sum[r] += rows.expAndSum(s, rowOff + first2, rowOff + last2 + 1, newMax);
+        }
         if (centres != null) {
           final double centre = centres[r];
-          for (int j = first; j <= last; j++) {
+          for (int j = first; j <= end; j++) {
             double dist = kPos0 + j - centre;
             s[rowOff + j] *= Math.exp(-dist * dist / twoSigmaSq);
           }
         }
-        Arrays.fill(s, rowOff + last + 1, rowOff + nk, 0.0);
+        Arrays.fill(s, rowOff + end + 1, rowOff + nk, 0.0);
       }
       // A += P · V
       engine.multAdd(S, V, Ac);

@@ -38,8 +38,10 @@ import org.apache.spark.sql.types.StructType;
  * (default 1/√d_head), {@code softcap} (default none), {@code alibi} (default false), {@code rope}
  * ({@code none|half|interleaved}, default none) and {@code ropeTheta} (default 10000); {@code
  * segmentCol} (packed documents as the job's {@code --segment-col}: a query attends only to keys of
- * its sequence with its value of that column; default unset). Without projection weights: {@code Q
- * = K = V} = the input vectors, split into {@code heads} heads.
+ * its sequence with its value of that column; default unset); {@code globalTokens} (Longformer's
+ * global tokens as the job's {@code --global-tokens}: the first N positions see every key and every
+ * query sees them; default 0). Without projection weights: {@code Q = K = V} = the input vectors,
+ * split into {@code heads} heads.
  *
  * <p>{@link #transform} validates the input at once (one pass over it, as the job does: bad rows
  * fail with the job's messages) and returns a lazy result. Saved and loaded with the default params
@@ -65,6 +67,7 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
   private final Param<String> rope;
   private final DoubleParam ropeTheta;
   private final Param<String> segmentCol;
+  private final IntParam globalTokens;
 
   public AttentionTransformer() {
     this(Identifiable$.MODULE$.randomUID("attention"));
@@ -111,6 +114,13 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
     ropeTheta = new DoubleParam(this, "ropeTheta", "RoPE base (> 1)", ParamValidators.gt(1));
     segmentCol =
         new Param<>(this, "segmentCol", "packed documents: attend only within equal values");
+    globalTokens =
+        new IntParam(
+            this,
+            "globalTokens",
+            "global tokens: the first N positions attend to and are attended by every token",
+            ParamValidators.gtEq(0));
+    setDefault(globalTokens, 0);
     setDefault(alibi, false);
     setDefault(rope, "none");
     setDefault(ropeTheta, 10000.0);
@@ -157,6 +167,10 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
 
   public IntParam window() {
     return window;
+  }
+
+  public IntParam globalTokens() {
+    return globalTokens;
   }
 
   public Param<String> strategy() {
@@ -213,6 +227,11 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
 
   public int getHeads() {
     return (Integer) getOrDefault(heads);
+  }
+
+  /** The number of global tokens (default 0: none). */
+  public int getGlobalTokens() {
+    return (Integer) getOrDefault(globalTokens);
   }
 
   /** The window, or null when not set. */
@@ -304,6 +323,11 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
   /**
    * @throws IllegalArgumentException if negative
    */
+  public AttentionTransformer setGlobalTokens(int v) {
+    set(globalTokens, v);
+    return this;
+  }
+
   public AttentionTransformer setWindow(int v) {
     set(window, v);
     return this;

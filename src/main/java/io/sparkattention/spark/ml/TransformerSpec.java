@@ -28,6 +28,7 @@ final class TransformerSpec {
     AttentionSpec.Builder b =
         AttentionSpec.builder()
             .mask(m)
+            .globalTokens(t.getGlobalTokens())
             .heads(t.getHeads())
             .strategy(s)
             .blockSize(t.getBlockSize())

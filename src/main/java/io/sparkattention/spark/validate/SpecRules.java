@@ -8,8 +8,8 @@ import io.sparkattention.spark.InputException;
 /**
  * The rules of {@link AttentionSpec}'s fields other than its score options ({@link ScoreRules}):
  * each field's range, then the fields that do not go together (local-p with hard attention or a
- * mask; cross-attention with a pyramid, local-p, the window split or a mask). Errors name the
- * parameter.
+ * mask; cross-attention with a pyramid, local-p, the window split or a mask; global tokens with
+ * local-p, a pyramid, cross-attention or segments). Errors name the parameter.
  */
 public final class SpecRules {
   private SpecRules() {}
@@ -43,6 +43,9 @@ public final class SpecRules {
             || mask.kind() == Mask.Kind.CAUSAL_WINDOW,
         "windowClip",
         "needs a window mask (local, or causal with a window), not " + mask);
+    if (mask.globalTokens() > 0) {
+      checkGlobalTokens(spec);
+    }
     if (spec.isLocalP()) {
       require(!spec.selection().isHard(), "localPWindow", "applies to softmax attention, not hard");
       require(
@@ -77,6 +80,28 @@ public final class SpecRules {
           "mask",
           "does not apply to cross attention (input and context positions are unrelated)");
     }
+  }
+
+  /**
+   * Global tokens are the first positions of a self-attention sequence under a mask: not local-p
+   * (no mask), a pyramid (its steps mix tokens), cross attention or packed documents.
+   */
+  private static void checkGlobalTokens(AttentionSpec spec) {
+    String p = "globalTokens";
+    require(
+        !spec.isLocalP(),
+        p,
+        "does not apply to local-p attention (its windows follow the centres)");
+    require(spec.pyramidLevels() == 0, p, "does not apply with a pyramid (its steps mix tokens)");
+    require(
+        !spec.isCross(),
+        p,
+        "does not apply to cross attention (input and context positions are unrelated)");
+    require(
+        spec.segmentColumn() == null,
+        p,
+        "does not combine with packed documents (a segment column): a global token would see"
+            + " across them");
   }
 
   private static void requireAtLeast(int least, int value, String parameter) {

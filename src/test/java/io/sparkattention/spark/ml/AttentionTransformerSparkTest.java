@@ -247,6 +247,36 @@ class AttentionTransformerSparkTest {
     assertTrue(bad.getMessage().contains("rope"), bad.getMessage());
   }
 
+  /** {@code globalTokens} (Longformer) survives save and load and matches the reference. */
+  @Test
+  void globalTokensReachTheKernelAndSurviveSaveAndLoad() throws Exception {
+    AttentionTransformer t =
+        new AttentionTransformer()
+            .setAttention("local")
+            .setWindow(2)
+            .setGlobalTokens(3)
+            .setHeads(2)
+            .setStrategy("window")
+            .setBlockSize(4);
+    String path = tmp.resolve("global").toString();
+    t.write().save(path);
+    AttentionTransformer loaded = AttentionTransformer.load(path);
+    assertEquals(3, loaded.getGlobalTokens());
+    Map<String, double[]> got =
+        byToken(loaded.transform(table("seq_id", "pos", "x")), "seq_id", "pos", "out");
+    Allowed allowed = Allowed.global(Allowed.window(2), 3, false);
+    for (int s = 0; s < LENGTHS.length; s++) {
+      double[][] want = SoftmaxReference.multiHead(seqs[s], null, 2, allowed);
+      for (int p = 0; p < LENGTHS[s]; p++) {
+        double[] a = got.get(IDS[s] + "/" + p);
+        for (int c = 0; c < D; c++) {
+          assertEquals(want[p][c], a[c], 1e-9 * Math.max(1, Math.abs(want[p][c])));
+        }
+      }
+    }
+    assertThrows(IllegalArgumentException.class, () -> t.setGlobalTokens(-1));
+  }
+
   /**
    * {@code segmentCol} (packed documents): survives save and load, and the output equals the
    * reference with the same-document rule written as a predicate on the labels; an unknown column
