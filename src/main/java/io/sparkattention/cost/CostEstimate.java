@@ -21,6 +21,8 @@ package io.sparkattention.cost;
  * @param reduceBytes that stage's shuffle bytes
  * @param checkBytes the shuffle of the writer's one-row-per-token check (Spark SQL aggregates the
  *     written rows' {@code seq_id, pos}), about one record per output row
+ * @param executedScores (query, key, head) scores the block kernel computes, masked entries in
+ *     computed blocks included: the softmax's work (one exp each), or hard attention's comparisons
  */
 public record CostEstimate(
     long tasks,
@@ -33,7 +35,8 @@ public record CostEstimate(
     long peakTaskBytes,
     long reduceRecords,
     long reduceBytes,
-    long checkBytes) {
+    long checkBytes,
+    double executedScores) {
 
   /**
    * @throws IllegalArgumentException naming the figure if a count, a byte total or a FLOP total is
@@ -51,6 +54,7 @@ public record CostEstimate(
     requireNonNegative(reduceRecords, "reduceRecords");
     requireNonNegative(reduceBytes, "reduceBytes");
     requireNonNegative(checkBytes, "checkBytes");
+    requireNonNegative(executedScores, "executedScores");
   }
 
   private static void requireNonNegative(long v, String name) {
@@ -79,7 +83,8 @@ public record CostEstimate(
         .partials(partialRecords, partialBytes)
         .peakTaskBytes(peakTaskBytes)
         .reduce(reduceRecords, reduceBytes)
-        .checkBytes(checkBytes);
+        .checkBytes(checkBytes)
+        .executedScores(executedScores);
   }
 
   /**
@@ -103,6 +108,7 @@ public record CostEstimate(
     private long reduceRecords;
     private long reduceBytes;
     private long checkBytes;
+    private double executedScores;
 
     private Builder() {}
 
@@ -150,6 +156,12 @@ public record CostEstimate(
       return this;
     }
 
+    /** The (query, key, head) scores the kernel computes. */
+    Builder executedScores(double scores) {
+      this.executedScores = scores;
+      return this;
+    }
+
     CostEstimate build() {
       return new CostEstimate(
           tasks,
@@ -162,7 +174,8 @@ public record CostEstimate(
           peakTaskBytes,
           reduceRecords,
           reduceBytes,
-          checkBytes);
+          checkBytes,
+          executedScores);
     }
   }
 }

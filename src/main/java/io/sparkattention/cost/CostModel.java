@@ -119,9 +119,26 @@ public final class CostModel {
    * @param framing serializer framing per record
    */
   public static CostEstimate estimate(AttentionPlan plan, Widths widths, Framing framing) {
+    return estimate(plan, widths, framing, false);
+  }
+
+  /**
+   * Estimates a plan's cost, of softmax attention or of hard attention. Hard attention's kernel
+   * computes the scores q·k (2·dHead FLOPs per pair and head) and keeps per query the best key's
+   * value, copied when a better key appears (at most once per key, dValueHead doubles, not counted:
+   * no arithmetic); it computes no value product p·v. So its FLOPs are the scores' alone, half of
+   * softmax attention's when keys and values are as wide.
+   *
+   * @param plan the plan
+   * @param widths the input widths (what stage 1 ships) and the projected widths
+   * @param framing serializer framing per record
+   * @param hard whether the kernel is hard attention's (argmax or sampled: no value product)
+   */
+  public static CostEstimate estimate(
+      AttentionPlan plan, Widths widths, Framing framing, boolean hard) {
     // needsMerge() is asked once, not per task: asking it in the loop made the estimate quadratic
     // in the number of sequences (541 s for 200,000 short ones, issue 13).
-    Totals sum = new Totals(plan, widths, framing, plan.needsMerge());
+    Totals sum = new Totals(plan, widths, framing, plan.needsMerge(), hard);
     for (TileTask t : plan.tasks()) {
       sum.add(t, plan.headGroups(), true);
     }
@@ -136,6 +153,7 @@ public final class CostModel {
     return CostEstimate.builder()
         .tasks(plan.tasks().size() + plan.numWholeSequences())
         .flops(sum.useful, sum.executed)
+        .executedScores(sum.scores)
         .routed(sum.routed, sum.routedBytes)
         .partials(sum.partials, sum.partialBytes)
         .peakTaskBytes(sum.peak)
@@ -149,7 +167,9 @@ public final class CostModel {
     private final Widths widths;
     private final Framing framing;
     private final boolean merge;
+    private final boolean hard;
     double useful;
+    double scores;
     double executed;
     long routed;
     long routedBytes;
@@ -157,8 +177,9 @@ public final class CostModel {
     long partialBytes;
     long peak;
 
-    Totals(AttentionPlan plan, Widths widths, Framing framing, boolean merge) {
+    Totals(AttentionPlan plan, Widths widths, Framing framing, boolean merge, boolean hard) {
       this.plan = plan;
+      this.hard = hard;
       this.widths = widths;
       this.framing = framing;
       this.merge = merge;
@@ -168,16 +189,17 @@ public final class CostModel {
     void add(TileTask t, int groups, boolean keysRouted) {
       final int heads = plan.numHeads();
       final int b = plan.blockSize();
-      // Per pair and head: q·k costs 2·dHead, p·v costs 2·dValueHead.
+      // Per pair and head: q·k costs 2·dHead, p·v costs 2·dValueHead (none in hard attention).
       double flopsPerPair =
           2.0 * widths.query() / heads * t.headCount()
-              + 2.0 * widths.value() / heads * t.headCount();
+              + (hard ? 0 : 2.0 * widths.value() / heads * t.headCount());
       useful += flopsPerPair * t.attendedPairs();
-      executed +=
-          flopsPerPair
-              * (plan.isLocalP()
-                  ? localPComputedPairs(t, plan.localPWindow(), b)
-                  : computedPairs(t, plan.mask(t.seqIndex()), b));
+      long computed =
+          plan.isLocalP()
+              ? localPComputedPairs(t, plan.localPWindow(), b)
+              : computedPairs(t, plan.mask(t.seqIndex()), b);
+      executed += flopsPerPair * computed;
+      scores += (double) computed * t.headCount();
       long keys = keysRouted ? t.keyCount() : 0;
       routed += t.queryCount() + keys;
       routedBytes +=
@@ -233,6 +255,10 @@ public final class CostModel {
 
   /** (query, key) entries of every block pair the task's kernel computes (not skipped). */
   static long computedPairs(TileTask t, Mask mask, int b) {
+    if (mask.kind() == Mask.Kind.NONE && !mask.hasSegments()) {
+      // every block pair is computed: no need to visit them (10^8 of them at 10^7 tokens)
+      return t.queryCount() * t.keyCount();
+    }
     long pairs = 0;
     for (long q0 = t.qStart(); q0 < t.qEnd(); q0 += b) {
       long q1 = Math.min(t.qEnd(), q0 + b) - 1;

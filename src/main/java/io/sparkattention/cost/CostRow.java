@@ -5,8 +5,11 @@ import java.util.List;
 /**
  * One (configuration, length) of a cost report: the medians measured over the repeats beside the
  * model's figures. The CSV header ({@link #HEADER}) is the report's stable schema, units in names;
- * {@code kvHeads} is the key/value heads (= {@code numHeads} but for a grouped-query row), its
- * column last so the earlier columns keep their places.
+ * {@code kvHeads} is the key/value heads (= {@code numHeads} but for a grouped-query row), and the
+ * time model's terms and the held-out prediction come after it, so the earlier columns keep their
+ * places. {@code estimate} (the plan's {@link CostEstimate}, for refitting the time model) is not a
+ * column; {@code modelTerms} is null and {@code heldoutWallMillis} −1 until set ({@link
+ * #withModel}).
  */
 public record CostRow(
     String config,
@@ -32,7 +35,108 @@ public record CostRow(
     long modelShuffleBytes,
     long modelPeakTaskBytes,
     long modelWallMillis,
-    int kvHeads) {
+    int kvHeads,
+    CostEstimate estimate,
+    TimeModel.Terms modelTerms,
+    long heldoutWallMillis) {
+
+  /** A row without its estimate, terms or held-out prediction. */
+  public CostRow(
+      String config,
+      String attention,
+      String strategy,
+      long seqLen,
+      int dModel,
+      int numHeads,
+      int window,
+      int blockSize,
+      int repeats,
+      long planTasks,
+      long wallMillis,
+      long taskMillis,
+      long longestTaskMillis,
+      long sparkTasks,
+      long shuffleBytesWritten,
+      long shuffleBytesRead,
+      long bytesSpilled,
+      long peakExecutionMemoryBytes,
+      double modelUsefulFlops,
+      double modelExecutedFlops,
+      long modelShuffleBytes,
+      long modelPeakTaskBytes,
+      long modelWallMillis,
+      int kvHeads) {
+    this(
+        config,
+        attention,
+        strategy,
+        seqLen,
+        dModel,
+        numHeads,
+        window,
+        blockSize,
+        repeats,
+        planTasks,
+        wallMillis,
+        taskMillis,
+        longestTaskMillis,
+        sparkTasks,
+        shuffleBytesWritten,
+        shuffleBytesRead,
+        bytesSpilled,
+        peakExecutionMemoryBytes,
+        modelUsefulFlops,
+        modelExecutedFlops,
+        modelShuffleBytes,
+        modelPeakTaskBytes,
+        modelWallMillis,
+        kvHeads,
+        null,
+        null,
+        -1);
+  }
+
+  /**
+   * This row with the time model's terms (and their sum as {@code modelWallMillis}) and a held-out
+   * prediction in milliseconds (−1: none, the row was among those calibrated on).
+   */
+  public CostRow withModel(TimeModel.Terms terms, long heldoutWallMillis) {
+    return new CostRow(
+        config,
+        attention,
+        strategy,
+        seqLen,
+        dModel,
+        numHeads,
+        window,
+        blockSize,
+        repeats,
+        planTasks,
+        wallMillis,
+        taskMillis,
+        longestTaskMillis,
+        sparkTasks,
+        shuffleBytesWritten,
+        shuffleBytesRead,
+        bytesSpilled,
+        peakExecutionMemoryBytes,
+        modelUsefulFlops,
+        modelExecutedFlops,
+        modelShuffleBytes,
+        modelPeakTaskBytes,
+        Math.round(terms.seconds() * 1000),
+        kvHeads,
+        estimate,
+        terms,
+        heldoutWallMillis);
+  }
+
+  /** (held-out prediction − measured) / measured wall time; NaN without a held-out prediction. */
+  public double heldoutTimeError() {
+    return heldoutWallMillis < 0 || wallMillis == 0
+        ? Double.NaN
+        : (heldoutWallMillis - wallMillis) / (double) wallMillis;
+  }
 
   /** Column names, in order. */
   public static final List<String> HEADER =
@@ -63,7 +167,14 @@ public record CostRow(
           "effective_gflops",
           "shuffle_model_error",
           "time_model_error",
-          "kv_heads");
+          "kv_heads",
+          "model_kernel_ms",
+          "model_softmax_ms",
+          "model_shuffle_ms",
+          "model_task_fixed_ms",
+          "model_stage_fixed_ms",
+          "heldout_wall_ms",
+          "heldout_time_error");
 
   /** Useful FLOPs per second of wall time, in GFLOP/s. */
   public double effectiveGflops() {
@@ -85,7 +196,8 @@ public record CostRow(
 
   /** The row's values in {@link #HEADER} order. */
   public List<Object> values() {
-    return List.of(
+    TimeModel.Terms t = modelTerms;
+    return java.util.Arrays.asList(
         config,
         attention,
         strategy,
@@ -112,7 +224,14 @@ public record CostRow(
         round(effectiveGflops(), 3),
         round(shuffleModelError(), 4),
         round(timeModelError(), 4),
-        kvHeads);
+        kvHeads,
+        t == null ? Double.NaN : round(t.kernelSeconds() * 1000, 1),
+        t == null ? Double.NaN : round(t.softmaxSeconds() * 1000, 1),
+        t == null ? Double.NaN : round(t.shuffleSeconds() * 1000, 1),
+        t == null ? Double.NaN : round(t.taskFixedSeconds() * 1000, 1),
+        t == null ? Double.NaN : round(t.stageFixedSeconds() * 1000, 1),
+        heldoutWallMillis,
+        round(heldoutTimeError(), 4));
   }
 
   private static double round(double v, int digits) {

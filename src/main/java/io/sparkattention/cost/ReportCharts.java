@@ -108,11 +108,73 @@ public final class ReportCharts {
         c.addSeries(config, xs, ys);
       }
     }
+    List<Double> hx = new ArrayList<>();
+    List<Double> hy = new ArrayList<>();
+    for (CostRow r : rows) {
+      if (r.heldoutWallMillis() > 0 && r.wallMillis() > 0) {
+        hx.add(r.wallMillis() / 1000.0);
+        hy.add(r.heldoutWallMillis() / 1000.0);
+        lo = Math.min(lo, Math.min(hx.get(hx.size() - 1), hy.get(hy.size() - 1)));
+        hi = Math.max(hi, Math.max(hx.get(hx.size() - 1), hy.get(hy.size() - 1)));
+      }
+    }
+    if (!hx.isEmpty()) {
+      c.addSeries("held-out prediction", hx, hy).setMarker(SeriesMarkers.DIAMOND);
+    }
     if (hi > 0) {
       XYSeries diag = c.addSeries("model = measured", new double[] {lo, hi}, new double[] {lo, hi});
       diag.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line).setMarker(SeriesMarkers.NONE);
     }
     return c;
+  }
+
+  /**
+   * Writes {@code crossover.png}: global / local time ratio against n, each result's curve (measured
+   * points, predicted lines), with the {@link Crossover#RATIO} line; returns its file name.
+   */
+  public static String writeCrossover(List<Crossover.Result> results, Path dir)
+      throws IOException {
+    XYChart c =
+        new XYChartBuilder()
+            .width(800)
+            .height(500)
+            .title("Global / local time against sequence length")
+            .xAxisTitle("n (tokens)")
+            .yAxisTitle("global time / local time")
+            .build();
+    c.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true);
+    c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+    double lo = Double.MAX_VALUE;
+    double hi = 0;
+    for (Crossover.Result r : results) {
+      List<Double> xs = new ArrayList<>();
+      List<Double> ys = new ArrayList<>();
+      r.curve()
+          .forEach(
+              (n, ratio) -> {
+                if (ratio > 0) {
+                  xs.add((double) n);
+                  ys.add(ratio);
+                }
+              });
+      if (xs.isEmpty()) {
+        continue;
+      }
+      lo = Math.min(lo, xs.get(0));
+      hi = Math.max(hi, xs.get(xs.size() - 1));
+      XYSeries series = c.addSeries(r.what() + ", w = " + r.window(), xs, ys);
+      boolean measured = r.what().equals("measured");
+      series.setMarker(measured ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+    }
+    if (hi > 0) {
+      XYSeries line =
+          c.addSeries(
+              Crossover.RATIO + "×",
+              new double[] {lo, hi},
+              new double[] {Crossover.RATIO, Crossover.RATIO});
+      line.setMarker(SeriesMarkers.NONE);
+    }
+    return save(c, dir, "crossover");
   }
 
   private static String save(XYChart chart, Path dir, String name) throws IOException {

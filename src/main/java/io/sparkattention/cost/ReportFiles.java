@@ -29,7 +29,7 @@ public final class ReportFiles {
       for (Object v : r.values()) {
         cells.add(
             v instanceof Double
-                ? String.format(Locale.ROOT, "%.6g", (Double) v)
+                ? ((Double) v).isNaN() ? "" : String.format(Locale.ROOT, "%.6g", (Double) v)
                 : String.valueOf(v));
       }
       b.append(String.join(",", cells)).append('\n');
@@ -46,6 +46,22 @@ public final class ReportFiles {
    */
   public static void writeMarkdown(
       List<CostRow> rows, Map<String, String> settings, List<String> charts, Path file)
+      throws IOException {
+    writeMarkdown(rows, null, List.of(), settings, charts, file);
+  }
+
+  /**
+   * As {@link #writeMarkdown(List, Map, List, Path)}, with the fitted time model's terms and
+   * held-out predictions ({@code fitted}, null: none) and the 2× crossovers, measured and predicted
+   * ({@code crossovers}, pairs of results per window).
+   */
+  public static void writeMarkdown(
+      List<CostRow> rows,
+      TimeFit.Fitted fitted,
+      List<Crossover.Result> crossovers,
+      Map<String, String> settings,
+      List<String> charts,
+      Path file)
       throws IOException {
     StringBuilder b = new StringBuilder("# Cost report: global against local attention\n\n");
     b.append("Medians over the repeats. Time is wall time of the whole job (read, validate, ")
@@ -127,6 +143,23 @@ public final class ReportFiles {
                   + "(fixed job overhead dominates short runs); extrapolate from the FLOP ratio above, which grows as n/(2w+1).\n\n",
               CROSSOVER_RATIO));
     }
+    if (!crossovers.isEmpty()) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "## Crossover: local more than %.0f× cheaper than global\n\n",
+              Crossover.RATIO));
+      for (Crossover.Result c : crossovers) {
+        b.append("- ").append(c.describe());
+        b.append(".\n");
+      }
+      b.append(
+          "\nMeasured: interpolated between the lengths run (log n against log ratio); predicted: the"
+              + " fitted time model's global (blocks) / local (window) ratio on lengths four per doubling.\n\n");
+    }
+    if (fitted != null) {
+      appendTerms(b, fitted);
+    }
     b.append("## The model against the measurement\n\n");
     b.append("| config | n | shuffle error | time error |\n|---|---:|---:|---:|\n");
     double worstShuffle = 0;
@@ -152,8 +185,8 @@ public final class ReportFiles {
         String.format(
             Locale.ROOT,
             "\nModelled shuffle bytes are within %.2f %% of measured for every configuration. "
-                + "The time model's median absolute error is %.0f %% (worst %.0f %%): it counts kernel FLOPs, "
-                + "shuffle bytes and a fixed overhead, and misses scheduling, JIT warm-up and garbage collection.\n\n",
+                + "The time model's median absolute error is %.0f %% (worst %.0f %%); it does not model JIT"
+                + " warm-up, garbage collection or other work on the machine.\n\n",
             100 * worstShuffle,
             100 * timeErrors.get(timeErrors.size() / 2),
             100 * timeErrors.get(timeErrors.size() - 1)));
@@ -163,6 +196,80 @@ public final class ReportFiles {
     b.append("## Where it ran\n\n");
     settings.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append('\n'));
     Files.writeString(file, b.toString(), StandardCharsets.UTF_8);
+  }
+
+  /** The fitted time model's terms per row, and its held-out predictions. */
+  private static void appendTerms(StringBuilder b, TimeFit.Fitted f) {
+    b.append("## The time model's terms\n\n");
+    b.append("Fitted to every row: ").append(f.model().describe()).append(".\n\n");
+    b.append(
+        "| config | n | measured s | model s | kernel s | softmax s | shuffle s | task fixed s | stage fixed s | error | held-out s | held-out error |\n");
+    b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    List<Double> errors = new ArrayList<>();
+    List<Double> heldout = new ArrayList<>();
+    for (CostRow r : f.rows()) {
+      TimeModel.Terms t = r.modelTerms();
+      errors.add(Math.abs(r.timeModelError()));
+      if (!Double.isNaN(r.heldoutTimeError())) {
+        heldout.add(Math.abs(r.heldoutTimeError()));
+      }
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %d | %.2f | %.2f | %.3f | %.3f | %.3f | %.3f | %.3f | %+.0f %% | %s | %s |\n",
+              r.config(),
+              r.seqLen(),
+              r.wallMillis() / 1000.0,
+              r.modelWallMillis() / 1000.0,
+              t.kernelSeconds(),
+              t.softmaxSeconds(),
+              t.shuffleSeconds(),
+              t.taskFixedSeconds(),
+              t.stageFixedSeconds(),
+              100 * r.timeModelError(),
+              r.heldoutWallMillis() < 0
+                  ? "(calibration)"
+                  : String.format(Locale.ROOT, "%.2f", r.heldoutWallMillis() / 1000.0),
+              Double.isNaN(r.heldoutTimeError())
+                  ? "–"
+                  : String.format(Locale.ROOT, "%+.0f %%", 100 * r.heldoutTimeError())));
+    }
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "\nFitted to every row, the model's |time error| has median %.0f %% and worst %.0f %%.",
+            100 * median(errors),
+            100 * max(errors)));
+    if (f.heldout() != null && !heldout.isEmpty()) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              " Held out (fitted to n ≤ %d only, %s): on the longer runs its |error| has median %.0f %%"
+                  + " and worst %.0f %%.",
+              f.calibratedUpTo(),
+              f.heldout().describe(),
+              100 * median(heldout),
+              100 * max(heldout)));
+    }
+    b.append(
+        " The kernel's and the softmax's rates are measured on one core (never fitted); the shuffle"
+            + " rate and the fixed costs per task wave and per stage are fitted by non-negative least"
+            + " squares on relative error. The machine is shared with other work: the medians are"
+            + " noisy.\n\n");
+  }
+
+  private static double median(List<Double> v) {
+    List<Double> s = new ArrayList<>(v);
+    s.sort(null);
+    return s.isEmpty() ? Double.NaN : s.get(s.size() / 2);
+  }
+
+  private static double max(List<Double> v) {
+    double m = 0;
+    for (double x : v) {
+      m = Math.max(m, x);
+    }
+    return m;
   }
 
   static Map<Long, Map<String, CostRow>> byLength(List<CostRow> rows) {

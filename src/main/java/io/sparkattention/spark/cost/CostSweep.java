@@ -1,5 +1,7 @@
 package io.sparkattention.spark.cost;
 
+import io.sparkattention.cost.Calibration;
+import io.sparkattention.cost.ClusterSpec;
 import io.sparkattention.cost.CostEstimate;
 import io.sparkattention.cost.CostModel;
 import io.sparkattention.cost.CostRow;
@@ -129,57 +131,89 @@ public final class CostSweep {
         : projections(s.dModel(), s.numHeads(), c.kvHeads());
   }
 
-  /** The machine's calibration and the time model built from it. */
-  public record Calibration(TimeModel model, double kernelGflops, String engine) {}
-
   /**
-   * Measures the kernel speed (on the driver, one thread), the fixed overhead of a tiny job and the
-   * shuffle throughput of a shuffle-heavy small job.
+   * Measures the kernel's rates (on the driver, one thread, at the sweep's block size and head
+   * width: {@link KernelCalibration#rates}) and warms the session up with a few tiny jobs (class
+   * loading and JIT compilation, paid once, would otherwise land on the first configuration). The
+   * fixed figures are the defaults until {@link io.sparkattention.cost.TimeFit} fits them to the
+   * sweep.
    */
   public static Calibration calibrate(SparkSession spark, SweepSettings s) {
-    int slots = spark.sparkContext().defaultParallelism();
-    double g = KernelCalibration.flopsPerSecond(s.blockSize(), s.dModel() / s.numHeads(), 9);
+    int dHead = s.dModel() / s.numHeads();
+    KernelCalibration.Rates rates = KernelCalibration.rates(s.blockSize(), dHead, 9);
     String engine = io.sparkattention.kernel.MatrixEngine.defaultEngine().name();
-    // Overhead: a sequence of one block, one task; the fastest of a few runs, since the first
-    // ones pay class loading and JIT compilation once.
     String tiny = writeSynthetic(spark, s, s.blockSize(), "calibration-tiny");
     Config single = new Config("calibration", "global", Mask.none(), Strategy.SINGLE);
     AttentionSpec tinySpec =
         AttentionSpec.builder().strategy(Strategy.SINGLE).blockSize(s.blockSize()).build();
-    long best = Long.MAX_VALUE;
-    for (int r = 0; r < 4; r++) {
-      best = Math.min(best, run(spark, s, single, tiny, tinySpec).wallMillis);
+    for (int r = 0; r < 3; r++) {
+      run(spark, s, single, tiny, tinySpec);
     }
-    double overhead = best / 1000.0;
-    // Shuffle: eight blocks cut into one task per block pair, so most of its time is shuffling.
-    int n = 8 * s.blockSize();
-    String heavy = writeSynthetic(spark, s, n, "calibration-shuffle");
-    AttentionSpec spec =
-        AttentionSpec.builder()
-            .strategy(Strategy.BLOCKS)
-            .blockSize(s.blockSize())
-            .queryTileBlocks(1)
-            .keyTileBlocks(1)
-            .build();
-    Measured m = run(spark, s, single, heavy, spec);
-    CostEstimate e =
-        CostModel.estimate(
-            m.plan, CostModel.Widths.self(s.dModel()), CostModel.Framing.KRYO_REGISTERED);
-    double compute = e.executedFlops() / (g * Math.min(slots, e.tasks()));
-    double shuffleSeconds = Math.max(0.05, m.wallMillis / 1000.0 - overhead - compute);
-    double r = m.metrics.shuffleBytesWritten() / shuffleSeconds / slots;
+    double[] fixed = Calibration.DEFAULT_FIXED;
+    Calibration cal =
+        new Calibration(
+            machine(),
+            engine,
+            s.blockSize(),
+            dHead,
+            rates.flopsPerSecond(),
+            rates.scoresPerSecond(),
+            fixed[0],
+            fixed[1],
+            fixed[2],
+            "defaults (not yet fitted)");
     LOG.info(
-        "calibration: kernel {} GFLOP/s per slot ({}), job overhead {} s, shuffle {} MB/s per slot, {} slots",
-        String.format("%.1f", g / 1e9),
+        "calibration: kernel {} GFLOP/s per slot, softmax {} M scores/s ({}, blocks of {}, head width {})",
+        String.format("%.1f", rates.flopsPerSecond() / 1e9),
+        String.format("%.0f", rates.scoresPerSecond() / 1e6),
         engine,
-        String.format("%.2f", overhead),
-        String.format("%.1f", r / 1e6),
-        slots);
-    return new Calibration(new TimeModel(overhead, g, r, slots), g / 1e9, engine);
+        s.blockSize(),
+        dHead);
+    return cal;
+  }
+
+  /** The time model of {@code cal} on this session's slots and memory per task. */
+  public static TimeModel model(SparkSession spark, Calibration cal) {
+    int slots = spark.sparkContext().defaultParallelism();
+    return cal.model(slots, taskMemoryBytes(spark, slots));
+  }
+
+  /**
+   * Memory a task gets (as the job's memory check counts it): Spark's unified memory, (heap − 300
+   * MiB) × 0.6, of the driver's heap shared by its slots in local mode, else of an executor's
+   * memory shared by its cores.
+   */
+  static long taskMemoryBytes(SparkSession spark, int slots) {
+    org.apache.spark.SparkConf conf = spark.sparkContext().getConf();
+    boolean local = spark.sparkContext().isLocal();
+    long heap =
+        local
+            ? Runtime.getRuntime().maxMemory()
+            : conf.getSizeAsBytes("spark.executor.memory", "1g");
+    int cores = local ? Math.max(1, slots) : Math.max(1, conf.getInt("spark.executor.cores", 1));
+    double fraction = conf.getDouble("spark.memory.fraction", ClusterSpec.MEMORY_FRACTION);
+    return (long) (Math.max(0, heap - ClusterSpec.RESERVED_BYTES) * fraction / cores);
+  }
+
+  /** This machine: its cores and CPU model. */
+  public static String machine() {
+    String cpu = "unknown CPU";
+    try (java.util.stream.Stream<String> lines =
+        java.nio.file.Files.lines(java.nio.file.Paths.get("/proc/cpuinfo"))) {
+      cpu =
+          lines
+              .filter(l -> l.startsWith("model name"))
+              .findFirst()
+              .map(l -> l.substring(l.indexOf(':') + 1).trim())
+              .orElse(cpu);
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux: keep "unknown CPU"
+    }
+    return Runtime.getRuntime().availableProcessors() + " cores, " + cpu;
   }
 
   /** Runs the sweep; one progress line per configuration and length. */
-  public static List<CostRow> sweep(SparkSession spark, SweepSettings s, Calibration cal) {
+  public static List<CostRow> sweep(SparkSession spark, SweepSettings s, TimeModel model) {
     List<Config> configs = configs(s);
     List<Integer> lengths = s.input() == null ? s.lengths() : List.of(-1);
     int total = configs.size() * lengths.size();
@@ -222,7 +256,7 @@ public final class CostSweep {
         for (int r = 0; r < s.repeats(); r++) {
           runs.add(run(spark, s, c, input, spec));
         }
-        CostRow row = row(c, s, runs, cal.model());
+        CostRow row = row(c, s, runs, model);
         rows.add(row);
         LOG.info(
             "[{}/{}] {} n={}: median {} s over {} runs, shuffle {} MiB (elapsed {})",
@@ -334,6 +368,7 @@ public final class CostSweep {
                   w.valueWidth(d)),
               CostModel.Framing.KRYO_REGISTERED);
     }
+    TimeModel.Terms terms = model.terms(e);
     return new CostRow(
         c.name(),
         c.attention(),
@@ -357,8 +392,11 @@ public final class CostSweep {
         e.executedFlops(),
         e.shuffleBytes(),
         e.peakTaskBytes(),
-        Math.round(model.seconds(e) * 1000),
-        c.kvHeads() == 0 ? s.numHeads() : c.kvHeads());
+        Math.round(terms.seconds() * 1000),
+        c.kvHeads() == 0 ? s.numHeads() : c.kvHeads(),
+        e,
+        terms,
+        -1);
   }
 
   private static long median(List<Measured> runs, java.util.function.ToLongFunction<Measured> f) {
