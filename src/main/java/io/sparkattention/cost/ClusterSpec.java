@@ -33,7 +33,9 @@ public record ClusterSpec(
     }
     if (executorMemoryBytes <= RESERVED_BYTES) {
       throw new IllegalArgumentException(
-          "executor memory must exceed Spark's reserved 300 MiB, got " + executorMemoryBytes + " bytes");
+          "executor memory must exceed Spark's reserved 300 MiB, got "
+              + executorMemoryBytes
+              + " bytes");
     }
     if (!Double.isNaN(coreHourPrice) && !(coreHourPrice >= 0 && coreHourPrice < Double.MAX_VALUE)) {
       throw new IllegalArgumentException("core-hour price must be >= 0, got " + coreHourPrice);
@@ -64,9 +66,9 @@ public record ClusterSpec(
   }
 
   /**
-   * Parses a memory size as Spark writes them: a whole number with an optional unit {@code b, k,
-   * m, g, t} (binary: k = 1024 bytes), case-insensitive, with an optional trailing {@code b} after
-   * the unit ({@code 4g}, {@code 4gb}, {@code 512m}, {@code 1073741824}); no unit means bytes.
+   * Parses a memory size as Spark writes them: a whole number with an optional unit {@code b, k, m,
+   * g, t} (binary: k = 1024 bytes), case-insensitive, with an optional trailing {@code b} after the
+   * unit ({@code 4g}, {@code 4gb}, {@code 512m}, {@code 1073741824}); no unit means bytes.
    *
    * @throws IllegalArgumentException quoting the text if it is not such a size or overflows
    */
@@ -89,7 +91,9 @@ public record ClusterSpec(
     String digits = shift == 0 ? s : s.substring(0, s.length() - 1);
     if (digits.isEmpty() || !digits.chars().allMatch(Character::isDigit)) {
       throw new IllegalArgumentException(
-          "not a memory size: '" + text + "' (a whole number with an optional unit k, m, g or t, e.g. 4g)");
+          "not a memory size: '"
+              + text
+              + "' (a whole number with an optional unit k, m, g or t, e.g. 4g)");
     }
     try {
       long v = Long.parseLong(digits);

@@ -2,15 +2,16 @@ package io.sparkattention.cost;
 
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.Strategy;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Where local attention becomes more than {@link #RATIO}× cheaper than global attention in time: the
- * sequence length above which global (blocks) takes more than twice local's (window) time, measured
- * (interpolated between the lengths run, linearly in log n and log ratio) and predicted (the time
- * model's ratio on a grid of lengths, four per doubling).
+ * Where local attention becomes more than {@link #RATIO}× cheaper than global attention in time:
+ * the sequence length above which global (blocks) takes more than twice local's (window) time,
+ * measured (interpolated between the lengths run, linearly in log n and log ratio) and predicted
+ * (the time model's ratio on a grid of lengths, four per doubling).
  */
 public final class Crossover {
   /** Local is this many times cheaper than global above the crossover. */
@@ -82,6 +83,24 @@ public final class Crossover {
       prevR = r;
     }
     return new Result(what, window, -1, false, curve);
+  }
+
+  /**
+   * The measured crossover of a sweep's rows: {@code global-blocks} against {@code local-window}
+   * wall time at each length run with both; null when no length has both.
+   */
+  public static Result measured(List<CostRow> rows, int window) {
+    TreeMap<Long, Double> ratios = new TreeMap<>();
+    ReportFiles.byLength(rows)
+        .forEach(
+            (n, m) -> {
+              CostRow g = m.get("global-blocks");
+              CostRow l = m.get("local-window");
+              if (g != null && l != null && l.wallMillis() > 0) {
+                ratios.put(n, g.wallMillis() / (double) l.wallMillis());
+              }
+            });
+    return ratios.isEmpty() ? null : of("measured", window, ratios);
   }
 
   /** Where log ratio reaches log {@link #RATIO} between (n0, r0) and (n1, r1), in log n. */

@@ -16,12 +16,12 @@ public final class KernelCalibration {
   private KernelCalibration() {}
 
   /**
-   * The kernel's two rates on one thread: products (q·k and p·v, 4·d FLOPs per query-key pair)
-   * and softmax work (one exp and the running-max bookkeeping per query-key pair), separated by
-   * timing the same block update at head widths d and 2d. Per pair the update takes {@code
-   * τ(d) = 4d/g + 1/e}; two widths give {@code g = 4d / (τ(2d) − τ(d))} and {@code 1/e = τ(d) −
-   * 4d/g}, so that at width d the two terms add up to the measured time exactly. When noise makes
-   * {@code τ(2d) ≤ τ(d)} or {@code 1/e} negative, all of τ(d) goes to the products (e infinite).
+   * The kernel's two rates on one thread: products (q·k and p·v, 4·d FLOPs per query-key pair) and
+   * softmax work (one exp and the running-max bookkeeping per query-key pair), separated by timing
+   * the same block update at head widths d and 2d. Per pair the update takes {@code τ(d) = 4d/g +
+   * 1/e}; two widths give {@code g = 4d / (τ(2d) − τ(d))} and {@code 1/e = τ(d) − 4d/g}, so that at
+   * width d the two terms add up to the measured time exactly. When noise makes {@code τ(2d) ≤
+   * τ(d)} or {@code 1/e} negative, all of τ(d) goes to the products (e infinite).
    *
    * @param flopsPerSecond g: product FLOP/s on one core
    * @param scoresPerSecond e: query-key scores per second through the softmax on one core (may be

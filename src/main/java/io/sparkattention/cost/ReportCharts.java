@@ -129,11 +129,11 @@ public final class ReportCharts {
   }
 
   /**
-   * Writes {@code crossover.png}: global / local time ratio against n, each result's curve (measured
-   * points, predicted lines), with the {@link Crossover#RATIO} line; returns its file name.
+   * Writes {@code crossover.png}: global / local time ratio against n, each result's curve
+   * (measured points, predicted lines), with the {@link Crossover#RATIO} line; returns its file
+   * name.
    */
-  public static String writeCrossover(List<Crossover.Result> results, Path dir)
-      throws IOException {
+  public static String writeCrossover(List<Crossover.Result> results, Path dir) throws IOException {
     XYChart c =
         new XYChartBuilder()
             .width(800)

@@ -52,8 +52,7 @@ public final class TimeFit {
       y[i] = (m - t.kernelSeconds() - t.softmaxSeconds()) / m;
     }
     double[] best = nnls(x, y);
-    return start.withFitted(
-        best[0] > 0 ? 1 / best[0] : Double.POSITIVE_INFINITY, best[1], best[2]);
+    return start.withFitted(best[0] > 0 ? 1 / best[0] : Double.POSITIVE_INFINITY, best[1], best[2]);
   }
 
   /**

@@ -63,7 +63,8 @@ public record TimeModel(
   }
 
   /** This model with other fitted figures (r, c_task, c_stage). */
-  public TimeModel withFitted(double shuffleBytesPerSecond, double taskSeconds, double stageSeconds) {
+  public TimeModel withFitted(
+      double shuffleBytesPerSecond, double taskSeconds, double stageSeconds) {
     return new TimeModel(
         flopsPerSecond,
         scoresPerSecond,

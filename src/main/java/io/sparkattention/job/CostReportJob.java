@@ -1,8 +1,16 @@
 package io.sparkattention.job;
 
+import io.sparkattention.cost.Calibration;
+import io.sparkattention.cost.ClusterSpec;
 import io.sparkattention.cost.CostRow;
+import io.sparkattention.cost.Crossover;
+import io.sparkattention.cost.KernelCalibration;
+import io.sparkattention.cost.Prediction;
+import io.sparkattention.cost.PredictionReport;
 import io.sparkattention.cost.ReportCharts;
 import io.sparkattention.cost.ReportFiles;
+import io.sparkattention.cost.TimeFit;
+import io.sparkattention.cost.TimeModel;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.InputException;
@@ -57,6 +65,7 @@ public final class CostReportJob implements Callable<Integer> {
   static final String DEFAULT_STRATEGIES = "blocks,window,heads,single";
   static final int DEFAULT_REPEAT = 3;
   static final int DEFAULT_PYRAMID_LEVELS = 2;
+  static final String DEFAULT_KINDS = "global,causal,local";
 
   @Option(
       names = {"--output", "--out"},
@@ -87,15 +96,21 @@ public final class CostReportJob implements Callable<Integer> {
 
   @Option(
       names = "--window",
+      split = ",",
       paramLabel = "W",
-      description = "Local attention window (default: ${DEFAULT-VALUE}).")
-  int window = DEFAULT_WINDOW;
+      defaultValue = "" + DEFAULT_WINDOW,
+      description =
+          "Local attention window; with --predict a list W,W,… (default: ${DEFAULT-VALUE}).")
+  List<Integer> windows;
 
   @Option(
       names = "--block-size",
+      split = ",",
       paramLabel = "B",
-      description = "Kernel block size (default: ${DEFAULT-VALUE}).")
-  int blockSize = AttentionSpec.DEFAULT_BLOCK_SIZE;
+      defaultValue = "" + AttentionSpec.DEFAULT_BLOCK_SIZE,
+      description =
+          "Kernel block size; with --predict a list B,B,… to choose from (default: ${DEFAULT-VALUE}).")
+  List<Integer> blockSizes;
 
   @Option(
       names = "--strategies",
@@ -135,6 +150,54 @@ public final class CostReportJob implements Callable<Integer> {
           "Use this token table (Parquet, or JSON lines by extension) instead of synthetic inputs.")
   String input;
 
+  @Option(
+      names = "--predict",
+      description =
+          "Predict instead of measuring: plans and the cost model only, no Spark job; needs"
+              + " --executors, --executor-cores and --executor-memory.")
+  boolean predict;
+
+  @Option(
+      names = "--attention",
+      split = ",",
+      paramLabel = "K,K,…",
+      defaultValue = DEFAULT_KINDS,
+      description =
+          "With --predict: attention kinds, of global, causal, local, hard (default: ${DEFAULT-VALUE}).")
+  List<String> kinds;
+
+  @Option(
+      names = "--executors",
+      paramLabel = "E",
+      description = "With --predict: executors of the cluster described.")
+  Integer executors;
+
+  @Option(
+      names = "--executor-cores",
+      paramLabel = "C",
+      description = "With --predict: cores (task slots) per executor.")
+  Integer executorCores;
+
+  @Option(
+      names = "--executor-memory",
+      paramLabel = "M",
+      description = "With --predict: heap per executor, as Spark writes it (4g, 512m).")
+  String executorMemory;
+
+  @Option(
+      names = "--core-hour-price",
+      paramLabel = "P",
+      description = "With --predict: price of one core-hour, for the report's price column.")
+  Double coreHourPrice;
+
+  @Option(
+      names = "--calibration",
+      paramLabel = "FILE",
+      description =
+          "With --predict: the calibration.properties a measured report wrote (kernel rates and"
+              + " fitted fixed costs) instead of measuring the kernel now with the default fixed costs.")
+  String calibration;
+
   @Mixin EngineChoice engine;
 
   @Mixin Verbosity verbosity;
@@ -144,25 +207,32 @@ public final class CostReportJob implements Callable<Integer> {
     if (lengths.isEmpty() || lengths.stream().anyMatch(n -> n < 1)) {
       throw new InputException("--lengths must be positive integers, got " + lengths);
     }
+    if (executors != null
+        || executorCores != null
+        || executorMemory != null
+        || coreHourPrice != null
+        || calibration != null) {
+      throw new InputException(
+          "--executors, --executor-cores, --executor-memory, --core-hour-price and --calibration"
+              + " describe a cluster for --predict; a measured report runs on the --master given to"
+              + " spark-submit");
+    }
+    if (windows.size() != 1 || blockSizes.size() != 1) {
+      throw new InputException(
+          "--window and --block-size take one value each without --predict, got "
+              + windows
+              + " and "
+              + blockSizes);
+    }
+    int window = windows.get(0);
+    int blockSize = blockSizes.get(0);
     if (dModel < 1 || heads < 1 || dModel % heads != 0) {
       throw new InputException("--heads " + heads + " must divide --d-model " + dModel);
     }
     if (window < 0 || blockSize < 1 || repeat < 1) {
       throw new InputException("--window must be >= 0, --block-size and --repeat >= 1");
     }
-    Set<Strategy> s = EnumSet.noneOf(Strategy.class);
-    for (String name : strategies) {
-      Strategy st;
-      try {
-        st = Strategy.parse(name);
-      } catch (IllegalArgumentException e) {
-        throw new InputException("--strategies: " + e.getMessage());
-      }
-      if (st == Strategy.AUTO) {
-        throw new InputException("--strategies takes blocks, window, heads, single (not auto)");
-      }
-      s.add(st);
-    }
+    Set<Strategy> s = parseStrategies();
     if (kvHeads != null && kvHeads < 1) {
       throw new InputException("--kv-heads must be >= 1, got " + kvHeads);
     }
@@ -197,8 +267,117 @@ public final class CostReportJob implements Callable<Integer> {
         .build();
   }
 
+  /**
+   * The prediction's settings from the options.
+   *
+   * @throws InputException naming the option for a missing or bad cluster value, a length above
+   *     {@link Prediction#MAX_LENGTH}, an unknown kind or strategy, or a measured-only option
+   */
+  Prediction.Settings predictionSettings() {
+    engine.validated();
+    if (executors == null || executorCores == null || executorMemory == null) {
+      throw new InputException(
+          "--predict needs the cluster: --executors E --executor-cores C --executor-memory M"
+              + " (missing "
+              + String.join(
+                  ", ",
+                  Stream.of(
+                          executors == null ? "--executors" : null,
+                          executorCores == null ? "--executor-cores" : null,
+                          executorMemory == null ? "--executor-memory" : null)
+                      .filter(x -> x != null)
+                      .toList())
+              + ")");
+    }
+    if (input != null || kvHeads != null) {
+      throw new InputException(
+          "--input and --kv-heads are for measured reports; --predict plans synthetic sequences"
+              + " of --lengths without projections");
+    }
+    if (executors < 1) {
+      throw new InputException("--executors must be >= 1, got " + executors);
+    }
+    if (executorCores < 1) {
+      throw new InputException("--executor-cores must be >= 1, got " + executorCores);
+    }
+    long memory;
+    try {
+      memory = ClusterSpec.parseMemory(executorMemory);
+    } catch (IllegalArgumentException e) {
+      throw new InputException("--executor-memory: " + e.getMessage());
+    }
+    if (memory <= ClusterSpec.RESERVED_BYTES) {
+      throw new InputException(
+          "--executor-memory must exceed Spark's reserved 300 MiB, got " + executorMemory);
+    }
+    if (coreHourPrice != null && !(coreHourPrice >= 0 && coreHourPrice < Double.MAX_VALUE)) {
+      throw new InputException("--core-hour-price must be >= 0, got " + coreHourPrice);
+    }
+    if (lengths.isEmpty() || lengths.stream().anyMatch(n -> n < 1 || n > Prediction.MAX_LENGTH)) {
+      throw new InputException(
+          "--lengths must be 1 to " + Prediction.MAX_LENGTH + " with --predict, got " + lengths);
+    }
+    if (dModel < 1 || heads < 1 || dModel % heads != 0) {
+      throw new InputException("--heads " + heads + " must divide --d-model " + dModel);
+    }
+    if (windows.stream().anyMatch(w -> w < 0) || blockSizes.stream().anyMatch(b -> b < 1)) {
+      throw new InputException(
+          "--window must be >= 0 and --block-size >= 1, got " + windows + " and " + blockSizes);
+    }
+    List<Prediction.Kind> k = new ArrayList<>();
+    for (String name : kinds) {
+      try {
+        Prediction.Kind kind =
+            Prediction.Kind.valueOf(name.trim().toUpperCase(java.util.Locale.ROOT));
+        if (!k.contains(kind)) {
+          k.add(kind);
+        }
+      } catch (IllegalArgumentException e) {
+        throw new InputException(
+            "--attention: unknown kind '"
+                + name
+                + "' (valid with --predict: global, causal, local, hard)");
+      }
+    }
+    List<Strategy> st = new ArrayList<>();
+    for (Strategy s : parseStrategies()) {
+      st.add(s);
+    }
+    return new Prediction.Settings(
+        lengths.stream().map(Integer::longValue).toList(),
+        k,
+        st,
+        heads,
+        dModel,
+        windows.stream().distinct().toList(),
+        blockSizes.stream().distinct().toList(),
+        new ClusterSpec(
+            executors, executorCores, memory, coreHourPrice == null ? Double.NaN : coreHourPrice));
+  }
+
+  private Set<Strategy> parseStrategies() {
+    Set<Strategy> s = EnumSet.noneOf(Strategy.class);
+    for (String name : strategies) {
+      Strategy st;
+      try {
+        st = Strategy.parse(name);
+      } catch (IllegalArgumentException e) {
+        throw new InputException("--strategies: " + e.getMessage());
+      }
+      if (st == Strategy.AUTO) {
+        throw new InputException("--strategies takes blocks, window, heads, single (not auto)");
+      }
+      s.add(st);
+    }
+    return s;
+  }
+
   @Override
   public Integer call() throws Exception {
+    if (predict) {
+      predict(predictionSettings(), Paths.get(out));
+      return JobLauncher.OK;
+    }
     Path dir = Paths.get(out);
     Path work = dir.resolve("work");
     SweepSettings settings = settings(work.toAbsolutePath());
@@ -216,22 +395,152 @@ public final class CostReportJob implements Callable<Integer> {
     }
   }
 
-  /** Calibrates, sweeps and writes results.csv, the charts and report.md into {@code dir}. */
+  /**
+   * Calibrates, sweeps, fits the time model and writes results.csv, the charts, report.md and
+   * calibration.properties into {@code dir}.
+   */
   private static void report(SparkSession spark, SweepSettings settings, Path dir)
       throws IOException {
-    CostSweep.Calibration cal = CostSweep.calibrate(spark, settings);
-    List<CostRow> rows = CostSweep.sweep(spark, settings, cal);
+    Calibration cal = CostSweep.calibrate(spark, settings);
+    TimeModel start = CostSweep.model(spark, cal);
+    List<CostRow> measured = CostSweep.sweep(spark, settings, start);
+    TimeFit.Fitted fitted = TimeFit.fitRows(measured, start);
+    List<CostRow> rows = fitted.rows();
+    List<Crossover.Result> crossovers = new ArrayList<>();
+    Crossover.Result measuredCrossover = Crossover.measured(rows, settings.window());
+    if (measuredCrossover != null && settings.input() == null && settings.kvHeads() == 0) {
+      crossovers.add(measuredCrossover);
+      crossovers.add(
+          Crossover.predict(
+              fitted.model(),
+              settings.window(),
+              settings.blockSize(),
+              settings.numHeads(),
+              settings.dModel(),
+              measuredCrossover.curve().keySet().iterator().next()));
+    }
     ReportFiles.writeCsv(rows, dir.resolve("results.csv"));
-    List<String> charts = ReportCharts.write(rows, dir);
-    ReportFiles.writeMarkdown(rows, describe(spark, cal), charts, dir.resolve("report.md"));
+    List<String> charts = new ArrayList<>(ReportCharts.write(rows, dir));
+    if (!crossovers.isEmpty()) {
+      charts.add(ReportCharts.writeCrossover(crossovers, dir));
+    }
+    Calibration fittedCal =
+        cal.withFixed(
+            fitted.model(),
+            "fitted to the "
+                + rows.size()
+                + " runs of a measured cost report, "
+                + LocalDate.now()
+                + ", master "
+                + spark.sparkContext().master());
+    fittedCal.write(dir.resolve("calibration.properties"));
+    ReportFiles.writeMarkdown(
+        rows,
+        fitted,
+        crossovers,
+        describe(spark, fittedCal, fitted),
+        charts,
+        dir.resolve("report.md"));
     System.err.println("cost report written to " + dir.resolve("report.md"));
   }
 
-  private static Map<String, String> describe(SparkSession spark, CostSweep.Calibration cal) {
+  /**
+   * Predicts (no Spark): calibrates the kernel at each block size (or reads {@code --calibration}),
+   * plans every configuration, and writes the predicted report into {@code dir}.
+   */
+  private void predict(Prediction.Settings p, Path dir) throws IOException {
+    long start = System.nanoTime();
+    String engineName = engine.applyToThisJvm();
+    ClusterSpec cluster = p.cluster();
+    Map<Integer, TimeModel> models = new java.util.TreeMap<>();
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("date", LocalDate.now().toString());
+    m.put("cluster", cluster.toString());
+    Calibration file = calibration == null ? null : readCalibration(calibration);
+    int dHead = p.dModel() / p.heads();
+    for (int b : p.blockSizes()) {
+      Calibration c;
+      if (file != null) {
+        c = file;
+      } else {
+        // Blocks above 2,048 run at about the rate of 2,048 (the products dominate), which takes
+        // a second to measure; 4,096 would take several.
+        int measuredAt = Math.min(b, 2048);
+        KernelCalibration.Rates r = KernelCalibration.rates(measuredAt, dHead, 5);
+        double[] fixed = Calibration.DEFAULT_FIXED;
+        c =
+            new Calibration(
+                CostSweep.machine(),
+                io.sparkattention.kernel.MatrixEngine.defaultEngine().name(),
+                measuredAt,
+                dHead,
+                r.flopsPerSecond(),
+                r.scoresPerSecond(),
+                fixed[0],
+                fixed[1],
+                fixed[2],
+                "built-in defaults fitted to docs/cost-report/ (2 cores, local[2]); see"
+                    + " docs/cost-report.md");
+      }
+      TimeModel model = c.model(cluster.slots(), cluster.taskMemoryBytes());
+      models.put(b, model);
+      m.put(
+          "calibration, blocks of " + b,
+          c.describe() + "; " + model.describe() + "; fixed figures: " + c.source());
+    }
+    m.put(
+        "calibration source",
+        file != null
+            ? "read from " + calibration
+            : "kernel measured now on this machine ("
+                + CostSweep.machine()
+                + ", engine "
+                + io.sparkattention.kernel.MatrixEngine.defaultEngine().name()
+                + ", --engine "
+                + engineName
+                + "), taken as the rate of one cluster core");
+    Prediction.Result result = Prediction.predict(p, models::get);
+    List<Crossover.Result> crossovers = new ArrayList<>();
+    if (p.kinds().contains(Prediction.Kind.LOCAL)) {
+      int b = p.blockSizes().get(0);
+      for (int w : p.windows()) {
+        crossovers.add(
+            Crossover.predict(models.get(b), w, b, p.heads(), p.dModel(), Math.max(256, 2L * w)));
+      }
+    }
+    m.put("Java", System.getProperty("java.version"));
+    m.put(
+        "planning took",
+        String.format(java.util.Locale.ROOT, "%.1f s", (System.nanoTime() - start) / 1e9));
+    PredictionReport.write(result, crossovers, m, dir);
+    for (Prediction.Choice ch : result.choices()) {
+      System.err.println(
+          ch.kind().label()
+              + (ch.kind() == Prediction.Kind.LOCAL ? " w=" + ch.window() : "")
+              + " n="
+              + ch.seqLen()
+              + ": "
+              + ch.why());
+    }
+    System.err.println("predicted cost report written to " + dir.resolve("report.md"));
+  }
+
+  private static Calibration readCalibration(String path) throws IOException {
+    try {
+      return Calibration.read(Paths.get(path));
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new InputException("--calibration: no such file " + path);
+    } catch (IllegalArgumentException e) {
+      throw new InputException("--calibration: " + e.getMessage());
+    }
+  }
+
+  private static Map<String, String> describe(
+      SparkSession spark, Calibration cal, TimeFit.Fitted fitted) {
     SparkConf conf = spark.sparkContext().getConf();
     Map<String, String> m = new LinkedHashMap<>();
     m.put("date", LocalDate.now().toString());
-    m.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + cpuModel());
+    m.put("machine", cal.machine());
     m.put("Java", System.getProperty("java.version"));
     m.put(
         "Spark",
@@ -252,30 +561,19 @@ public final class CostReportJob implements Callable<Integer> {
     m.put(
         "matrix engine",
         cal.engine()
-            + ", calibrated kernel "
-            + String.format("%.1f", cal.kernelGflops())
-            + " GFLOP/s per slot");
-    m.put(
-        "time model",
-        String.format(
-            "overhead %.2f s + executed FLOPs at %.1f GFLOP/s per slot + shuffle bytes at %.1f MB/s per slot, %d slots",
-            cal.model().overheadSeconds(),
-            cal.model().flopsPerSecondPerSlot() / 1e9,
-            cal.model().shuffleBytesPerSecondPerSlot() / 1e6,
-            cal.model().slots()));
-    return m;
-  }
-
-  private static String cpuModel() {
-    try (Stream<String> lines = Files.lines(Paths.get("/proc/cpuinfo"))) {
-      return lines
-          .filter(l -> l.startsWith("model name"))
-          .findFirst()
-          .map(l -> l.substring(l.indexOf(':') + 1).trim())
-          .orElse("unknown CPU");
-    } catch (IOException | RuntimeException e) {
-      return "unknown CPU";
+            + String.format(
+                java.util.Locale.ROOT,
+                ", kernel measured on one core at blocks of %d, head width %d",
+                cal.blockSize(),
+                cal.dHead()));
+    m.put("time model (fitted to every row)", fitted.model().describe());
+    if (fitted.heldout() != null) {
+      m.put(
+          "held-out time model (fitted to n <= " + fitted.calibratedUpTo() + ")",
+          fitted.heldout().describe());
     }
+    m.put("calibration file", "calibration.properties (read by --predict --calibration)");
+    return m;
   }
 
   private static void deleteTree(Path p) throws IOException {

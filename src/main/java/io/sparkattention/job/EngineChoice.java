@@ -38,6 +38,18 @@ final class EngineChoice {
     return validate(name);
   }
 
+  /**
+   * Makes this JVM's kernels use this option's engine (no session: the cost report's {@code
+   * --predict} calibrates the kernel in the JVM it runs in); returns the engine's name.
+   */
+  String applyToThisJvm() {
+    String n = validate(name);
+    if (!n.equals(AUTO)) {
+      System.setProperty(PROPERTY, n);
+    }
+    return n;
+  }
+
   /** Makes the driver and the executors of {@code builder}'s session use this option's engine. */
   SparkSession.Builder applyTo(SparkSession.Builder builder) {
     return apply(name, builder);

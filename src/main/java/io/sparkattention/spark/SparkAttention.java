@@ -158,7 +158,8 @@ public final class SparkAttention {
             spec.weights().concatWidth(width, spec.numHeads(), spec.kvHeads()),
             spec.weights().keyWidth(width),
             spec.weights().valueWidth(width)),
-        CostModel.Framing.KRYO_REGISTERED);
+        CostModel.Framing.KRYO_REGISTERED,
+        spec.selection().isHard());
   }
 
   private static void requireCross(AttentionSpec spec, boolean cross) {

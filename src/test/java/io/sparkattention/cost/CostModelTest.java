@@ -223,16 +223,6 @@ class CostModelTest {
   }
 
   @Test
-  void timeModelAddsOverheadComputeAndShuffle() {
-    TimeModel t = new TimeModel(1.0, 1e9, 1e6, 2);
-    CostEstimate e = CostEstimate.builder().tasks(4).flops(4e9, 4e9).routed(0, 2_000_000).build();
-    // 1 s + 4e9 / (1e9 · 2) + 2e6 / (1e6 · 2) = 1 + 2 + 1
-    assertEquals(4.0, t.seconds(e), 1e-12);
-    CostEstimate oneTask = CostEstimate.builder().tasks(1).flops(4e9, 4e9).build();
-    assertEquals(5.0, t.seconds(oneTask), 1e-12, "one task uses one slot");
-  }
-
-  @Test
   void pyramidAddsItsReduceShuffleToAttentionOverTheTopLevel() {
     // n = 9, d = 2, L = 2: the top level has ceil(9/4) = 3 steps of width 8. One single task over
     // them: 3 queries + 3 keys routed, 6 records of 8 doubles (64 bytes) + 10 framing = 444 bytes.
@@ -251,9 +241,9 @@ class CostModelTest {
     assertEquals(0, e.partialBytes());
     assertEquals(9 * (16 + 7) + 6 * (64 + 10), e.shuffleBytes());
     assertEquals(288.0, e.usefulFlops());
-    // The time model counts the reduce stage's bytes too.
-    TimeModel t = new TimeModel(0, 1e12, 1.0, 1);
-    assertEquals(e.shuffleBytes(), t.seconds(e), 1e-6);
+    // The time model counts the reduce stage's bytes too: 651 bytes at 1 byte/s on one slot.
+    TimeModel t = new TimeModel(1e300, 1e300, 1.0, 0, 0, 1, 1L << 30);
+    assertEquals(651, t.terms(e).shuffleSeconds(), 1e-6);
   }
 
   @Test

@@ -193,7 +193,8 @@ public final class DistributedAttention {
                 weights.concatWidth(keyWidth, spec.numHeads(), spec.kvHeads()),
                 weights.keyWidth(keyWidth),
                 weights.valueWidth(keyWidth)),
-            CostModel.Framing.KRYO_REGISTERED);
+            CostModel.Framing.KRYO_REGISTERED,
+            spec.selection().isHard());
     long perTaskBytes =
         MemoryBudget.perTaskBytes(
             jsc.getConf(), jsc.isLocal(), parallelism, Runtime.getRuntime().maxMemory());

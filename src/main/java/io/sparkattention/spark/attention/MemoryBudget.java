@@ -1,6 +1,7 @@
 package io.sparkattention.spark.attention;
 
 import io.sparkattention.cost.CostEstimate;
+import io.sparkattention.cost.TimeModel;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.SortedIds;
 import io.sparkattention.spark.InputException;
@@ -44,9 +45,8 @@ final class MemoryBudget {
    * @param perTaskBytes {@link #perTaskBytes}
    */
   static int partitions(int items, int slots, long routedBytes, long perTaskBytes) {
-    long bySize = perTaskBytes <= 0 ? 1 : (2 * routedBytes + perTaskBytes - 1) / perTaskBytes;
-    long p = Math.max(2L * slots, bySize);
-    return (int) Math.max(1, Math.min(items, p));
+    // one rule, which the cost model's time model uses too
+    return (int) TimeModel.attentionPartitions(items, slots, routedBytes, perTaskBytes);
   }
 
   /**

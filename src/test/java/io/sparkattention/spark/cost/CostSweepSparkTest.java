@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.cost.Calibration;
 import io.sparkattention.cost.CostModel;
 import io.sparkattention.cost.CostRow;
 import io.sparkattention.cost.ReportCharts;
@@ -44,8 +45,8 @@ class CostSweepSparkTest {
             .workDir(dir.resolve("work"))
             .pyramidLevels(2)
             .build();
-    CostSweep.Calibration cal = CostSweep.calibrate(spark, s);
-    List<CostRow> rows = CostSweep.sweep(spark, s, cal);
+    Calibration cal = CostSweep.calibrate(spark, s);
+    List<CostRow> rows = CostSweep.sweep(spark, s, CostSweep.model(spark, cal));
 
     Set<String> expected =
         Set.of(
@@ -151,9 +152,8 @@ class CostSweepSparkTest {
             .repeats(1)
             .workDir(dir.resolve("work-gqa"))
             .build();
-    CostSweep.Calibration cal =
-        new CostSweep.Calibration(new TimeModel(0.1, 1e9, 1e8, 2), 1, "test");
-    List<CostRow> rows = CostSweep.sweep(spark, s, cal);
+    TimeModel model = new TimeModel(1e9, 1e9, 1e8, 0.01, 0.1, 2, 1L << 28);
+    List<CostRow> rows = CostSweep.sweep(spark, s, model);
     Map<String, CostRow> byConfig = new HashMap<>();
     for (CostRow r : rows) {
       byConfig.put(r.config(), r);
