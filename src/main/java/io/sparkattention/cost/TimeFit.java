@@ -138,13 +138,24 @@ public final class TimeFit {
       }
     }
     int m = cols.length;
+    // columns scaled to unit norm first: seconds per byte and per stage differ by 10^6
+    double[] norm = new double[m];
+    for (int p = 0; p < m; p++) {
+      for (double[] row : x) {
+        norm[p] += row[cols[p]] * row[cols[p]];
+      }
+      norm[p] = Math.sqrt(norm[p]);
+      if (!(norm[p] > 0)) {
+        return null;
+      }
+    }
     double[][] a = new double[m][m + 1];
     for (int i = 0; i < x.length; i++) {
       for (int p = 0; p < m; p++) {
         for (int q = 0; q < m; q++) {
-          a[p][q] += x[i][cols[p]] * x[i][cols[q]];
+          a[p][q] += x[i][cols[p]] / norm[p] * x[i][cols[q]] / norm[q];
         }
-        a[p][m] += x[i][cols[p]] * y[i];
+        a[p][m] += x[i][cols[p]] / norm[p] * y[i];
       }
     }
     // normal equations XᵀX c = Xᵀy by Gauss-Jordan elimination with partial pivoting
@@ -176,7 +187,7 @@ public final class TimeFit {
     }
     double[] c = new double[3];
     for (int p = 0; p < m; p++) {
-      c[cols[p]] = a[p][m] / a[p][p];
+      c[cols[p]] = a[p][m] / a[p][p] / norm[p];
     }
     return c;
   }

@@ -38,6 +38,30 @@ class CostModelTest {
   }
 
   @Test
+  void hardAttentionComputesScoresButNoValueProduct() {
+    // n = 8, d = 2, one head: 64 pairs × 2·2 (q·k only) = 256, half of softmax's 512; 64 scores.
+    AttentionPlan plan =
+        AttentionPlan.create(
+            new long[] {8},
+            PlanOptions.builder().strategy(Strategy.SINGLE).blockSize(4).tiles(1, 1).build());
+    CostEstimate hard = CostModel.estimate(plan, CostModel.Widths.self(2), NO_FRAMING, true);
+    CostEstimate soft = CostModel.estimate(plan, CostModel.Widths.self(2), NO_FRAMING, false);
+    assertEquals(256.0, hard.usefulFlops());
+    assertEquals(256.0, hard.executedFlops());
+    assertEquals(512.0, soft.executedFlops());
+    assertEquals(64.0, hard.executedScores());
+    assertEquals(soft.shuffleBytes(), hard.shuffleBytes(), "the same states move");
+    assertEquals(soft, CostModel.estimate(plan, CostModel.Widths.self(2), NO_FRAMING));
+  }
+
+  @Test
+  void executedScoresCountComputedBlocksPerHead() {
+    // n = 8 causal, blocks of 4, 2 heads in one task: 3 computed 4×4 blocks = 48 pairs × 2 heads
+    CostEstimate e = estimate(8, Strategy.BLOCKS, Mask.causal(), 4, 2, 1, 1, 4);
+    assertEquals(96.0, e.executedScores());
+  }
+
+  @Test
   void causalFlopsCountTheLowerTriangleAndExecutedCountsComputedBlocks() {
     // n = 8: causal pairs = 8·9/2 = 36 → 36·4·d. With blocks of 4, three of the four 4×4 block
     // pairs are computed (the one above the diagonal is skipped): 48 entries.
