@@ -16,12 +16,19 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
 
 /**
  * {@code --predict}'s options: the cluster description reaches the prediction, bad values are
  * refused naming the option, and the cluster options need {@code --predict}.
  */
 class CostReportPredictOptionsTest {
+  static Prediction.Settings settings(String... args) {
+    CostReportJob job = new CostReportJob();
+    new CommandLine(job).parseArgs(args);
+    return job.predictionSettings();
+  }
+
   /**
    * {@code --predict} with a cluster (3 executors of 4 cores and 4g) and {@code more} options,
    * which replace the defaults' values of the same options (picocli refuses an option twice).
