@@ -39,12 +39,14 @@ public record Calibration(
     String source) {
 
   /**
-   * The fixed figures this project's committed report ({@code docs/cost-report/}) fitted on its
-   * machine (2 cores, AMD EPYC, local[2], Kryo, shuffle compression off), used by {@code --predict}
-   * without a calibration file: shuffle bytes per second per slot, seconds per task wave, seconds
-   * per stage. See docs/cost-report.md.
+   * The fixed figures fitted ({@link TimeFit}) to the default sweep measured on an idle machine
+   * (docs/cost-report/idle-2026-11-25/results.csv: 2 cores, AMD EPYC, local[2], Kryo, shuffle
+   * compression off, kernel 33.9 GFLOP/s per slot), used by {@code --predict} without a calibration
+   * file: shuffle bytes per second per slot (600.7 MB/s), seconds per task wave (0.452), seconds
+   * per stage (0.017). The sweep of 2026-11-28 in docs/cost-report/ ran on a machine loaded several
+   * times over, whose fit is not a machine's figure. See docs/cost-report.md.
    */
-  public static final double[] DEFAULT_FIXED = {29.0e6, 0.040, 0.120};
+  public static final double[] DEFAULT_FIXED = {600.7e6, 0.452, 0.017};
 
   /** The model of these figures on {@code slots} slots of {@code taskMemoryBytes} each. */
   public TimeModel model(long slots, long taskMemoryBytes) {
