@@ -479,7 +479,7 @@ public final class CostReportJob implements Callable<Integer> {
                 fixed[0],
                 fixed[1],
                 fixed[2],
-                "built-in defaults fitted to docs/cost-report/ (2 cores, local[2]); see"
+                "built-in defaults fitted to docs/cost-report/idle-2026-11-25/ (2 cores, local[2]); see"
                     + " docs/cost-report.md");
       }
       TimeModel model = c.model(cluster.slots(), cluster.taskMemoryBytes());
