@@ -151,4 +151,21 @@ public record Calibration(
         blockSize,
         dHead);
   }
+
+  /** This machine: its cores and CPU model. */
+  public static String thisMachine() {
+    String cpu = "unknown CPU";
+    try (java.util.stream.Stream<String> lines =
+        java.nio.file.Files.lines(java.nio.file.Paths.get("/proc/cpuinfo"))) {
+      cpu =
+          lines
+              .filter(l -> l.startsWith("model name"))
+              .findFirst()
+              .map(l -> l.substring(l.indexOf(':') + 1).trim())
+              .orElse(cpu);
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux: keep "unknown CPU"
+    }
+    return Runtime.getRuntime().availableProcessors() + " cores, " + cpu;
+  }
 }

@@ -2,34 +2,25 @@ package io.sparkattention.job;
 
 import io.sparkattention.cost.Calibration;
 import io.sparkattention.cost.ClusterSpec;
-import io.sparkattention.cost.CostRow;
-import io.sparkattention.cost.Crossover;
-import io.sparkattention.cost.KernelCalibration;
 import io.sparkattention.cost.Prediction;
-import io.sparkattention.cost.PredictionReport;
-import io.sparkattention.cost.ReportCharts;
-import io.sparkattention.cost.ReportFiles;
-import io.sparkattention.cost.TimeFit;
-import io.sparkattention.cost.TimeModel;
+import io.sparkattention.cost.PredictionRun;
+import io.sparkattention.kernel.MatrixEngine;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.InputException;
-import io.sparkattention.spark.cost.CostSweep;
+import io.sparkattention.spark.cost.MeasuredReport;
 import io.sparkattention.spark.cost.SweepSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -166,37 +157,7 @@ public final class CostReportJob implements Callable<Integer> {
           "With --predict: attention kinds, of global, causal, local, hard (default: ${DEFAULT-VALUE}).")
   List<String> kinds;
 
-  @Option(
-      names = "--executors",
-      paramLabel = "E",
-      description = "With --predict: executors of the cluster described.")
-  Integer executors;
-
-  @Option(
-      names = "--executor-cores",
-      paramLabel = "C",
-      description = "With --predict: cores (task slots) per executor.")
-  Integer executorCores;
-
-  @Option(
-      names = "--executor-memory",
-      paramLabel = "M",
-      description = "With --predict: heap per executor, as Spark writes it (4g, 512m).")
-  String executorMemory;
-
-  @Option(
-      names = "--core-hour-price",
-      paramLabel = "P",
-      description = "With --predict: price of one core-hour, for the report's price column.")
-  Double coreHourPrice;
-
-  @Option(
-      names = "--calibration",
-      paramLabel = "FILE",
-      description =
-          "With --predict: the calibration.properties a measured report wrote (kernel rates and"
-              + " fitted fixed costs) instead of measuring the kernel now with the default fixed costs.")
-  String calibration;
+  @Mixin ClusterOptions cluster;
 
   @Mixin EngineChoice engine;
 
@@ -207,11 +168,7 @@ public final class CostReportJob implements Callable<Integer> {
     if (lengths.isEmpty() || lengths.stream().anyMatch(n -> n < 1)) {
       throw new InputException("--lengths must be positive integers, got " + lengths);
     }
-    if (executors != null
-        || executorCores != null
-        || executorMemory != null
-        || coreHourPrice != null
-        || calibration != null) {
+    if (cluster.anyGiven()) {
       throw new InputException(
           "--executors, --executor-cores, --executor-memory, --core-hour-price and --calibration"
               + " describe a cluster for --predict; a measured report runs on the --master given to"
@@ -275,44 +232,12 @@ public final class CostReportJob implements Callable<Integer> {
    */
   Prediction.Settings predictionSettings() {
     engine.validated();
-    if (executors == null || executorCores == null || executorMemory == null) {
-      throw new InputException(
-          "--predict needs the cluster: --executors E --executor-cores C --executor-memory M"
-              + " (missing "
-              + String.join(
-                  ", ",
-                  Stream.of(
-                          executors == null ? "--executors" : null,
-                          executorCores == null ? "--executor-cores" : null,
-                          executorMemory == null ? "--executor-memory" : null)
-                      .filter(x -> x != null)
-                      .toList())
-              + ")");
-    }
     if (input != null || kvHeads != null) {
       throw new InputException(
           "--input and --kv-heads are for measured reports; --predict plans synthetic sequences"
               + " of --lengths without projections");
     }
-    if (executors < 1) {
-      throw new InputException("--executors must be >= 1, got " + executors);
-    }
-    if (executorCores < 1) {
-      throw new InputException("--executor-cores must be >= 1, got " + executorCores);
-    }
-    long memory;
-    try {
-      memory = ClusterSpec.parseMemory(executorMemory);
-    } catch (IllegalArgumentException e) {
-      throw new InputException("--executor-memory: " + e.getMessage());
-    }
-    if (memory <= ClusterSpec.RESERVED_BYTES) {
-      throw new InputException(
-          "--executor-memory must exceed Spark's reserved 300 MiB, got " + executorMemory);
-    }
-    if (coreHourPrice != null && !(coreHourPrice >= 0 && coreHourPrice < Double.MAX_VALUE)) {
-      throw new InputException("--core-hour-price must be >= 0, got " + coreHourPrice);
-    }
+    ClusterSpec spec = cluster.spec();
     if (lengths.isEmpty() || lengths.stream().anyMatch(n -> n < 1 || n > Prediction.MAX_LENGTH)) {
       throw new InputException(
           "--lengths must be 1 to " + Prediction.MAX_LENGTH + " with --predict, got " + lengths);
@@ -351,8 +276,7 @@ public final class CostReportJob implements Callable<Integer> {
         dModel,
         windows.stream().distinct().toList(),
         blockSizes.stream().distinct().toList(),
-        new ClusterSpec(
-            executors, executorCores, memory, coreHourPrice == null ? Double.NaN : coreHourPrice));
+        spec);
   }
 
   private Set<Strategy> parseStrategies() {
@@ -389,130 +313,30 @@ public final class CostReportJob implements Callable<Integer> {
               .appName("spark-attention cost report")
               // Raw bytes on the wire, as the model counts them (lz4 would fold repeated vectors).
               .config("spark.shuffle.compress", "false"),
-          spark -> report(spark, settings, dir));
+          spark -> MeasuredReport.write(spark, settings, dir));
     } finally {
       deleteTree(work);
     }
   }
 
-  /**
-   * Calibrates, sweeps, fits the time model and writes results.csv, the charts, report.md and
-   * calibration.properties into {@code dir}.
-   */
-  private static void report(SparkSession spark, SweepSettings settings, Path dir)
-      throws IOException {
-    Calibration cal = CostSweep.calibrate(spark, settings);
-    TimeModel start = CostSweep.model(spark, cal);
-    List<CostRow> measured = CostSweep.sweep(spark, settings, start);
-    TimeFit.Fitted fitted = TimeFit.fitRows(measured, start);
-    List<CostRow> rows = fitted.rows();
-    List<Crossover.Result> crossovers = new ArrayList<>();
-    Crossover.Result measuredCrossover = Crossover.measured(rows, settings.window());
-    if (measuredCrossover != null && settings.input() == null && settings.kvHeads() == 0) {
-      crossovers.add(measuredCrossover);
-      crossovers.add(
-          Crossover.predict(
-              fitted.model(),
-              settings.window(),
-              settings.blockSize(),
-              settings.numHeads(),
-              settings.dModel(),
-              measuredCrossover.curve().keySet().iterator().next()));
-    }
-    ReportFiles.writeCsv(rows, dir.resolve("results.csv"));
-    List<String> charts = new ArrayList<>(ReportCharts.write(rows, dir));
-    if (!crossovers.isEmpty()) {
-      charts.add(ReportCharts.writeCrossover(crossovers, dir));
-    }
-    Calibration fittedCal =
-        cal.withFixed(
-            fitted.model(),
-            "fitted to the "
-                + rows.size()
-                + " runs of a measured cost report, "
-                + LocalDate.now()
-                + ", master "
-                + spark.sparkContext().master());
-    fittedCal.write(dir.resolve("calibration.properties"));
-    ReportFiles.writeMarkdown(
-        rows,
-        fitted,
-        crossovers,
-        describe(spark, fittedCal, fitted),
-        charts,
-        dir.resolve("report.md"));
-    System.err.println("cost report written to " + dir.resolve("report.md"));
-  }
-
-  /**
-   * Predicts (no Spark): calibrates the kernel at each block size (or reads {@code --calibration}),
-   * plans every configuration, and writes the predicted report into {@code dir}.
-   */
+  /** Predicts (no Spark) into {@code dir}, and prints the choice made for each case. */
   private void predict(Prediction.Settings p, Path dir) throws IOException {
-    long start = System.nanoTime();
     String engineName = engine.applyToThisJvm();
-    ClusterSpec cluster = p.cluster();
-    Map<Integer, TimeModel> models = new java.util.TreeMap<>();
-    Map<String, String> m = new LinkedHashMap<>();
-    m.put("date", LocalDate.now().toString());
-    m.put("cluster", cluster.toString());
-    Calibration file = calibration == null ? null : readCalibration(calibration);
-    int dHead = p.dModel() / p.heads();
-    for (int b : p.blockSizes()) {
-      Calibration c;
-      if (file != null) {
-        c = file;
-      } else {
-        // Blocks above 2,048 run at about the rate of 2,048 (the products dominate), which takes
-        // a second to measure; 4,096 would take several.
-        int measuredAt = Math.min(b, 2048);
-        KernelCalibration.Rates r = KernelCalibration.rates(measuredAt, dHead, 5);
-        double[] fixed = Calibration.DEFAULT_FIXED;
-        c =
-            new Calibration(
-                CostSweep.machine(),
-                io.sparkattention.kernel.MatrixEngine.defaultEngine().name(),
-                measuredAt,
-                dHead,
-                r.flopsPerSecond(),
-                r.scoresPerSecond(),
-                fixed[0],
-                fixed[1],
-                fixed[2],
-                "built-in defaults fitted to docs/cost-report/idle-2026-11-25/ (2 cores, local[2]); see"
-                    + " docs/cost-report.md");
-      }
-      TimeModel model = c.model(cluster.slots(), cluster.taskMemoryBytes());
-      models.put(b, model);
-      m.put(
-          "calibration, blocks of " + b,
-          c.describe() + "; " + model.describe() + "; fixed figures: " + c.source());
-    }
-    m.put(
-        "calibration source",
-        file != null
-            ? "read from " + calibration
-            : "kernel measured now on this machine ("
-                + CostSweep.machine()
-                + ", engine "
-                + io.sparkattention.kernel.MatrixEngine.defaultEngine().name()
-                + ", --engine "
-                + engineName
-                + "), taken as the rate of one cluster core");
-    Prediction.Result result = Prediction.predict(p, models::get);
-    List<Crossover.Result> crossovers = new ArrayList<>();
-    if (p.kinds().contains(Prediction.Kind.LOCAL)) {
-      int b = p.blockSizes().get(0);
-      for (int w : p.windows()) {
-        crossovers.add(
-            Crossover.predict(models.get(b), w, b, p.heads(), p.dModel(), Math.max(256, 2L * w)));
-      }
-    }
-    m.put("Java", System.getProperty("java.version"));
-    m.put(
-        "planning took",
-        String.format(java.util.Locale.ROOT, "%.1f s", (System.nanoTime() - start) / 1e9));
-    PredictionReport.write(result, crossovers, m, dir);
+    Calibration file = cluster.calibration();
+    Prediction.Result result =
+        PredictionRun.run(
+            p,
+            file,
+            file != null
+                ? "read from " + cluster.calibrationPath()
+                : "kernel measured now on this machine ("
+                    + Calibration.thisMachine()
+                    + ", engine "
+                    + MatrixEngine.defaultEngine().name()
+                    + ", --engine "
+                    + engineName
+                    + "), taken as the rate of one cluster core",
+            dir);
     for (Prediction.Choice ch : result.choices()) {
       System.err.println(
           ch.kind().label()
@@ -523,57 +347,6 @@ public final class CostReportJob implements Callable<Integer> {
               + ch.why());
     }
     System.err.println("predicted cost report written to " + dir.resolve("report.md"));
-  }
-
-  private static Calibration readCalibration(String path) throws IOException {
-    try {
-      return Calibration.read(Paths.get(path));
-    } catch (java.nio.file.NoSuchFileException e) {
-      throw new InputException("--calibration: no such file " + path);
-    } catch (IllegalArgumentException e) {
-      throw new InputException("--calibration: " + e.getMessage());
-    }
-  }
-
-  private static Map<String, String> describe(
-      SparkSession spark, Calibration cal, TimeFit.Fitted fitted) {
-    SparkConf conf = spark.sparkContext().getConf();
-    Map<String, String> m = new LinkedHashMap<>();
-    m.put("date", LocalDate.now().toString());
-    m.put("machine", cal.machine());
-    m.put("Java", System.getProperty("java.version"));
-    m.put(
-        "Spark",
-        spark.version()
-            + ", master "
-            + conf.get("spark.master", "?")
-            + ", default parallelism "
-            + spark.sparkContext().defaultParallelism());
-    m.put(
-        "driver memory",
-        conf.get("spark.driver.memory", "1g (default)")
-            + ", max heap "
-            + Runtime.getRuntime().maxMemory() / (1024 * 1024)
-            + " MiB");
-    m.put(
-        "serializer",
-        conf.get("spark.serializer", "JavaSerializer (default)") + "; shuffle compression off");
-    m.put(
-        "matrix engine",
-        cal.engine()
-            + String.format(
-                java.util.Locale.ROOT,
-                ", kernel measured on one core at blocks of %d, head width %d",
-                cal.blockSize(),
-                cal.dHead()));
-    m.put("time model (fitted to every row)", fitted.model().describe());
-    if (fitted.heldout() != null) {
-      m.put(
-          "held-out time model (fitted to n <= " + fitted.calibratedUpTo() + ")",
-          fitted.heldout().describe());
-    }
-    m.put("calibration file", "calibration.properties (read by --predict --calibration)");
-    return m;
   }
 
   private static void deleteTree(Path p) throws IOException {

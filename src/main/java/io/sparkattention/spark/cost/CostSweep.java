@@ -152,7 +152,7 @@ public final class CostSweep {
     double[] fixed = Calibration.DEFAULT_FIXED;
     Calibration cal =
         new Calibration(
-            machine(),
+            Calibration.thisMachine(),
             engine,
             s.blockSize(),
             dHead,
@@ -193,23 +193,6 @@ public final class CostSweep {
     int cores = local ? Math.max(1, slots) : Math.max(1, conf.getInt("spark.executor.cores", 1));
     double fraction = conf.getDouble("spark.memory.fraction", ClusterSpec.MEMORY_FRACTION);
     return (long) (Math.max(0, heap - ClusterSpec.RESERVED_BYTES) * fraction / cores);
-  }
-
-  /** This machine: its cores and CPU model. */
-  public static String machine() {
-    String cpu = "unknown CPU";
-    try (java.util.stream.Stream<String> lines =
-        java.nio.file.Files.lines(java.nio.file.Paths.get("/proc/cpuinfo"))) {
-      cpu =
-          lines
-              .filter(l -> l.startsWith("model name"))
-              .findFirst()
-              .map(l -> l.substring(l.indexOf(':') + 1).trim())
-              .orElse(cpu);
-    } catch (java.io.IOException | RuntimeException e) {
-      // not Linux: keep "unknown CPU"
-    }
-    return Runtime.getRuntime().availableProcessors() + " cores, " + cpu;
   }
 
   /** Runs the sweep; one progress line per configuration and length. */
