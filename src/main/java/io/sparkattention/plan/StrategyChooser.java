@@ -59,7 +59,9 @@ public final class StrategyChooser {
               + mask.window()
               + ") over sequences up to "
               + maxLength
-              + ": query tiles with a halo of keys, work O(n·w), no merge");
+              + (mask.globalTokens() > 0
+                  ? ": query tiles with a halo of keys and the global ones, merged by log-sum-exp"
+                  : ": query tiles with a halo of keys, work O(n·w), no merge"));
     }
     return new Choice(
         Strategy.BLOCKS,

@@ -115,11 +115,7 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
     segmentCol =
         new Param<>(this, "segmentCol", "packed documents: attend only within equal values");
     globalTokens =
-        new IntParam(
-            this,
-            "globalTokens",
-            "global tokens: the first N positions attend to and are attended by every token",
-            ParamValidators.gtEq(0));
+        new IntParam(this, "globalTokens", "global tokens: the first N", ParamValidators.gtEq(0));
     setDefault(globalTokens, 0);
     setDefault(alibi, false);
     setDefault(rope, "none");
@@ -320,14 +316,13 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
     return this;
   }
 
-  /**
-   * @throws IllegalArgumentException if negative
-   */
+  /** Throws IllegalArgumentException if negative. */
   public AttentionTransformer setGlobalTokens(int v) {
     set(globalTokens, v);
     return this;
   }
 
+  /** Throws IllegalArgumentException if negative. */
   public AttentionTransformer setWindow(int v) {
     set(window, v);
     return this;
