@@ -24,40 +24,38 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 public final class PredictionReport {
   private PredictionReport() {}
 
-  /** The predicted CSV's columns, in order (units in the names). */
+  /**
+   * The predicted CSV's columns, in order (units in the names): the measured report's first eight
+   * (the configuration), then the prediction's.
+   */
   public static final List<String> HEADER =
-      List.of(
-          "config",
-          "attention",
-          "strategy",
-          "seq_len",
-          "d_model",
-          "heads",
-          "window",
-          "block_size",
-          "executors",
-          "executor_cores",
-          "slots",
-          "plan_tasks",
-          "attention_partitions",
-          "task_waves",
-          "stages",
-          "model_useful_flops",
-          "model_executed_flops",
-          "model_executed_scores",
-          "model_shuffle_bytes",
-          "model_peak_task_bytes",
-          "task_memory_bytes",
-          "fits",
-          "kernel_s",
-          "softmax_s",
-          "shuffle_s",
-          "task_fixed_s",
-          "stage_fixed_s",
-          "model_wall_s",
-          "core_hours",
-          "price",
-          "chosen");
+      java.util.stream.Stream.concat(
+              CostRow.HEADER.subList(0, 8).stream(),
+              java.util.stream.Stream.of(
+                  "executors",
+                  "executor_cores",
+                  "slots",
+                  "plan_tasks",
+                  "attention_partitions",
+                  "task_waves",
+                  "stages",
+                  "model_useful_flops",
+                  "model_executed_flops",
+                  "model_executed_scores",
+                  "model_shuffle_bytes",
+                  "model_peak_task_bytes",
+                  "task_memory_bytes",
+                  "fits",
+                  "kernel_s",
+                  "softmax_s",
+                  "shuffle_s",
+                  "task_fixed_s",
+                  "stage_fixed_s",
+                  "model_wall_s",
+                  "core_hours",
+                  "price",
+                  "chosen"))
+          .toList();
 
   /** Writes results.csv, the charts and report.md into {@code dir}; returns the chart names. */
   public static List<String> write(

@@ -65,26 +65,16 @@ public record TimeModel(
   /** This model with other fitted figures (r, c_task, c_stage). */
   public TimeModel withFitted(
       double shuffleBytesPerSecond, double taskSeconds, double stageSeconds) {
-    return new TimeModel(
-        flopsPerSecond,
-        scoresPerSecond,
-        shuffleBytesPerSecond,
-        taskSeconds,
-        stageSeconds,
-        slots,
-        taskMemoryBytes);
+    return with(shuffleBytesPerSecond, taskSeconds, stageSeconds, slots, taskMemoryBytes);
   }
 
   /** This model on another cluster: other slots and memory per task, the same rates. */
   public TimeModel on(long slots, long taskMemoryBytes) {
-    return new TimeModel(
-        flopsPerSecond,
-        scoresPerSecond,
-        shuffleBytesPerSecond,
-        taskSeconds,
-        stageSeconds,
-        slots,
-        taskMemoryBytes);
+    return with(shuffleBytesPerSecond, taskSeconds, stageSeconds, slots, taskMemoryBytes);
+  }
+
+  private TimeModel with(double r, double task, double stage, long slots, long taskMemory) {
+    return new TimeModel(flopsPerSecond, scoresPerSecond, r, task, stage, slots, taskMemory);
   }
 
   /**
