@@ -149,8 +149,10 @@ public final class JobLauncher {
   static boolean stoppedUnderUs(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
       String m = String.valueOf(c.getMessage());
+      // Which of Spark's messages surfaces depends on where the job was when the context stopped.
       if (m.contains("Cannot call methods on a stopped SparkContext")
-          || m.contains("because SparkContext was shut down")) {
+          || m.contains("because SparkContext was shut down")
+          || m.contains("LiveListenerBus is stopped")) {
         return true;
       }
     }

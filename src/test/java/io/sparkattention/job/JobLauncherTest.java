@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkattention.fixtures.Launch;
 import io.sparkattention.spark.InputException;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine.Command;
@@ -58,6 +59,18 @@ class JobLauncherTest {
         err);
     assertFalse(err.contains("cannot read input"), err);
     assertFalse(err.contains("\tat "), "a stack trace without --verbose: " + err);
+    // The other forms Spark's refusal takes, depending on where the job was when it came.
+    for (String spark :
+        List.of(
+            "LiveListenerBus is stopped.",
+            "Job 0 cancelled because SparkContext was shut down",
+            "Cannot call methods on a stopped SparkContext.")) {
+      assertTrue(
+          JobLauncher.stoppedUnderUs(
+              new InputException("cannot read input in.json as json: " + spark)),
+          spark);
+    }
+    assertFalse(JobLauncher.stoppedUnderUs(new IllegalStateException("stage failed")));
   }
 
   @Test
