@@ -19,8 +19,6 @@ package io.sparkattention.cost;
  * @param reduceRecords records of a pyramidal encoder's reduce stage before attention (every input
  *     token once), 0 without one
  * @param reduceBytes that stage's shuffle bytes
- * @param checkBytes the shuffle of the writer's one-row-per-token check (Spark SQL aggregates the
- *     written rows' {@code seq_id, pos}), about one record per output row
  * @param executedScores (query, key, head) scores the block kernel computes, masked entries in
  *     computed blocks included: the softmax's work (one exp each), or hard attention's comparisons
  */
@@ -35,7 +33,6 @@ public record CostEstimate(
     long peakTaskBytes,
     long reduceRecords,
     long reduceBytes,
-    long checkBytes,
     double executedScores) {
 
   /**
@@ -53,7 +50,6 @@ public record CostEstimate(
     requireNonNegative(peakTaskBytes, "peakTaskBytes");
     requireNonNegative(reduceRecords, "reduceRecords");
     requireNonNegative(reduceBytes, "reduceBytes");
-    requireNonNegative(checkBytes, "checkBytes");
     requireNonNegative(executedScores, "executedScores");
   }
 
@@ -83,16 +79,12 @@ public record CostEstimate(
         .partials(partialRecords, partialBytes)
         .peakTaskBytes(peakTaskBytes)
         .reduce(reduceRecords, reduceBytes)
-        .checkBytes(checkBytes)
         .executedScores(executedScores);
   }
 
-  /**
-   * Every shuffle together: the reduce stage's (if any), the routed tokens', the partials', the
-   * output check's.
-   */
+  /** Every shuffle together: the reduce stage's (if any), the routed tokens', the partials'. */
   public long shuffleBytes() {
-    return reduceBytes + routedBytes + partialBytes + checkBytes;
+    return reduceBytes + routedBytes + partialBytes;
   }
 
   /** Collects an estimate's figures by stage; {@link #build()} checks them. */
@@ -107,7 +99,6 @@ public record CostEstimate(
     private long peakTaskBytes;
     private long reduceRecords;
     private long reduceBytes;
-    private long checkBytes;
     private double executedScores;
 
     private Builder() {}
@@ -150,12 +141,6 @@ public record CostEstimate(
       return this;
     }
 
-    /** The output check's shuffle. */
-    Builder checkBytes(long bytes) {
-      this.checkBytes = bytes;
-      return this;
-    }
-
     /** The (query, key, head) scores the kernel computes. */
     Builder executedScores(double scores) {
       this.executedScores = scores;
@@ -174,7 +159,6 @@ public record CostEstimate(
           peakTaskBytes,
           reduceRecords,
           reduceBytes,
-          checkBytes,
           executedScores);
     }
   }

@@ -13,7 +13,7 @@ import io.sparkattention.plan.TileTask;
  * query has several parts: {@code 2·heads} doubles (max and normaliser per head; hard attention:
  * best score and key) plus the weighted values. Each record also carries framing: the shuffle key
  * and the serializer's headers, {@link Framing}. The writer's check that the output holds one row
- * per token adds a small shuffle per output row.
+ * per token shuffles nothing (it counts the rows on their way to the writer).
  */
 public final class CostModel {
   private CostModel() {}
@@ -24,41 +24,32 @@ public final class CostModel {
    * @param routedRecordBytes stage 1 (task, role, position key and array header)
    * @param partialRecordBytes stage 2 (token key, indices, three array headers)
    * @param reduceRecordBytes a pyramidal encoder's reduce stage (step key, slot, array header)
-   * @param checkRecordBytes the writer's one-row-per-token check, per output row (all of it: Spark
-   *     SQL's aggregation buffer of {@code seq_id, pos})
    */
-  public record Framing(
-      int routedRecordBytes, int partialRecordBytes, int reduceRecordBytes, int checkRecordBytes) {
+  public record Framing(int routedRecordBytes, int partialRecordBytes, int reduceRecordBytes) {
     /**
      * Kryo with our classes registered (spark.SparkAttentionKryoRegistrator), shuffle compression
      * off: measured 530 bytes per routed record and 570 per partial record at d = 64, one head (512
      * and 528 of them doubles); 529.5 per reduce record at d = 64 and 145 at d = 16 (the step key
-     * is a variable-length long, a byte longer for later positions); 60 per output row for the
-     * check with {@code seq_id}s of up to 8 characters (longer ones add their length, 8-byte
-     * aligned). Measured with jobs/cost-report, 2026-11-25.
+     * is a variable-length long, a byte longer for later positions). Measured with
+     * jobs/cost-report, 2026-11-25.
      */
-    public static final Framing KRYO_REGISTERED = new Framing(18, 42, 17, 60);
+    public static final Framing KRYO_REGISTERED = new Framing(18, 42, 17);
 
     /** No framing: the doubles alone. */
-    public static final Framing NONE = new Framing(0, 0, 0, 0);
+    public static final Framing NONE = new Framing(0, 0, 0);
 
     /**
      * @throws IllegalArgumentException if a size is negative
      */
     public Framing {
-      if (routedRecordBytes < 0
-          || partialRecordBytes < 0
-          || reduceRecordBytes < 0
-          || checkRecordBytes < 0) {
+      if (routedRecordBytes < 0 || partialRecordBytes < 0 || reduceRecordBytes < 0) {
         throw new IllegalArgumentException(
             "framing bytes must be >= 0, got "
                 + routedRecordBytes
                 + ", "
                 + partialRecordBytes
-                + ", "
-                + reduceRecordBytes
                 + " and "
-                + checkRecordBytes);
+                + reduceRecordBytes);
       }
     }
   }
@@ -142,9 +133,7 @@ public final class CostModel {
     for (TileTask t : plan.tasks()) {
       sum.add(t, plan.headGroups(), true);
     }
-    long outputRows = 0;
     for (int s = 0; s < plan.numSequences(); s++) {
-      outputRows += plan.queryLength(s);
       if (plan.isWhole(s)) {
         // one task of every head; self-attention ships its tokens once (as queries)
         sum.add(plan.task(plan.wholeTaskId(s)), 1, !plan.isSelfAttention());
@@ -157,7 +146,6 @@ public final class CostModel {
         .routed(sum.routed, sum.routedBytes)
         .partials(sum.partials, sum.partialBytes)
         .peakTaskBytes(sum.peak)
-        .checkBytes(outputRows * framing.checkRecordBytes())
         .build();
   }
 

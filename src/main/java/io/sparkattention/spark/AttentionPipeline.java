@@ -6,6 +6,8 @@ import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.attention.DistributedAttention;
 import io.sparkattention.spark.attention.PyramidReduction;
 import io.sparkattention.spark.io.ContextTable;
+import io.sparkattention.spark.io.FinishedToken;
+import io.sparkattention.spark.io.OutputTally;
 import io.sparkattention.spark.io.ResultWriter;
 import io.sparkattention.spark.io.TableFormat;
 import io.sparkattention.spark.io.TokenColumns;
@@ -15,6 +17,9 @@ import io.sparkattention.spark.metrics.Elapsed;
 import io.sparkattention.spark.metrics.ProgressListener;
 import io.sparkattention.spark.validate.InputValidator;
 import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -72,15 +77,22 @@ final class AttentionPipeline {
           attend(
               spark, table, cols, valid, keys, spec, format, maps == null ? 0 : maps.maxLength());
       InputValidator.ValidTable attendedValid = result.valid();
+      // One row per input token, counted on the rows' way to the writer (OutputTally).
+      OutputTally tally = OutputTally.register(spark);
+      Broadcast<long[]> lengths =
+          JavaSparkContext.fromSparkContext(spark.sparkContext())
+              .broadcast(attendedValid.lengths());
       long written =
           ResultWriter.writeTokens(
               spark,
-              result.out(),
+              result.out(tally.observe(result.attention().tokens(), lengths)),
               output,
               format,
               overwrite,
-              attendedValid.seqIds(),
-              attendedValid.lengths());
+              () ->
+                  tally.check(
+                      result.attention().sequences().value(), attendedValid.lengths(), output));
+      lengths.destroy();
       LOG.info("wrote {} rows to {} ({})", written, output, elapsed(start));
       if (maps != null) {
         // The maps: one row per (token, head), the weights of every key.
@@ -110,18 +122,38 @@ final class AttentionPipeline {
   }
 
   /**
-   * Attention over a validated table, lazily: the table attention runs over (the input, or the
-   * pyramid's top level), its columns and validation, the plan, the result table in the input's
-   * column types, and the spec attention ran with (without the window if it was clipped).
+   * Attention over a validated table, lazily: the distributed result, the input's columns and
+   * format (for the result table), the table attention runs over (the input, or the pyramid's top
+   * level), its columns and validation, the pyramid's levels, and the spec attention ran with
+   * (without the window if it was clipped).
    */
   record Attended(
-      Dataset<Row> out,
+      DistributedAttention.Result attention,
+      TokenColumns inputCols,
+      TableFormat format,
       Dataset<Row> table,
       TokenColumns cols,
       InputValidator.ValidTable valid,
-      AttentionPlan plan,
       List<PyramidReduction.Level> pyramid,
-      AttentionSpec spec) {}
+      AttentionSpec spec) {
+
+    AttentionPlan plan() {
+      return attention.plan();
+    }
+
+    /** The result table in the input's column types. */
+    Dataset<Row> out() {
+      return out(attention.tokens());
+    }
+
+    /** The result table of {@code tokens} (the result's, observed on their way) . */
+    Dataset<Row> out(JavaRDD<FinishedToken> tokens) {
+      // seq_id and pos keep the input's types (top-level positions with a pyramid, whose
+      // sequences are the input's).
+      return TokenTables.toTable(
+          table.sparkSession(), tokens, attention.sequences(), inputCols, format, "out");
+    }
+  }
 
   /**
    * Builds attention over {@code table} (validated as {@code valid}) and {@code keys} (null:
@@ -166,11 +198,7 @@ final class AttentionPipeline {
     }
     DistributedAttention.Result result =
         DistributedAttention.compute(spark, attended, attendedCols, attendedValid, keys, spec);
-    // The input's columns: seq_id and pos keep the input's types (top-level positions with a
-    // pyramid, whose sequences are the input's).
-    Dataset<Row> out =
-        TokenTables.toTable(spark, result.tokens(), result.sequences(), cols, format, "out");
-    return new Attended(out, attended, attendedCols, attendedValid, result.plan(), pyramid, spec);
+    return new Attended(result, cols, format, attended, attendedCols, attendedValid, pyramid, spec);
   }
 
   /**

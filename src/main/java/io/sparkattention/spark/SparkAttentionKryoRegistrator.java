@@ -90,8 +90,9 @@ public final class SparkAttentionKryoRegistrator implements KryoRegistrator {
           "org.apache.spark.ml.linalg.VectorUDT",
           // The plan's map from sequence id to its index (broadcast with the plan).
           "io.sparkattention.plan.SequenceIndex",
-          // The output check's per-partition summaries (issue 13: counts, not rows per sequence).
-          "io.sparkattention.spark.io.OnePerTokenCheck$Summary",
+          // The output check's per-task tallies (accumulator updates travel by Java serialization;
+          // this slot, once the read-back check's summaries, keeps the later classes' ids).
+          "io.sparkattention.spark.io.OutputTally$Tally",
           // Parquet schema merging of a table with float vectors and nested extra columns.
           "org.apache.spark.sql.types.FloatType$",
           "org.apache.spark.sql.types.MapType",

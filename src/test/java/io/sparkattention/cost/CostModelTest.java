@@ -161,24 +161,9 @@ class CostModelTest {
             PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(2).tiles(1, 2).build());
     CostEstimate bare = CostModel.estimate(plan, CostModel.Widths.self(3), NO_FRAMING);
     CostEstimate framed =
-        CostModel.estimate(plan, CostModel.Widths.self(3), new CostModel.Framing(10, 20, 10, 0));
+        CostModel.estimate(plan, CostModel.Widths.self(3), new CostModel.Framing(10, 20, 10));
     assertEquals(bare.routedBytes() + 48 * 10, framed.routedBytes());
     assertEquals(bare.partialBytes() + 16 * 20, framed.partialBytes());
-  }
-
-  @Test
-  void outputCheckAddsItsBytesPerOutputRow() {
-    // Two sequences of 5 and 3 tokens: 8 output rows, 10 bytes each for the check.
-    AttentionPlan plan =
-        AttentionPlan.create(
-            new long[] {5, 3},
-            PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(2).tiles(1, 2).build());
-    CostEstimate bare = CostModel.estimate(plan, CostModel.Widths.self(3), NO_FRAMING);
-    CostEstimate checked =
-        CostModel.estimate(plan, CostModel.Widths.self(3), new CostModel.Framing(0, 0, 0, 10));
-    assertEquals(0, bare.checkBytes());
-    assertEquals(80, checked.checkBytes());
-    assertEquals(bare.shuffleBytes() + 80, checked.shuffleBytes());
   }
 
   @Test
@@ -256,7 +241,7 @@ class CostModelTest {
         AttentionPlan.create(
             new long[] {3},
             PlanOptions.builder().strategy(Strategy.SINGLE).blockSize(4).tiles(1, 1).build());
-    CostModel.Framing framing = new CostModel.Framing(10, 20, 7, 0);
+    CostModel.Framing framing = new CostModel.Framing(10, 20, 7);
     CostEstimate e = CostModel.estimatePyramid(top, CostModel.Widths.self(8), 2, 9, framing);
     assertEquals(9, e.reduceRecords());
     assertEquals(9 * (16 + 7), e.reduceBytes());
@@ -291,12 +276,12 @@ class CostModelTest {
     IllegalArgumentException width =
         assertThrows(IllegalArgumentException.class, () -> CostModel.Widths.self(3, 0, 3));
     assertTrue(width.getMessage().contains("query 0"), width.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> new CostModel.Framing(0, -1, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> new CostModel.Framing(0, -1, 0));
     IllegalArgumentException bytes =
         assertThrows(
             IllegalArgumentException.class, () -> CostEstimate.builder().routed(1, -8).build());
     assertTrue(bytes.getMessage().contains("routedBytes"), bytes.getMessage());
-    CostEstimate e = CostEstimate.builder().tasks(2).reduce(3, 30).checkBytes(5).build();
+    CostEstimate e = CostEstimate.builder().tasks(2).reduce(3, 30).build();
     assertEquals(e, e.toBuilder().build());
   }
 

@@ -58,6 +58,11 @@ class TimeModelOnRecordedRunsTest {
                 : c[config].startsWith("local") ? Mask.window(128) : Mask.none();
         e = PlanCosts.estimate(n, mask, Strategy.parse(c[strategy]), 1024, 1, 64, false);
       }
+      // That run's writer still checked its output with an aggregation that shuffled 60 bytes per
+      // output row (n/4 rows with the pyramid); it has counted rows on their way since, shuffling
+      // nothing. The recorded times include that shuffle, so the samples keep its bytes.
+      long oldCheck = 60 * (c[config].startsWith("global-pyramid-L2") ? n / 4 : n);
+      e = e.toBuilder().reduce(e.reduceRecords(), e.reduceBytes() + oldCheck).build();
       assertEquals(Long.parseLong(c[shuffle]), e.shuffleBytes(), line);
       TimeFit.Sample s = new TimeFit.Sample(e, Long.parseLong(c[wall]) / 1000.0);
       all.add(s);

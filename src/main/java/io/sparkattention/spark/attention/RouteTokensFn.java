@@ -68,6 +68,9 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
     List<Tuple2<RouteKey, double[]>> out = new ArrayList<>();
     return new Iterator<>() {
       int next = 0;
+      // A table's rows mostly come a sequence at a time: the last id's index saves the search.
+      Object lastSeq;
+      int lastIndex;
 
       @Override
       public boolean hasNext() {
@@ -89,7 +92,11 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
 
       private void route(Row row) {
         Object seq = cols.seqId(row);
-        int s = index.require(seq);
+        if (!seq.equals(lastSeq)) {
+          lastIndex = index.require(seq);
+          lastSeq = seq;
+        }
+        int s = lastIndex;
         long pos = cols.pos(row);
         double[] x = cols.vector(row);
         if (asQueries && w != null) {

@@ -3,6 +3,7 @@ package io.sparkattention.spark.io;
 import io.sparkattention.spark.InputException;
 import java.io.IOException;
 import java.util.List;
+import java.util.function.LongSupplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -96,11 +97,11 @@ public final class ResultWriter {
   /**
    * Writes a table of one row per token ({@code seq_id}, {@code pos}, …) to {@code output} in
    * {@code format}, and checks before it becomes visible that it holds exactly one row for every
-   * input token: per {@code seq_id} as many rows and as many distinct positions as tokens, from 0
-   * to n − 1, and no other {@code seq_id}. A mismatch fails the job and writes nothing.
+   * input token ({@link OutputTally}, which counted the rows on their way to the writer). A
+   * mismatch fails the job and writes nothing.
    *
-   * @param seqIds the input's sequences (Strings or Longs, as {@link TokenColumns#seqId})
-   * @param lengths their token counts, in the same order
+   * @param check run once the table is written, before it is put in place: the number of rows
+   *     written, or an {@link IllegalStateException} naming what is not one row per token
    * @return the number of rows written
    */
   public static long writeTokens(
@@ -109,8 +110,7 @@ public final class ResultWriter {
       String output,
       TableFormat format,
       boolean overwrite,
-      List<Object> seqIds,
-      long[] lengths) {
+      LongSupplier check) {
     return staged(
         spark,
         output,
@@ -121,24 +121,8 @@ public final class ResultWriter {
               .mode(SaveMode.ErrorIfExists)
               .format(format.toString())
               .save(staging.toString());
-          // Read back with the written schema: no second pass to infer it (JSON).
-          Dataset<Row> written =
-              spark
-                  .read()
-                  .schema(table.schema())
-                  .format(format.toString())
-                  .load(staging.toString());
-          return checkOnePerToken(written, seqIds, lengths, output);
+          return check.getAsLong();
         });
-  }
-
-  /**
-   * @return the number of rows of {@code written}
-   * @throws IllegalStateException naming the first sequences whose rows are not one per token
-   */
-  static long checkOnePerToken(
-      Dataset<Row> written, List<Object> seqIds, long[] lengths, String output) {
-    return OnePerTokenCheck.check(written, seqIds, lengths, output);
   }
 
   /**

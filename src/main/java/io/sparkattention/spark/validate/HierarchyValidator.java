@@ -183,7 +183,7 @@ public final class HierarchyValidator {
     if (range != null) {
       return range;
     }
-    String vectorProblem = InputValidator.vectorProblem(t, row, s, at);
+    String vectorProblem = InputValidator.vectorProblem(t, row, s, () -> at);
     s.sequences
         .computeIfAbsent(
             new SentenceKey(doc, cols.sentId(row)), k -> new ValidationSummary.SeqStats())

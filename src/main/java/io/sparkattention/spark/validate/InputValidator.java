@@ -11,6 +11,7 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
@@ -252,21 +253,31 @@ public final class InputValidator {
 
   /**
    * What is wrong with a row's vector (null, zero-length, non-finite), or null; records its width
-   * in {@code s}. {@code at} names the row in the message.
+   * in {@code s}. {@code at} names the row in the message; it is asked only for a message (a good
+   * row of a width seen before costs no string: validation reads millions).
    */
-  static String vectorProblem(TokenColumns cols, Row row, ValidationSummary s, String at) {
+  static String vectorProblem(
+      TokenColumns cols, Row row, ValidationSummary s, Supplier<String> at) {
     String name = cols.vectorName();
     if (cols.vectorIsNull(row)) {
-      return "null " + name + " at " + at;
+      return "null " + name + " at " + at.get();
     }
     double[] x = cols.vector(row);
     if (x.length == 0) {
-      return "zero-length " + name + " at " + at;
+      return "zero-length " + name + " at " + at.get();
     }
-    s.widths.putIfAbsent(x.length, at);
+    if (!s.widths.containsKey(x.length)) {
+      s.widths.put(x.length, at.get());
+    }
     for (int i = 0; i < x.length; i++) {
       if (!Double.isFinite(x[i])) {
-        return name + "[" + i + "] is " + (Double.isNaN(x[i]) ? "NaN or null" : x[i]) + " at " + at;
+        return name
+            + "["
+            + i
+            + "] is "
+            + (Double.isNaN(x[i]) ? "NaN or null" : x[i])
+            + " at "
+            + at.get();
       }
     }
     return null;

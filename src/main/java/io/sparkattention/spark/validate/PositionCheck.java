@@ -194,8 +194,12 @@ final class PositionCheck {
             if (problem == null) {
               Object seq = cols.seqId(row);
               long pos = cols.pos(row);
-              String at = "seq_id=" + TokenColumns.shown(seq) + ", pos=" + pos;
-              problem = InputValidator.vectorProblem(cols, row, summary, at);
+              problem =
+                  InputValidator.vectorProblem(
+                      cols,
+                      row,
+                      summary,
+                      () -> "seq_id=" + TokenColumns.shown(seq) + ", pos=" + pos);
               if (problem != null) {
                 summary.problem(problem);
               }

@@ -6,15 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkattention.fixtures.SparkTestSession;
+import io.sparkattention.plan.SequenceIndex;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -24,9 +27,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The writer's own check that a result holds exactly one row per input token: a result with the
- * right row count but a duplicated and a missing token, or rows of an unknown sequence, fails the
- * job and leaves nothing at the output path.
+ * The writer's own check that a result holds exactly one row per input token ({@link OutputTally},
+ * counting the rows on their way to the writer): a result with the right row count but a duplicated
+ * and a missing token, a position outside its sequence, a missing sequence or one written twice
+ * fails the job and leaves nothing at the output path.
  */
 class ResultWriterSparkTest {
   static SparkSession spark;
@@ -42,74 +46,80 @@ class ResultWriterSparkTest {
     spark = SparkTestSession.spark();
   }
 
-  static Dataset<Row> result(DataType seqType, Object[][] rows) {
-    List<Row> list = new ArrayList<>();
-    for (Object[] r : rows) {
-      list.add(RowFactory.create(r[0], r[1], new Double[] {1.0, 2.0}));
+  /** Tokens given as (sequence index, position), in two partitions; a is split over both. */
+  static long write(
+      List<Object> ids,
+      long[] lengths,
+      DataType seqType,
+      long[][] tokens,
+      Path out,
+      TableFormat f) {
+    List<FinishedToken> list = new ArrayList<>();
+    for (long[] t : tokens) {
+      list.add(new FinishedToken((int) t[0], t[1], new double[] {1.0, 2.0}));
     }
-    StructType schema =
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    JavaRDD<FinishedToken> rdd = jsc.parallelize(list, 2);
+    StructType in =
         new StructType()
-            .add("seq_id", seqType, true)
-            .add("pos", DataTypes.LongType, true)
-            .add("out", DataTypes.createArrayType(DataTypes.DoubleType, false), false);
-    return spark.createDataFrame(list, schema).repartition(2);
+            .add("seq_id", seqType, false)
+            .add("pos", DataTypes.LongType, false)
+            .add("x", SQLDataTypes.VectorType(), false);
+    OutputTally tally = OutputTally.register(spark);
+    SequenceIndex index = SequenceIndex.of(ids);
+    Dataset<Row> table =
+        TokenTables.toTable(
+            spark,
+            tally.observe(rdd, jsc.broadcast(lengths)),
+            jsc.broadcast(index),
+            TokenColumns.of(in, "x"),
+            f,
+            "out");
+    return ResultWriter.writeTokens(
+        spark, table, out.toString(), f, false, () -> tally.check(index, lengths, out.toString()));
   }
 
-  static Object[][] goodRows() {
-    return new Object[][] {
-      {"a", 0L}, {"a", 1L}, {"a", 2L}, {"a", 3L}, {"b", 0L}, {"b", 1L}, {"b", 2L}
-    };
+  static long[][] goodTokens() {
+    return new long[][] {{0, 0}, {0, 1}, {0, 2}, {1, 0}, {0, 3}, {1, 1}, {1, 2}};
   }
 
   @Test
   void oneRowPerTokenIsWrittenAndCounted() throws IOException {
     Path dir = Files.createTempDirectory(tmp, "good");
     Path out = dir.resolve("out");
-    long n =
-        ResultWriter.writeTokens(
-            spark,
-            result(DataTypes.StringType, goodRows()),
-            out.toString(),
-            TableFormat.JSON,
-            false,
-            IDS,
-            LENGTHS);
+    long n = write(IDS, LENGTHS, DataTypes.StringType, goodTokens(), out, TableFormat.JSON);
     assertEquals(7, n);
     assertEquals(7, spark.read().json(out.toString()).count());
     assertNoStaging(dir);
   }
 
   @Test
-  void integerSequenceIdsCompareAsNumbers() throws IOException {
+  void integerSequenceIdsAreWrittenInTheirType() throws IOException {
     Path dir = Files.createTempDirectory(tmp, "ints");
-    Object[][] rows = {{7, 0L}, {7, 1L}, {-2, 0L}};
+    long[][] tokens = {{1, 0}, {1, 1}, {0, 0}};
+    Path out = dir.resolve("out");
     long n =
-        ResultWriter.writeTokens(
-            spark,
-            result(DataTypes.IntegerType, rows),
-            dir.resolve("out").toString(),
-            TableFormat.PARQUET,
-            false,
+        write(
             List.of(-2L, 7L),
-            new long[] {1, 2});
+            new long[] {1, 2},
+            DataTypes.IntegerType,
+            tokens,
+            out,
+            TableFormat.PARQUET);
     assertEquals(3, n);
+    List<Row> rows = spark.read().parquet(out.toString()).orderBy("seq_id", "pos").collectAsList();
+    assertEquals(
+        DataTypes.IntegerType, spark.read().parquet(out.toString()).schema().apply(0).dataType());
+    assertEquals(List.of(-2, 7, 7), rows.stream().map(r -> r.get(0)).toList());
   }
 
-  static void assertRefused(Object[][] rows, String... expected) throws IOException {
+  static void assertRefused(long[][] tokens, String... expected) throws IOException {
     Path dir = Files.createTempDirectory(tmp, "bad");
     Path out = dir.resolve("out");
     IllegalStateException e =
         assertThrows(
             IllegalStateException.class,
-            () ->
-                ResultWriter.writeTokens(
-                    spark,
-                    result(DataTypes.StringType, rows),
-                    out.toString(),
-                    TableFormat.JSON,
-                    false,
-                    IDS,
-                    LENGTHS));
+            () -> write(IDS, LENGTHS, DataTypes.StringType, tokens, out, TableFormat.JSON));
     assertTrue(e.getMessage().startsWith("output check failed"), e.getMessage());
     for (String part : expected) {
       assertTrue(e.getMessage().contains(part), "'" + part + "' not in: " + e.getMessage());
@@ -121,32 +131,30 @@ class ResultWriterSparkTest {
 
   @Test
   void aDuplicateAndAMissingTokenWithTheRightCountAreRefused() throws IOException {
-    Object[][] rows = goodRows();
-    rows[2] = new Object[] {"a", 1L}; // pos 1 twice, pos 2 missing: still 7 rows
-    assertRefused(
-        rows,
-        "seq_id=a has 4 rows with 3 distinct positions in 0…3 for 4 tokens",
-        "(1 sequence(s))");
+    long[][] tokens = goodTokens();
+    tokens[2] = new long[] {0, 1}; // pos 1 twice, pos 2 missing: still 7 rows
+    assertRefused(tokens, "seq_id=a has position 1 more than once", "(1 sequence(s))");
   }
 
   @Test
   void positionsOutsideTheSequenceAreRefused() throws IOException {
-    Object[][] rows = goodRows();
-    rows[6] = new Object[] {"b", 3L}; // b: 0, 1, 3
-    assertRefused(rows, "seq_id=b has 3 rows with 3 distinct positions in 0…3 for 3 tokens");
+    long[][] tokens = goodTokens();
+    tokens[6] = new long[] {1, 3}; // b: 0, 1, 3
+    assertRefused(tokens, "seq_id=b has a row at position 3, outside 0…2", "(1 sequence(s))");
   }
 
   @Test
-  void missingAndUnknownSequencesAreRefused() throws IOException {
-    Object[][] rows = {
-      {"a", 0L}, {"a", 1L}, {"a", 2L}, {"a", 3L}, {"c", 0L}, {null, 1L}, {"c", 1L}
+  void aMissingSequenceIsRefused() throws IOException {
+    long[][] tokens = {{0, 0}, {0, 1}, {0, 2}, {0, 3}};
+    assertRefused(tokens, "(1 sequence(s))", "seq_id=b has no rows for 3 tokens");
+  }
+
+  @Test
+  void aSequenceWrittenTwiceIsRefused() throws IOException {
+    long[][] tokens = {
+      {1, 0}, {1, 1}, {1, 2}, {0, 0}, {0, 1}, {0, 2}, {0, 3}, {1, 0}, {1, 1}, {1, 2}
     };
-    assertRefused(
-        rows,
-        "(3 sequence(s))",
-        "2 row(s) of seq_id=c, which is not in the input",
-        "1 row(s) of seq_id=null",
-        "seq_id=b has no rows for 3 tokens");
+    assertRefused(tokens, "(1 sequence(s))", "seq_id=b has its rows more than once");
   }
 
   static void assertNoStaging(Path parent) throws IOException {
