@@ -7,10 +7,17 @@ import java.util.function.LongSupplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.ParquetOutputFormat;
+import org.apache.spark.ml.linalg.VectorUDT;
+import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Writes a result table (or several, as subdirectories) so that a failed job leaves nothing at the
@@ -116,13 +123,35 @@ public final class ResultWriter {
         output,
         overwrite,
         staging -> {
-          table
-              .write()
-              .mode(SaveMode.ErrorIfExists)
-              .format(format.toString())
-              .save(staging.toString());
+          DataFrameWriter<Row> writer =
+              table.write().mode(SaveMode.ErrorIfExists).format(format.toString());
+          if (format == TableFormat.PARQUET) {
+            writer = withoutDictionaries(writer, table.schema());
+          }
+          writer.save(staging.toString());
           return check.getAsLong();
         });
+  }
+
+  /**
+   * {@code writer} told not to try dictionary encoding on the doubles of vector and array columns:
+   * attention outputs hardly ever repeat a value, so Parquet would build a dictionary for every
+   * page only to throw it away (a tenth of the write stage's time in a corpus profile). Other
+   * columns (seq_id, pos) keep theirs.
+   */
+  static DataFrameWriter<Row> withoutDictionaries(DataFrameWriter<Row> writer, StructType schema) {
+    for (StructField f : schema.fields()) {
+      String path = null;
+      if (f.dataType() instanceof VectorUDT) {
+        path = f.name() + ".values.list.element";
+      } else if (f.dataType() instanceof ArrayType a && a.elementType() == DataTypes.DoubleType) {
+        path = f.name() + ".list.element";
+      }
+      if (path != null) {
+        writer = writer.option(ParquetOutputFormat.ENABLE_DICTIONARY + "#" + path, "false");
+      }
+    }
+    return writer;
   }
 
   /**

@@ -11,8 +11,17 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
+import org.apache.parquet.column.Encoding;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.linalg.SQLDataTypes;
@@ -111,6 +120,36 @@ class ResultWriterSparkTest {
     assertEquals(
         DataTypes.IntegerType, spark.read().parquet(out.toString()).schema().apply(0).dataType());
     assertEquals(List.of(-2, 7, 7), rows.stream().map(r -> r.get(0)).toList());
+  }
+
+  @Test
+  void vectorDoublesAreWrittenWithoutADictionaryAndIdsWithOne() throws IOException {
+    Path dir = Files.createTempDirectory(tmp, "dict");
+    Path out = dir.resolve("out");
+    write(IDS, LENGTHS, DataTypes.StringType, goodTokens(), out, TableFormat.PARQUET);
+    Map<String, Set<Encoding>> encodings = new HashMap<>();
+    try (Stream<Path> files = Files.list(out)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".parquet")).toList()) {
+        HadoopInputFile in =
+            HadoopInputFile.fromPath(
+                new org.apache.hadoop.fs.Path(f.toUri()),
+                spark.sparkContext().hadoopConfiguration());
+        try (ParquetFileReader reader = ParquetFileReader.open(in)) {
+          for (BlockMetaData block : reader.getFooter().getBlocks()) {
+            for (ColumnChunkMetaData c : block.getColumns()) {
+              encodings
+                  .computeIfAbsent(c.getPath().toDotString(), k -> new HashSet<>())
+                  .addAll(c.getEncodings());
+            }
+          }
+        }
+      }
+    }
+    assertFalse(
+        encodings.get("out.values.list.element").stream().anyMatch(Encoding::usesDictionary),
+        encodings.toString());
+    assertTrue(
+        encodings.get("seq_id").stream().anyMatch(Encoding::usesDictionary), encodings.toString());
   }
 
   static void assertRefused(long[][] tokens, String... expected) throws IOException {
