@@ -89,9 +89,13 @@ sa_record_classes() {
 }
 
 # The driver JVM's flags: the archive when fresh (silent when the JVM cannot use it), and the
-# parallel collector, which a batch job's throughput prefers on few cores (docs/performance.md).
+# parallel collector, which a batch job's throughput prefers on few cores (docs/performance.md),
+# unless SA_DRIVER_JAVA_OPTS picks a collector (two would stop the JVM).
 sa_driver_flags() {
-  echo "-XX:+UseParallelGC"
+  case "${SA_DRIVER_JAVA_OPTS:-}" in
+    *-XX:+Use*GC*) ;;
+    *) echo "-XX:+UseParallelGC" ;;
+  esac
   if [ "${SA_CDS:-on}" != off ] && sa_cds_fresh; then
     echo "-XX:SharedArchiveFile=$SA_CDS_ARCHIVE -Xlog:cds=off -Xlog:cds+dynamic=off"
   fi
