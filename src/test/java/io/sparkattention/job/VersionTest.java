@@ -38,7 +38,7 @@ class VersionTest {
     String line = io.sparkattention.fixtures.SparkTestSession.line();
     String scala = line.equals("3.5") ? "2.12" : "2.13";
     assertEquals(line + "_" + scala, Version.builtFor());
-    String spark = org.apache.spark.package$.MODULE$.SPARK_VERSION();
+    String spark = io.sparkattention.fixtures.SparkTestSession.spark().version();
     String running = scala.util.Properties.versionNumberString();
     assertEquals(true, Version.fits(spark, running), spark + " / " + running);
     assertEquals(false, Version.fits(line.equals("3.5") ? "4.1.0" : "3.5.7", running));
