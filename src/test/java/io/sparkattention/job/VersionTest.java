@@ -36,8 +36,8 @@ class VersionTest {
   void theBuildKnowsItsSparkLineAndTheRuntimeItRunsOn() {
     // The line the tests run on (src/test/spark-LINE/java) is the line the classes were built for.
     String line = io.sparkattention.fixtures.SparkTestSession.line();
-    String scala = line.equals("3.5") ? "2.12" : "2.13";
-    assertEquals(line + "_" + scala, Version.builtFor());
+    String scalaBinary = line.equals("3.5") ? "2.12" : "2.13";
+    assertEquals(line + "_" + scalaBinary, Version.builtFor());
     String spark = io.sparkattention.fixtures.SparkTestSession.spark().version();
     String running = scala.util.Properties.versionNumberString();
     assertEquals(true, Version.fits(spark, running), spark + " / " + running);
@@ -48,7 +48,7 @@ class VersionTest {
             + " (built for Spark "
             + line
             + ", Scala "
-            + scala
+            + scalaBinary
             + ") on Spark "
             + spark
             + ", Scala "
