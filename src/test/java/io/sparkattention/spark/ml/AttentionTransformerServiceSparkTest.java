@@ -33,13 +33,15 @@ class AttentionTransformerServiceSparkTest {
 
   @Test
   void serviceEntryLoadsTheTransformerAsSparkConnectDoes() throws Exception {
-    // MLUtils.loadOperators: ServiceLoader.load(classOf[Transformer], Utils.getContextOrSpark...)
+    // MLUtils.loadOperators: ServiceLoader.load(classOf[Transformer], Utils.getContextOrSpark...),
+    // the providers' types (not instances: Spark's own entries, e.g. LogisticRegressionModel, have
+    // no public no-argument constructor).
     ServiceLoader<Transformer> loader =
         ServiceLoader.load(Transformer.class, Utils.getContextOrSparkClassLoader());
     Map<String, Class<?>> operators =
         loader.stream()
-            .map(ServiceLoader.Provider::get)
-            .collect(Collectors.toMap(t -> t.getClass().getName(), Object::getClass, (a, b) -> a));
+            .map(ServiceLoader.Provider::type)
+            .collect(Collectors.toMap(Class::getName, c -> (Class<?>) c, (a, b) -> a));
     Class<?> cls = operators.get(AttentionTransformer.class.getName());
     assertEquals(AttentionTransformer.class, cls, "registered providers: " + operators.keySet());
 
