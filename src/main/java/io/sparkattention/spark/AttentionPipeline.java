@@ -130,10 +130,10 @@ final class AttentionPipeline {
   }
 
   /**
-   * Attention over a validated table, lazily: the distributed result, the input's columns and
-   * the output's vector type (for the result table), the table attention runs over (the input, or the pyramid's top
-   * level), its columns and validation, the pyramid's levels, and the spec attention ran with
-   * (without the window if it was clipped).
+   * Attention over a validated table, lazily: the distributed result, the input's columns and the
+   * output's vector type (for the result table), the table attention runs over (the input, or the
+   * pyramid's top level), its columns and validation, the pyramid's levels, and the spec attention
+   * ran with (without the window if it was clipped).
    */
   record Attended(
       DistributedAttention.Result attention,
