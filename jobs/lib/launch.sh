@@ -7,14 +7,26 @@
 # With SPARK_HOME set: $SPARK_HOME/bin/spark-submit with the shaded jar. Without it: Spark's own
 # SparkSubmit main class on java, with the Maven dependency classpath (built on first use), so no
 # Spark download is needed.
+#
+# SA_SPARK picks the Spark line: 3.5 (the default; Spark 3.5.7, Scala 2.12, built into target/) or
+# 4.1 (Spark 4.1.0, Scala 2.13: mvn -Pspark-4.1, built into target/spark-4.1/). With SPARK_HOME
+# set, it must be a distribution of that line.
 
 SA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # The project's version, as the pom gives it (its only copy): the one <version> indented by two.
 SA_VERSION="$(sed -n 's|^  <version>\(.*\)</version>$|\1|p' "$SA_ROOT/pom.xml")"
-SA_JAR="$SA_ROOT/target/spark-attention-$SA_VERSION.jar"
-SA_CLASSPATH_FILE="$SA_ROOT/target/classpath.txt"
-# The driver's class-data-sharing archive (sa_record_classes); SA_CDS=off starts without it.
-SA_CDS_ARCHIVE="$SA_ROOT/target/spark-attention-$SA_VERSION.jsa"
+SA_SPARK="${SA_SPARK:-3.5}"
+case "$SA_SPARK" in
+  3.5) SA_SCALA_VERSION=2.12; SA_TARGET="$SA_ROOT/target"; SA_MVN_PROFILE=() ;;
+  4.1) SA_SCALA_VERSION=2.13; SA_TARGET="$SA_ROOT/target/spark-4.1"; SA_MVN_PROFILE=(-Pspark-4.1) ;;
+  *) echo "error: SA_SPARK must be 3.5 or 4.1, not '$SA_SPARK'" >&2; exit 2 ;;
+esac
+SA_ARTIFACT="spark-attention-${SA_SPARK}_${SA_SCALA_VERSION}"
+# The shaded jar (our code, EJML, picocli, XChart): what executors need without repository access.
+SA_JAR="$SA_TARGET/$SA_ARTIFACT-$SA_VERSION-shaded.jar"
+SA_CLASSPATH_FILE="$SA_TARGET/classpath.txt"
+# The driver's class-data-sharing archive (sa_record_classes), per line; SA_CDS=off starts without it.
+SA_CDS_ARCHIVE="$SA_TARGET/$SA_ARTIFACT-$SA_VERSION.jsa"
 
 # The JVM options of every JVM that runs Spark here (Java 17 opens, the Vector API module), read
 # from their one list, conf/jvm-options.txt (one option per line, # comments).
@@ -48,12 +60,12 @@ sa_build() {
     stale=1
   fi
   if [ $stale -eq 1 ]; then
-    echo "spark-attention: building the application jar (mvn package)..." >&2
-    (cd "$SA_ROOT" && mvn -B -q -DskipTests package) >&2 || { echo "error: build failed" >&2; exit 1; }
+    echo "spark-attention: building the application jar for Spark $SA_SPARK (mvn package)..." >&2
+    (cd "$SA_ROOT" && mvn -B -q "${SA_MVN_PROFILE[@]}" -DskipTests package) >&2 || { echo "error: build failed" >&2; exit 1; }
   fi
   if [ ! -f "$SA_CLASSPATH_FILE" ] || [ "$SA_ROOT/pom.xml" -nt "$SA_CLASSPATH_FILE" ]; then
     # includeScope=compile covers provided-scope Spark too, and leaves test jars out.
-    (cd "$SA_ROOT" && mvn -B -q dependency:build-classpath -DincludeScope=compile \
+    (cd "$SA_ROOT" && mvn -B -q "${SA_MVN_PROFILE[@]}" dependency:build-classpath -DincludeScope=compile \
       -Dmdep.outputFile="$SA_CLASSPATH_FILE") >&2 || { echo "error: classpath build failed" >&2; exit 1; }
     # The plugin leaves an unchanged file as it was, older than the pom: without this every later
     # launch would run Maven again (5 s of each cold command).

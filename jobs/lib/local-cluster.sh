@@ -18,6 +18,7 @@
 # Master. Executors get it from their Worker (Spark passes it in their environment, not their
 # command line).
 
+# SA_SCALA_VERSION (2.12 or 2.13) comes from launch.sh, after SA_SPARK.
 SA_CLUSTER_DIR="${SA_CLUSTER_DIR:-$SA_ROOT/target/local-cluster}"
 SA_CLUSTER_MASTER_HOST=127.0.0.1
 SA_CLUSTER_MASTER_PORT=7077
@@ -26,7 +27,6 @@ read -r -a SA_CLUSTER_WORKER_HOSTS <<<"${SA_CLUSTER_WORKER_HOSTS:-127.0.0.1 127.
 SA_CLUSTER_WORKER_CORES="${SA_CLUSTER_WORKER_CORES:-1}"
 SA_CLUSTER_WORKER_MEMORY="${SA_CLUSTER_WORKER_MEMORY:-1536m}"
 SA_CLUSTER_TIMEOUT="${SA_CLUSTER_TIMEOUT:-60}"
-SA_SCALA_VERSION=2.12
 
 sa_cluster_url() { echo "spark://$SA_CLUSTER_MASTER_HOST:$SA_CLUSTER_MASTER_PORT"; }
 

@@ -12,6 +12,7 @@ import io.sparkattention.spark.SparkAttention;
 import io.sparkattention.spark.attention.PyramidReduction;
 import io.sparkattention.spark.io.ContextTable;
 import io.sparkattention.spark.io.TableFormat;
+import io.sparkattention.spark.io.VectorType;
 import io.sparkattention.spark.io.WeightsFile;
 import io.sparkattention.spark.maps.AttentionMaps;
 import java.util.Map;
@@ -67,6 +68,7 @@ public final class AttentionJob implements Callable<Integer> {
             Map.entry("globalTokens", "--global-tokens"),
             Map.entry("input", "--input"),
             Map.entry("output", "--output"),
+            Map.entry("vectorType", "--vector-type"),
             Map.entry("context", "--context"),
             Map.entry("maps", "--emit-weights"),
             Map.entry("mapsMaxLength", "--emit-weights-max-length")));
@@ -144,6 +146,15 @@ public final class AttentionJob implements Callable<Integer> {
               + "); the same seed gives the same choices, however"
               + " the work is split.")
   Long seed;
+
+  @Option(
+      names = "--vector-type",
+      paramLabel = "vector|array",
+      description =
+          "Type of the output column out: vector (Spark ML's vector; the default for Parquet) or"
+              + " array (a plain array<double>, which pandas, pyarrow, DuckDB and Polars read"
+              + " without knowing Spark; always so in JSON). The numbers are the same.")
+  String vectorType;
 
   @Option(
       names = "--heads",
@@ -281,6 +292,7 @@ public final class AttentionJob implements Callable<Integer> {
               .input(tables.input())
               .output(tables.output())
               .format(fmt)
+              .vectorType(vectorType == null ? null : VectorType.parse(vectorType))
               .overwrite(tables.overwrite())
               .spec(spec)
               .context(contextTable)

@@ -4,6 +4,8 @@ import io.sparkattention.spark.InputException;
 import java.io.PrintWriter;
 import java.util.function.BooleanSupplier;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
 /**
@@ -23,6 +25,8 @@ public final class JobLauncher {
 
   /** Exit code for a failure while running. */
   public static final int RUN_ERROR = 1;
+
+  private static final Logger LOG = LoggerFactory.getLogger(JobLauncher.class);
 
   private JobLauncher() {}
 
@@ -129,6 +133,16 @@ public final class JobLauncher {
    */
   static int inSession(SparkSession.Builder session, SessionWork work) throws Exception {
     SparkSession spark = session.getOrCreate();
+    // Which line runs: a jar built for another Spark line or Scala version fails in odd ways.
+    LOG.info("{}", Version.runtime(spark.version()));
+    if (!Version.fits(spark.version(), scala.util.Properties.versionNumberString())) {
+      LOG.warn(
+          "this build is for Spark/Scala {} but runs on Spark {}, Scala {}: use the matching"
+              + " artifact (spark-attention-LINE_SCALA) or SA_SPARK",
+          Version.builtFor(),
+          spark.version(),
+          scala.util.Properties.versionNumberString());
+    }
     try {
       work.run(spark);
       return OK;

@@ -43,6 +43,61 @@ public final class Version implements CommandLine.IVersionProvider {
   }
 
   /**
+   * The Spark line and Scala binary version this build is for, e.g. {@code 3.5_2.12} (the suffix of
+   * the artifact id); {@code unknown} when run from unfiltered classes.
+   */
+  public static String builtFor() {
+    try (InputStream in = Version.class.getResourceAsStream("version.properties")) {
+      if (in == null) {
+        return UNKNOWN;
+      }
+      Properties p = new Properties();
+      p.load(in);
+      String line = p.getProperty("sparkLine", "").strip();
+      String scala = p.getProperty("scalaBinary", "").strip();
+      return line.isEmpty() || line.startsWith("${") || scala.isEmpty() || scala.startsWith("${")
+          ? UNKNOWN
+          : line + "_" + scala;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * The versions a job runs with, for its first log line: {@code spark-attention 0.1.0 (built for
+   * Spark 3.5, Scala 2.12) on Spark 3.5.7, Scala 2.12.18, Java 17.0.15}.
+   */
+  public static String runtime(String sparkVersion) {
+    String built = builtFor();
+    String[] parts = built.split("_");
+    String builtText =
+        parts.length == 2 ? "built for Spark " + parts[0] + ", Scala " + parts[1] : "build unknown";
+    return NAME
+        + " "
+        + release(number())
+        + " ("
+        + builtText
+        + ") on Spark "
+        + sparkVersion
+        + ", Scala "
+        + scala.util.Properties.versionNumberString()
+        + ", Java "
+        + Runtime.version();
+  }
+
+  /**
+   * Whether this build's Spark line and Scala binary version fit the running ones (true when the
+   * build's are unknown).
+   */
+  static boolean fits(String sparkVersion, String scalaVersion) {
+    String[] parts = builtFor().split("_");
+    if (parts.length != 2) {
+      return true;
+    }
+    return sparkVersion.startsWith(parts[0] + ".") && scalaVersion.startsWith(parts[1] + ".");
+  }
+
+  /**
    * The release {@code number} belongs to: without a {@code -SNAPSHOT} suffix, so that a snapshot
    * build says {@code spark-attention 0.1.0} as the jobs always have.
    */

@@ -12,6 +12,7 @@ import io.sparkattention.spark.io.ResultWriter;
 import io.sparkattention.spark.io.TableFormat;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.io.TokenTables;
+import io.sparkattention.spark.io.VectorType;
 import io.sparkattention.spark.maps.AttentionMaps;
 import io.sparkattention.spark.metrics.Elapsed;
 import io.sparkattention.spark.metrics.ProgressListener;
@@ -75,7 +76,14 @@ final class AttentionPipeline {
       DistributedAttention.Context keys = context == null ? null : readContext(spark, context);
       Attended result =
           attend(
-              spark, table, cols, valid, keys, spec, format, maps == null ? 0 : maps.maxLength());
+              spark,
+              table,
+              cols,
+              valid,
+              keys,
+              spec,
+              request.vectorType(),
+              maps == null ? 0 : maps.maxLength());
       InputValidator.ValidTable attendedValid = result.valid();
       // One row per input token, counted on the rows' way to the writer (OutputTally).
       OutputTally tally = OutputTally.register(spark);
@@ -122,15 +130,15 @@ final class AttentionPipeline {
   }
 
   /**
-   * Attention over a validated table, lazily: the distributed result, the input's columns and
-   * format (for the result table), the table attention runs over (the input, or the pyramid's top
-   * level), its columns and validation, the pyramid's levels, and the spec attention ran with
-   * (without the window if it was clipped).
+   * Attention over a validated table, lazily: the distributed result, the input's columns and the
+   * output's vector type (for the result table), the table attention runs over (the input, or the
+   * pyramid's top level), its columns and validation, the pyramid's levels, and the spec attention
+   * ran with (without the window if it was clipped).
    */
   record Attended(
       DistributedAttention.Result attention,
       TokenColumns inputCols,
-      TableFormat format,
+      VectorType vectorType,
       Dataset<Row> table,
       TokenColumns cols,
       InputValidator.ValidTable valid,
@@ -151,7 +159,7 @@ final class AttentionPipeline {
       // seq_id and pos keep the input's types (top-level positions with a pyramid, whose
       // sequences are the input's).
       return TokenTables.toTable(
-          table.sparkSession(), tokens, attention.sequences(), inputCols, format, "out");
+          table.sparkSession(), tokens, attention.sequences(), inputCols, vectorType, "out");
     }
   }
 
@@ -170,7 +178,7 @@ final class AttentionPipeline {
       InputValidator.ValidTable valid,
       DistributedAttention.Context keys,
       AttentionSpec spec,
-      TableFormat format,
+      VectorType vectorType,
       int mapsMaxLength) {
     Dataset<Row> attended = table;
     TokenColumns attendedCols = cols;
@@ -198,7 +206,8 @@ final class AttentionPipeline {
     }
     DistributedAttention.Result result =
         DistributedAttention.compute(spark, attended, attendedCols, attendedValid, keys, spec);
-    return new Attended(result, cols, format, attended, attendedCols, attendedValid, pyramid, spec);
+    return new Attended(
+        result, cols, vectorType, attended, attendedCols, attendedValid, pyramid, spec);
   }
 
   /**

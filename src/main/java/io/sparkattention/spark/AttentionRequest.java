@@ -2,6 +2,7 @@ package io.sparkattention.spark;
 
 import io.sparkattention.spark.io.ContextTable;
 import io.sparkattention.spark.io.TableFormat;
+import io.sparkattention.spark.io.VectorType;
 import io.sparkattention.spark.maps.AttentionMaps;
 import org.apache.hadoop.fs.Path;
 
@@ -11,12 +12,13 @@ import org.apache.hadoop.fs.Path;
  * #builder()}, whose {@link Builder#build()} checks the rules between the request's parts (a
  * context exactly for cross-attention; maps only for softmax self-attention, at another path than
  * the output), throwing {@link InputException} naming the parameter ({@code input}, {@code output},
- * {@code format}, {@code spec}, {@code context}, {@code maps}).
+ * {@code format}, {@code vectorType}, {@code spec}, {@code context}, {@code maps}).
  */
 public final class AttentionRequest {
   private final String input;
   private final String output;
   private final TableFormat format;
+  private final VectorType vectorType;
   private final boolean overwrite;
   private final AttentionSpec spec;
   private final ContextTable context;
@@ -26,6 +28,7 @@ public final class AttentionRequest {
     this.input = b.input;
     this.output = b.output;
     this.format = b.format;
+    this.vectorType = VectorType.resolve(b.vectorType, b.format);
     this.overwrite = b.overwrite;
     this.spec = b.spec;
     this.context = b.context;
@@ -50,6 +53,14 @@ public final class AttentionRequest {
   /** The format of the input, the output and the maps. */
   public TableFormat format() {
     return format;
+  }
+
+  /**
+   * How the output's {@code out} column is written: an ML vector or a plain {@code array<double>}
+   * (default: a vector in Parquet, an array in JSON).
+   */
+  public VectorType vectorType() {
+    return vectorType;
   }
 
   /** Whether an existing output (and maps) may be replaced. */
@@ -82,6 +93,7 @@ public final class AttentionRequest {
         .input(input)
         .output(output)
         .format(format)
+        .vectorType(vectorType)
         .overwrite(overwrite)
         .spec(spec)
         .context(context)
@@ -93,6 +105,7 @@ public final class AttentionRequest {
     private String input;
     private String output;
     private TableFormat format;
+    private VectorType vectorType;
     private boolean overwrite;
     private AttentionSpec spec;
     private ContextTable context;
@@ -115,6 +128,15 @@ public final class AttentionRequest {
     /** The tables' format. */
     public Builder format(TableFormat format) {
       this.format = format;
+      return this;
+    }
+
+    /**
+     * The output's vector column type (null, the default: a vector in Parquet, an array in JSON; a
+     * vector in JSON is refused).
+     */
+    public Builder vectorType(VectorType vectorType) {
+      this.vectorType = vectorType;
       return this;
     }
 
@@ -152,6 +174,7 @@ public final class AttentionRequest {
       require(output != null && !output.isBlank(), "output", "is required");
       require(format != null, "format", "is required");
       require(spec != null, "spec", "is required");
+      VectorType.resolve(vectorType, format);
       require(
           context != null || !spec.isCross(),
           "context",

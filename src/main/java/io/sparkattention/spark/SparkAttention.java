@@ -7,8 +7,8 @@ import io.sparkattention.plan.Strategy;
 import io.sparkattention.plan.StrategyChooser;
 import io.sparkattention.spark.attention.DistributedAttention;
 import io.sparkattention.spark.attention.PyramidReduction;
-import io.sparkattention.spark.io.TableFormat;
 import io.sparkattention.spark.io.TokenColumns;
+import io.sparkattention.spark.io.VectorType;
 import io.sparkattention.spark.pooling.HierarchicalPipeline;
 import io.sparkattention.spark.validate.InputValidator;
 import java.util.List;
@@ -62,7 +62,7 @@ public final class SparkAttention {
     TokenColumns cols = TokenColumns.of(tokens.schema(), "x");
     InputValidator.ValidTable valid = InputValidator.validate(tokens, cols, "input");
     return AttentionPipeline.attend(
-            tokens.sparkSession(), tokens, cols, valid, null, spec, TableFormat.PARQUET, 0)
+            tokens.sparkSession(), tokens, cols, valid, null, spec, VectorType.VECTOR, 0)
         .out();
   }
 
@@ -80,7 +80,7 @@ public final class SparkAttention {
     InputValidator.ValidTable valid = InputValidator.validate(target, cols, "input");
     DistributedAttention.Context keys = AttentionPipeline.validateContext(context);
     return AttentionPipeline.attend(
-            target.sparkSession(), target, cols, valid, keys, spec, TableFormat.PARQUET, 0)
+            target.sparkSession(), target, cols, valid, keys, spec, VectorType.VECTOR, 0)
         .out();
   }
 

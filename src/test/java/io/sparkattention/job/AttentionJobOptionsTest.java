@@ -355,6 +355,7 @@ class AttentionJobOptionsTest {
             "--causal",
             "--sample",
             "--seed",
+            "--vector-type",
             "--heads",
             "--weights",
             "--strategy",

@@ -471,13 +471,15 @@ class LocalClusterIT {
     return String.join(" ", options);
   }
 
+  /** This build's shaded jar (its directory: target, or target/spark-4.1 with -Pspark-4.1). */
   static Path shadedJar() throws IOException {
-    try (Stream<Path> files = Files.list(ROOT.resolve("target"))) {
+    Path dir = ROOT.resolve(System.getProperty("sa.build.dir", "target"));
+    try (Stream<Path> files = Files.list(dir)) {
       return files
-          .filter(p -> p.getFileName().toString().matches("spark-attention-.*\\.jar"))
-          .filter(p -> !p.getFileName().toString().contains("-tests"))
+          .filter(p -> p.getFileName().toString().matches("spark-attention-.*-shaded\\.jar"))
           .findFirst()
-          .orElseThrow(() -> new IllegalStateException("no shaded jar in target/: mvn package"));
+          .orElseThrow(
+              () -> new IllegalStateException("no shaded jar in " + dir + ": mvn package"));
     }
   }
 

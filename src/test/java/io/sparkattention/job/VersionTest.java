@@ -33,6 +33,32 @@ class VersionTest {
   }
 
   @Test
+  void theBuildKnowsItsSparkLineAndTheRuntimeItRunsOn() {
+    // The line the tests run on (src/test/spark-LINE/java) is the line the classes were built for.
+    String line = io.sparkattention.fixtures.SparkTestSession.line();
+    String scalaBinary = line.equals("3.5") ? "2.12" : "2.13";
+    assertEquals(line + "_" + scalaBinary, Version.builtFor());
+    String spark = io.sparkattention.fixtures.SparkTestSession.spark().version();
+    String running = scala.util.Properties.versionNumberString();
+    assertEquals(true, Version.fits(spark, running), spark + " / " + running);
+    assertEquals(false, Version.fits(line.equals("3.5") ? "4.1.0" : "3.5.7", running));
+    assertEquals(
+        "spark-attention "
+            + Version.release(Version.number())
+            + " (built for Spark "
+            + line
+            + ", Scala "
+            + scalaBinary
+            + ") on Spark "
+            + spark
+            + ", Scala "
+            + running
+            + ", Java "
+            + Runtime.version(),
+        Version.runtime(spark));
+  }
+
+  @Test
   void releaseDropsOnlyASnapshotSuffix() {
     assertEquals("0.1.0", Version.release("0.1.0-SNAPSHOT"));
     assertEquals("0.1.0", Version.release("0.1.0"));

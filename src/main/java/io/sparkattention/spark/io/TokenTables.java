@@ -13,7 +13,6 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
@@ -167,11 +166,8 @@ public final class TokenTables {
   }
 
   /** The output schema: seq_id and pos as in the input, {@code out} a vector or an array. */
-  public static StructType outputSchema(TokenColumns cols, TableFormat format, String outName) {
-    DataType outType =
-        format == TableFormat.PARQUET
-            ? SQLDataTypes.VectorType()
-            : DataTypes.createArrayType(DataTypes.DoubleType, false);
+  public static StructType outputSchema(TokenColumns cols, VectorType vectorType, String outName) {
+    DataType outType = vectorType.dataType();
     return new StructType(
         new StructField[] {
           DataTypes.createStructField(TokenColumns.SEQ_ID, cols.seqIdType(), false),
@@ -186,12 +182,12 @@ public final class TokenTables {
       JavaRDD<FinishedToken> tokens,
       Broadcast<SequenceIndex> sequences,
       TokenColumns cols,
-      TableFormat format,
+      VectorType vectorType,
       String outName) {
-    StructType schema = outputSchema(cols, format, outName);
+    StructType schema = outputSchema(cols, vectorType, outName);
     final DataType seqType = cols.seqIdType();
     final DataType posType = cols.posType();
-    final boolean vector = format == TableFormat.PARQUET;
+    final boolean vector = vectorType == VectorType.VECTOR;
     JavaRDD<Row> rows =
         tokens.map(
             t -> {

@@ -82,7 +82,7 @@ class ResultWriterSparkTest {
             tally.observe(rdd, jsc.broadcast(lengths)),
             jsc.broadcast(index),
             TokenColumns.of(in, "x"),
-            f,
+            VectorType.defaultFor(f),
             "out");
     return ResultWriter.writeTokens(
         spark, table, out.toString(), f, false, () -> tally.check(index, lengths, out.toString()));
