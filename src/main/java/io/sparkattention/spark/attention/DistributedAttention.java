@@ -7,6 +7,7 @@ import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.LocalPCells;
 import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.SequenceIndex;
+import io.sparkattention.plan.SequenceMasks;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.plan.StrategyChooser;
 import io.sparkattention.plan.TaskBalancer;
@@ -320,7 +321,8 @@ public final class DistributedAttention {
         Elapsed.since(start));
     return starts == null
         ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
-        : AttentionPlan.createSegmented(valid.lengths(), starts, planOptions(spec, strategy));
+        : AttentionPlan.create(
+            valid.lengths(), SequenceMasks.segments(starts), planOptions(spec, strategy));
   }
 
   /**

@@ -101,7 +101,7 @@ class GlobalTokensSparkTest {
   static AttentionSpec spec(Strategy s, Mask m, double softcap, Selection sel, int partitions) {
     return AttentionSpec.builder()
         .mask(m.withoutGlobalTokens())
-        .globalTokens(m.globalTokens())
+        .globalTokens((int) m.globalTokens())
         .softcap(softcap)
         .heads(HEADS)
         .weights(refWeights.toKernel())
@@ -120,7 +120,7 @@ class GlobalTokensSparkTest {
       Strategy s, Mask m, double softcap, Selection sel) {
     Map<String, double[]> one = compute(spec(s, m, softcap, sel, 1));
     Map<String, double[]> five = compute(spec(s, m, softcap, sel, 5));
-    Allowed allowed = Allowed.global(base(m), m.globalTokens(), m.isCausal());
+    Allowed allowed = Allowed.global(base(m), (int) m.globalTokens(), m.isCausal());
     ModernReference.Options ref = new ModernReference.Options().softcap(softcap);
     for (int seq = 0; seq < LENGTHS.length; seq++) {
       double[][] X = rows(tokens.sequences.get(seq));
