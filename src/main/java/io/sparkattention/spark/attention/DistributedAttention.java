@@ -17,6 +17,7 @@ import io.sparkattention.spark.faults.FaultInjection;
 import io.sparkattention.spark.io.FinishedToken;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.metrics.Elapsed;
+import io.sparkattention.spark.validate.GlobalValidator;
 import io.sparkattention.spark.validate.InputValidator;
 import io.sparkattention.spark.validate.SegmentValidator;
 import java.util.List;
@@ -176,10 +177,12 @@ public final class DistributedAttention {
               ? planLocalP(table, cols, valid, spec, strategy, indexB, weightsB, faults)
               : spec.segmentColumn() != null
                   ? planSegmented(table, cols, valid, spec.segmentColumn(), spec, strategy)
-                  : context == null
-                      ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
-                      : AttentionPlan.create(
-                          valid.lengths(), keyLengths, planOptions(spec, strategy));
+                  : spec.globalColumn() != null
+                      ? planGlobals(table, cols, valid, spec.globalColumn(), spec, strategy)
+                      : context == null
+                          ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
+                          : AttentionPlan.create(
+                              valid.lengths(), keyLengths, planOptions(spec, strategy));
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage(), e);
     }
@@ -323,6 +326,21 @@ public final class DistributedAttention {
         ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
         : AttentionPlan.create(
             valid.lengths(), SequenceMasks.segments(starts), planOptions(spec, strategy));
+  }
+
+  /** The plan of self-attention with the global tokens of boolean column {@code column}. */
+  private static AttentionPlan planGlobals(
+      Dataset<Row> table,
+      TokenColumns cols,
+      InputValidator.ValidTable valid,
+      String column,
+      AttentionSpec spec,
+      Strategy strategy) {
+    long[][] positions = GlobalValidator.globalPositions(table, cols, column, valid);
+    return positions == null
+        ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
+        : AttentionPlan.create(
+            valid.lengths(), SequenceMasks.globals(positions), planOptions(spec, strategy));
   }
 
   /**
