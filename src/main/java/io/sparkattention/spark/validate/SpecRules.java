@@ -51,7 +51,8 @@ public final class SpecRules {
       require(
           !mask.hasGlobalTokens(),
           "globalColumn",
-          "does not combine with globalTokens (mark the first N rows true in the column instead)");
+          "does not combine with globalTokens, a count of global tokens (mark the first N rows"
+              + " true in the column instead)");
       checkGlobalTokens(spec, "globalColumn");
     }
     if (spec.isLocalP()) {

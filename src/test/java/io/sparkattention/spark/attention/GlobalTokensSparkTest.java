@@ -3,12 +3,12 @@ package io.sparkattention.spark.attention;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.sparkattention.fixtures.Allowed;
 import io.sparkattention.fixtures.HardReference;
 import io.sparkattention.fixtures.Matrices;
 import io.sparkattention.fixtures.ModernReference;
+import io.sparkattention.fixtures.ReferenceCheck;
 import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.fixtures.StrategyMasks;
 import io.sparkattention.fixtures.TokenFixtures;
@@ -122,26 +122,15 @@ class GlobalTokensSparkTest {
     Map<String, double[]> five = compute(spec(s, m, softcap, sel, 5));
     Allowed allowed = Allowed.global(base(m), (int) m.globalTokens(), m.isCausal());
     ModernReference.Options ref = new ModernReference.Options().softcap(softcap);
+    List<double[][]> want = new ArrayList<>();
     for (int seq = 0; seq < LENGTHS.length; seq++) {
       double[][] X = rows(tokens.sequences.get(seq));
-      double[][] want =
+      want.add(
           sel.isHard()
               ? hardReference(X, allowed)
-              : ModernReference.multiHead(X, X, refWeights, HEADS, allowed, ref);
-      String id = tokens.seqIds.get(seq);
-      for (int p = 0; p < X.length; p++) {
-        double[] got = one.get(id + "/" + p);
-        for (int k = 0; k < want[p].length; k++) {
-          double err = Math.abs(want[p][k] - got[k]) / Math.max(1, Math.abs(want[p][k]));
-          if (!(err <= TOL)) {
-            fail(m + " " + s + " " + id + "/" + p + "[" + k + "]: " + want[p][k] + " vs " + got[k]);
-          }
-        }
-      }
+              : ModernReference.multiHead(X, X, refWeights, HEADS, allowed, ref));
     }
-    for (String k : one.keySet()) {
-      assertTrue(Arrays.equals(one.get(k), five.get(k)), m + " " + s + ": bits differ at " + k);
-    }
+    ReferenceCheck.agreesAndSameBits(m + " " + s, tokens.seqIds, want, one, five, TOL);
   }
 
   /** The base mask's rule, written from the definitions (not via the mask's logic). */
