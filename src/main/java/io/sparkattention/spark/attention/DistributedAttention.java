@@ -183,6 +183,8 @@ public final class DistributedAttention {
                           ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
                           : AttentionPlan.create(
                               valid.lengths(), keyLengths, planOptions(spec, strategy));
+    } catch (InputException e) {
+      throw e; // validation's own (a bad segment or global-token column), its parameter kept
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage(), e);
     }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkattention.fixtures.Allowed;
+import io.sparkattention.fixtures.HardReference;
+import io.sparkattention.fixtures.Matrices;
 import io.sparkattention.fixtures.ModernReference;
 import io.sparkattention.fixtures.ReferenceCheck;
 import io.sparkattention.fixtures.SparkTestSession;
@@ -94,10 +96,7 @@ class GlobalColumnSparkTest {
     cols = TokenColumns.of(base.schema(), "x");
     table = base.withColumn("g", g).cache();
     valid = InputValidator.validate(table, cols, "input");
-    refWeights = GlobalTokensSparkTest.refWeights;
-    if (refWeights == null) {
-      refWeights = Weights.projections(new Random(16), D, D, D, 0.5);
-    }
+    refWeights = Weights.projections(new Random(16), D, D, D, 0.5);
   }
 
   static Stream<Arguments> cases() {
@@ -150,11 +149,19 @@ class GlobalColumnSparkTest {
       double[][] X = GlobalTokensSparkTest.rows(tokens.sequences.get(seq));
       want.add(
           sel.isHard()
-              ? GlobalTokensSparkTest.hardReference(X, allowed)
+              ? hardReference(X, allowed)
               : ModernReference.multiHead(X, X, refWeights, HEADS, allowed, ref));
     }
     ReferenceCheck.agreesAndSameBits(
         base + " + column " + s + " " + sel, tokens.seqIds, want, one, five, TOL);
+  }
+
+  static double[][] hardReference(double[][] x, Allowed allowed) {
+    double[][] q = Matrices.project(x, D, refWeights.wq, refWeights.bq);
+    double[][] k = Matrices.project(x, D, refWeights.wk, refWeights.bk);
+    double[][] v = Matrices.project(x, D, refWeights.wv, refWeights.bv);
+    double[][] concat = HardReference.heads(q, k, v, HEADS, allowed, false, 0);
+    return Matrices.project(concat, D, refWeights.wo, refWeights.bo);
   }
 
   @Test
