@@ -239,9 +239,7 @@ public final class AttentionSpec implements Serializable {
       return this;
     }
 
-    /**
-     * Global tokens where boolean {@code column} is true (as {@link #globalTokens}; default null).
-     */
+    /** Global tokens where boolean {@code column} is true (as {@link #globalTokens}). */
     public Builder globalColumn(String column) {
       this.globalColumn = column;
       return this;
