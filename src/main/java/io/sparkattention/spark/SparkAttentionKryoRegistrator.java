@@ -106,8 +106,7 @@ public final class SparkAttentionKryoRegistrator implements KryoRegistrator {
           "io.sparkattention.plan.SortedIds",
           // The plan's per-sequence masks and global tokens (issue 15, --global-col).
           "io.sparkattention.plan.SequenceMasks",
-          "io.sparkattention.kernel.GlobalTokens",
-          "java.util.BitSet");
+          "io.sparkattention.kernel.GlobalTokens");
 
   @Override
   public void registerClasses(Kryo kryo) {
