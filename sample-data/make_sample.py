@@ -142,8 +142,9 @@ def hierarchical(text):
 
 def packed(text):
     """Writes packed.jsonl: the sections packed in order into two sequences of about equal
-    length, pos counting on across sections, doc naming each token's section; returns the
-    sequences' lengths."""
+    length, pos counting on across sections, doc naming each token's section, first true on
+    each section's first token (--global-col first: the documents' first tokens as global
+    tokens); returns the sequences' lengths."""
     docs = [("apache2-%02d" % s, words_of(section)) for s, section in enumerate(sections(text))]
     docs = [(d, w) for d, w in docs if w]
     half = sum(len(w) for _, w in docs) / 2
@@ -154,7 +155,10 @@ def packed(text):
         for row in token_rows("pack-%d" % pack, words):
             pos = lengths[pack] + row["pos"]
             x = [round(a, 6) for a in word_features(row["word"]) + position_features(pos)]
-            rows.append({"seq_id": row["seq_id"], "pos": pos, "doc": doc, "word": row["word"], "x": x})
+            first = row["pos"] == 0
+            rows.append(
+                {"seq_id": row["seq_id"], "pos": pos, "doc": doc, "first": first, "word": row["word"], "x": x}
+            )
         lengths[pack] += len(words)
     random.Random(12).shuffle(rows)  # any row order is valid input
     write_jsonl("packed.jsonl", rows)

@@ -1,5 +1,6 @@
 package io.sparkattention.cost;
 
+import io.sparkattention.kernel.GlobalTokens;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.TileTask;
@@ -247,6 +248,9 @@ public final class CostModel {
       // every block pair is computed: no need to visit them (10^8 of them at 10^7 tokens)
       return t.queryCount() * t.keyCount();
     }
+    if (t.gatheredKeys()) {
+      return gatheredComputedPairs(t, mask, b);
+    }
     long pairs = 0;
     for (long q0 = t.qStart(); q0 < t.qEnd(); q0 += b) {
       long q1 = Math.min(t.qEnd(), q0 + b) - 1;
@@ -255,6 +259,50 @@ public final class CostModel {
         if (mask.anyAllowed(q0, q1, k0, k1)) {
           pairs += (q1 - q0 + 1) * (k1 - k0 + 1);
         }
+      }
+    }
+    return pairs;
+  }
+
+  /**
+   * {@link #computedPairs} of a task whose keys are the global tokens gathered from {@code [kStart,
+   * kEnd)}: the kernel folds them b at a time, each block spanning the positions of its first and
+   * last key; O(global runs in the range + blocks).
+   */
+  static long gatheredComputedPairs(TileTask t, Mask mask, int b) {
+    GlobalTokens g = mask.globals();
+    long pairs = 0;
+    long blockFirst = -1;
+    long inBlock = 0;
+    for (int r = g.runFrom(t.kStart()); r < g.runCount() && g.runStart(r) < t.kEnd(); r++) {
+      long p = Math.max(t.kStart(), g.runStart(r));
+      long last = Math.min(t.kEnd() - 1, g.runEnd(r));
+      while (p <= last) {
+        if (inBlock == 0) {
+          blockFirst = p;
+        }
+        long take = Math.min(b - inBlock, last - p + 1);
+        inBlock += take;
+        p += take;
+        if (inBlock == b) {
+          pairs += gatheredBlockPairs(t, mask, b, blockFirst, p - 1, inBlock);
+          inBlock = 0;
+        }
+      }
+    }
+    if (inBlock > 0) {
+      pairs += gatheredBlockPairs(t, mask, b, blockFirst, t.kEnd() - 1, inBlock);
+    }
+    return pairs;
+  }
+
+  private static long gatheredBlockPairs(
+      TileTask t, Mask mask, int b, long k0, long k1, long keys) {
+    long pairs = 0;
+    for (long q0 = t.qStart(); q0 < t.qEnd(); q0 += b) {
+      long q1 = Math.min(t.qEnd(), q0 + b) - 1;
+      if (mask.anyAllowed(q0, q1, k0, k1)) {
+        pairs += (q1 - q0 + 1) * keys;
       }
     }
     return pairs;

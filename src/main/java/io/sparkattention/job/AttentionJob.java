@@ -66,6 +66,7 @@ public final class AttentionJob implements Callable<Integer> {
             Map.entry("pyramidLevels", "--pyramid-levels"),
             Map.entry("segmentColumn", "--segment-col"),
             Map.entry("globalTokens", "--global-tokens"),
+            Map.entry("globalColumn", "--global-col"),
             Map.entry("input", "--input"),
             Map.entry("output", "--output"),
             Map.entry("vectorType", "--vector-type"),
@@ -236,6 +237,16 @@ public final class AttentionJob implements Callable<Integer> {
   int globalTokens;
 
   @Option(
+      names = "--global-col",
+      paramLabel = "COL",
+      description =
+          "Global tokens from data: the rows where boolean column COL is true attend to every key"
+              + " and every query attends to them, on top of --window or causal (causal keeps j <="
+              + " i); a null value is refused. Not with --global-tokens (mark those rows instead),"
+              + " local-p, cross, --pyramid-levels or --segment-col.")
+  String globalColumn;
+
+  @Option(
       names = "--emit-weights",
       paramLabel = "PATH",
       description =
@@ -285,6 +296,7 @@ public final class AttentionJob implements Callable<Integer> {
               .cross(kind == AttentionKind.CROSS)
               .segmentColumn(segmentColumn)
               .globalTokens(globalTokens)
+              .globalColumn(globalColumn)
               .windowClip(windowClip)
               .build();
       AttentionRequest request =

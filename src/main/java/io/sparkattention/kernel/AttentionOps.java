@@ -99,11 +99,46 @@ public final class AttentionOps {
       AttentionWorkspace ws) {
     checkBlock(state, Q, K, V);
     ws.block.ensureRows(Q.numRows);
+    ws.block.globals(mask);
     for (int i = 0; i < Q.numRows; i++) {
       long q = qPos0 + i;
       ws.block.allow(i, mask.firstKey(q), mask.lastKey(q), 0, mask.globalLastKey(q));
     }
     ws.block.place(qPos0, kPos0);
+    state.accumulateBlock(Q, K, V, rule, ws.block);
+  }
+
+  /**
+   * {@link #accumulate(MergeableState, DMatrixRMaj, long, DMatrixRMaj, DMatrixRMaj, long, Mask,
+   * ScoreRule, AttentionWorkspace)} for gathered keys: key j (row j of {@code K} and {@code V}) at
+   * position {@code keyPos[j]}, increasing (a key group's global tokens, routed apart from a tile's
+   * window).
+   *
+   * @throws IllegalArgumentException if the shapes do not fit, the positions do not match the keys
+   *     or an input is not finite
+   */
+  public static void accumulateGathered(
+      MergeableState<?> state,
+      DMatrixRMaj Q,
+      long qPos0,
+      DMatrixRMaj K,
+      DMatrixRMaj V,
+      long[] keyPos,
+      Mask mask,
+      ScoreRule rule,
+      AttentionWorkspace ws) {
+    checkBlock(state, Q, K, V);
+    if (keyPos.length != K.numRows || K.numRows == 0) {
+      throw new IllegalArgumentException(
+          keyPos.length + " key positions for " + K.numRows + " gathered keys");
+    }
+    ws.block.ensureRows(Q.numRows);
+    ws.block.globals(mask);
+    for (int i = 0; i < Q.numRows; i++) {
+      long q = qPos0 + i;
+      ws.block.allow(i, mask.firstKey(q), mask.lastKey(q), 0, mask.globalLastKey(q));
+    }
+    ws.block.placeGathered(qPos0, keyPos);
     state.accumulateBlock(Q, K, V, rule, ws.block);
   }
 

@@ -2,6 +2,7 @@ package io.sparkattention.kernel;
 
 import java.io.Serializable;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * Which keys a query may attend to, stated on absolute positions so that a block of queries or keys
@@ -20,12 +21,14 @@ import java.util.Arrays;
  * contiguous segments and a query sees only keys of its own segment, so the interval stays one
  * interval (the mask's, clipped to the segment).
  *
- * <p>{@link #withGlobalTokens withGlobalTokens(n)} adds Longformer's global tokens, positions
- * {@code 0 … n−1}: {@code allowed(q, k) = base(q, k) || ((q < n || k < n) && (k <= q || !causal))}.
- * A global query sees every key (with a causal mask every key at or before it); every query sees
- * the global keys (with a causal mask those at or before it, so causality always holds). A
- * non-global query then sees two intervals: the base one {@code [firstKey(q), lastKey(q)]} and the
- * global keys {@code [0, globalLastKey(q)]}. Global tokens do not combine with segments.
+ * <p>{@link #withGlobalPositions withGlobalPositions(G)} adds Longformer's global tokens at the
+ * positions of the set G ({@link #withGlobalTokens withGlobalTokens(n)}: the first n, {@code 0 …
+ * n−1}): {@code allowed(q, k) = base(q, k) || ((q ∈ G || k ∈ G) && (k <= q || !causal))}. A global
+ * query sees every key (with a causal mask every key at or before it); every query sees the global
+ * keys (with a causal mask those at or before it, so causality always holds). A non-global query
+ * then sees its base interval {@code [firstKey(q), lastKey(q)]} and the global keys {@code G ∩ [0,
+ * globalLastKey(q)]}. G is held as runs of consecutive positions (the first n: one run). Global
+ * tokens do not combine with segments.
  *
  * <p>Immutable and serializable.
  */
@@ -52,50 +55,74 @@ public final class Mask implements Serializable {
   /** The first position of each segment, strictly increasing from 0; null for one segment. */
   private final long[] segmentStarts;
 
-  /** Global tokens: positions {@code 0 … globalTokens − 1} (0: none). */
-  private final int globalTokens;
+  /** The global tokens; null: none. */
+  private final GlobalTokens globals;
 
   private Mask(Kind kind, int window) {
-    this(kind, window, null, 0);
+    this(kind, window, null, null);
   }
 
-  private Mask(Kind kind, int window, long[] segmentStarts, int globalTokens) {
+  private Mask(Kind kind, int window, long[] segmentStarts, GlobalTokens globals) {
     this.kind = kind;
     this.window = window;
     this.segmentStarts = segmentStarts;
-    this.globalTokens = globalTokens;
+    this.globals = globals;
   }
 
   /**
    * This mask with global tokens at positions {@code 0 … n−1} of each sequence (Longformer,
    * BigBird): they see every key and every query sees them, causality kept (see the class comment);
-   * {@code n = 0} removes them.
+   * {@code n = 0} removes them. The same as {@link #withGlobalPositions} of {@code 0 … n−1}.
    *
    * @throws IllegalArgumentException if {@code n < 0}, or {@code n > 0} on a mask with segments
    */
   public Mask withGlobalTokens(int n) {
-    if (n < 0) {
-      throw new IllegalArgumentException("global tokens must be >= 0, got " + n);
-    }
-    if (n > 0 && segmentStarts != null) {
+    return withGlobals(GlobalTokens.firstN(n));
+  }
+
+  /**
+   * This mask with global tokens at {@code positions} (a global-token column's true rows): they see
+   * every key and every query sees them, causality kept (see the class comment); an empty array
+   * removes them.
+   *
+   * @param positions strictly increasing positions, each ≥ 0
+   * @throws IllegalArgumentException if the positions are negative or do not increase, or there are
+   *     some on a mask with segments
+   */
+  public Mask withGlobalPositions(long[] positions) {
+    return withGlobals(GlobalTokens.of(positions));
+  }
+
+  private Mask withGlobals(GlobalTokens g) {
+    if (g != null && segmentStarts != null) {
       throw new IllegalArgumentException("global tokens do not combine with segments");
     }
-    return n == globalTokens ? this : new Mask(kind, window, segmentStarts, n);
+    return Objects.equals(g, globals) ? this : new Mask(kind, window, segmentStarts, g);
   }
 
-  /** The number of global tokens (positions {@code 0 … n−1}; 0: none). */
-  public int globalTokens() {
-    return globalTokens;
+  /** Whether the mask has global tokens. */
+  public boolean hasGlobalTokens() {
+    return globals != null;
   }
 
-  /** Whether the query or key at {@code pos} is a global token: {@code 0 <= pos < n}. */
+  /** The global tokens, or null if there are none. */
+  public GlobalTokens globals() {
+    return globals;
+  }
+
+  /** The number of global tokens (0: none). */
+  public long globalTokens() {
+    return globals == null ? 0 : globals.count();
+  }
+
+  /** Whether the query or key at {@code pos} is a global token. */
   public boolean isGlobal(long pos) {
-    return pos >= 0 && pos < globalTokens;
+    return globals != null && globals.contains(pos);
   }
 
   /** This mask without its global tokens: the base mask of the class comment. */
   public Mask withoutGlobalTokens() {
-    return withGlobalTokens(0);
+    return withGlobals(null);
   }
 
   /** Whether the mask is causal (with or without a window). */
@@ -112,7 +139,7 @@ public final class Mask implements Serializable {
    * @throws IllegalArgumentException if the starts are empty, do not begin at 0 or do not increase
    */
   public Mask withSegments(long[] starts) {
-    if (globalTokens > 0 && starts.length > 1) {
+    if (globals != null && starts.length > 1) {
       throw new IllegalArgumentException("global tokens do not combine with segments");
     }
     if (starts.length == 0 || starts[0] != 0) {
@@ -125,13 +152,13 @@ public final class Mask implements Serializable {
             "segment starts must increase, got " + starts[i - 1] + " then " + starts[i]);
       }
     }
-    return new Mask(kind, window, starts.length == 1 ? null : starts.clone(), globalTokens);
+    return new Mask(kind, window, starts.length == 1 ? null : starts.clone(), globals);
   }
 
   /** This mask made causal: keys at or before the query, within its window if it has one. */
   public Mask causalToo() {
     boolean windowed = kind == Kind.WINDOW || kind == Kind.CAUSAL_WINDOW;
-    return (windowed ? causalWindow(window) : causal()).withGlobalTokens(globalTokens);
+    return (windowed ? causalWindow(window) : causal()).withGlobals(globals);
   }
 
   /**
@@ -141,17 +168,17 @@ public final class Mask implements Serializable {
    * @throws IllegalArgumentException if {@code window < 0}
    */
   public Mask withWindow(int window) {
-    return (isCausal() ? causalWindow(window) : window(window)).withGlobalTokens(globalTokens);
+    return (isCausal() ? causalWindow(window) : window(window)).withGlobals(globals);
   }
 
   /** This mask without its window (causal stays causal), keeping its global tokens. */
   public Mask withoutWindow() {
-    return (isCausal() ? causal() : none()).withGlobalTokens(globalTokens);
+    return (isCausal() ? causal() : none()).withGlobals(globals);
   }
 
   /** This mask over the whole sequence (without its segments). */
   public Mask withoutSegments() {
-    return segmentStarts == null ? this : new Mask(kind, window, null, globalTokens);
+    return segmentStarts == null ? this : new Mask(kind, window, null, globals);
   }
 
   /** Whether the mask cuts the sequence into more than one segment. */
@@ -268,22 +295,22 @@ public final class Mask implements Serializable {
   }
 
   /**
-   * The last of the global keys {@code [0, globalLastKey(qPos)]} query {@code qPos} sees besides
-   * its main interval: {@code n − 1} for a non-global query of a mask with {@code n} global tokens
-   * ({@code min(n − 1, qPos)} if causal, which is {@code n − 1} for every position {@code >= n}),
-   * else −1 (none; a global query's main interval holds them).
+   * The last of the global keys {@code G ∩ [0, globalLastKey(qPos)]} query {@code qPos} sees
+   * besides its main interval: the last global position for a non-global query (if causal the last
+   * one before it), else −1 (none; a global query's main interval holds them). With the first n
+   * positions global: {@code n − 1}, or {@code min(n − 1, qPos)} if causal.
    */
   public long globalLastKey(long qPos) {
-    if (globalTokens == 0 || isGlobal(qPos)) {
+    if (globals == null || isGlobal(qPos)) {
       return -1;
     }
-    return isCausal() ? Math.min(globalTokens - 1, qPos) : globalTokens - 1;
+    return isCausal() ? globals.previous(qPos) : globals.last();
   }
 
   /** Whether query {@code qPos} may attend to key {@code kPos} (positions ≥ 0). */
   public boolean allows(long qPos, long kPos) {
     return (kPos >= firstKey(qPos) && kPos <= lastKey(qPos))
-        || (kPos >= 0 && kPos <= globalLastKey(qPos));
+        || (kPos >= 0 && kPos <= globalLastKey(qPos) && isGlobal(kPos));
   }
 
   /**
@@ -294,20 +321,18 @@ public final class Mask implements Serializable {
     if (q0 > q1 || k0 > k1) {
       return false;
     }
-    if (globalTokens > 0) {
+    if (globals != null) {
       if (withoutGlobalTokens().anyAllowed(q0, q1, k0, k1)) {
         return true;
       }
       // global queries see every key (causal: those at or before them)
-      long g0 = Math.max(q0, 0);
-      long g1 = Math.min(q1, globalTokens - 1);
-      if (g0 <= g1 && (!isCausal() || k0 <= g1)) {
+      long g1 = globals.previous(q1);
+      if (g1 >= Math.max(q0, 0) && (!isCausal() || k0 <= g1)) {
         return true;
       }
       // every query sees the global keys (causal: those at or before it)
-      long h0 = Math.max(k0, 0);
-      long h1 = Math.min(k1, globalTokens - 1);
-      return h0 <= h1 && (!isCausal() || h0 <= q1);
+      long h0 = globals.next(Math.max(k0, 0));
+      return h0 >= 0 && h0 <= k1 && (!isCausal() || h0 <= q1);
     }
     if (segmentStarts != null) {
       // a query sees keys of its own segment only: ask the whole-sequence mask segment by segment
@@ -333,19 +358,19 @@ public final class Mask implements Serializable {
     return o instanceof Mask
         && ((Mask) o).kind == kind
         && ((Mask) o).window == window
-        && ((Mask) o).globalTokens == globalTokens
+        && Objects.equals(((Mask) o).globals, globals)
         && Arrays.equals(((Mask) o).segmentStarts, segmentStarts);
   }
 
   @Override
   public int hashCode() {
     return ((kind.hashCode() * 31 + window) * 31 + Arrays.hashCode(segmentStarts)) * 31
-        + globalTokens;
+        + Objects.hashCode(globals);
   }
 
   @Override
   public String toString() {
-    String s = globalTokens == 0 ? kindString() : kindString() + " + " + globalTokens + " global";
+    String s = globals == null ? kindString() : kindString() + " + " + globals;
     return segmentStarts == null ? s : s + " in " + segmentStarts.length + " segments";
   }
 

@@ -109,6 +109,16 @@ public final class Rope implements Serializable {
     }
   }
 
+  /** Rotates row r of {@code H} in place at position {@code positions[r]} (gathered rows). */
+  public void rotate(DMatrixRMaj H, long[] positions) {
+    checkHeadWidth(H.numCols);
+    double[] cos = new double[H.numCols / 2];
+    double[] sin = new double[H.numCols / 2];
+    for (int r = 0; r < H.numRows; r++) {
+      rotateRow(H.data, r * H.numCols, H.numCols, positions[r], cos, sin);
+    }
+  }
+
   /**
    * Rotates one row {@code x[off … off+d-1]} at position {@code pos} in place.
    *

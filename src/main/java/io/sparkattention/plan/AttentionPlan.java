@@ -62,8 +62,8 @@ public final class AttentionPlan implements Serializable {
   /** Local-p window half-width D, or 0 for a mask plan. */
   private final int localPWindow;
 
-  /** Segment starts per sequence ({@link Mask#withSegments}); null entries or null: one segment. */
-  private final long[][] segmentStarts;
+  /** Per sequence its segments or global tokens; null: the plan's mask for every sequence. */
+  private final SequenceMasks sequenceMasks;
 
   private AttentionPlan(
       PlanOptions options,
@@ -74,8 +74,8 @@ public final class AttentionPlan implements Serializable {
       long[] keyLengths,
       boolean selfAttention,
       int localPWindow,
-      long[][] segmentStarts) {
-    this.segmentStarts = segmentStarts;
+      SequenceMasks sequenceMasks) {
+    this.sequenceMasks = sequenceMasks;
     this.selfAttention = selfAttention;
     this.strategy = options.strategy();
     this.mask = mask;
@@ -110,16 +110,15 @@ public final class AttentionPlan implements Serializable {
   }
 
   /**
-   * Plans self-attention within segments (packed documents): sequence {@code s}'s queries see only
-   * keys of their own segment, its segments starting at {@code segmentStarts[s]} (null: one
-   * segment). Block pairs no segment reaches get no task.
+   * Plans self-attention where sequences' masks differ by {@code masks}: segments, or global tokens
+   * at data positions (a global-token column, whose tiles gather the global keys outside their
+   * reach; tiles with a global query reach every key). Block pairs nothing reaches get no task.
    *
    * @throws IllegalArgumentException as {@link #create(long[], PlanOptions)}, or if a sequence's
-   *     starts do not begin at 0, increase and stay below its length
+   *     segment starts or global positions are out of order or beyond its length
    */
-  public static AttentionPlan createSegmented(
-      long[] lengths, long[][] segmentStarts, PlanOptions options) {
-    return create(lengths, lengths, segmentStarts, options, true);
+  public static AttentionPlan create(long[] lengths, SequenceMasks masks, PlanOptions options) {
+    return create(lengths, lengths, masks, options, true);
   }
 
   /**
@@ -136,7 +135,7 @@ public final class AttentionPlan implements Serializable {
   private static AttentionPlan create(
       long[] queryLengths,
       long[] keyLengths,
-      long[][] segmentStarts,
+      SequenceMasks masks,
       PlanOptions options,
       boolean self) {
     if (queryLengths.length != keyLengths.length) {
@@ -146,9 +145,9 @@ public final class AttentionPlan implements Serializable {
     options.strategy().requireResolved();
     List<TileTask> tasks = new ArrayList<>();
     SequenceLayout[] layouts =
-        SequenceLayout.planAll(queryLengths, keyLengths, segmentStarts, options, tasks);
+        SequenceLayout.planAll(queryLengths, keyLengths, masks, options, tasks);
     return new AttentionPlan(
-        options, options.mask(), layouts, tasks, queryLengths, keyLengths, self, 0, segmentStarts);
+        options, options.mask(), layouts, tasks, queryLengths, keyLengths, self, 0, masks);
   }
 
   /**
@@ -183,23 +182,25 @@ public final class AttentionPlan implements Serializable {
     return mask;
   }
 
-  /** The mask of sequence {@code seqIndex}: {@link #mask()} within the sequence's segments. */
+  /**
+   * The mask of sequence {@code seqIndex}: {@link #mask()} within the sequence's segments or with
+   * its global tokens ({@link #sequenceMasks}).
+   */
   public Mask mask(int seqIndex) {
-    long[] starts = segmentStarts == null ? null : segmentStarts[seqIndex];
-    return starts == null ? mask : mask.withSegments(starts);
+    return sequenceMasks == null ? mask : sequenceMasks.apply(mask, seqIndex);
   }
 
   /**
-   * Per sequence its segments' starts (a null entry: one segment), or null for a plan without
-   * segments; shared, not to be changed.
+   * Per sequence its segments or global tokens, or null for a plan whose sequences all have its
+   * {@link #mask()}; shared, not to be changed.
    */
-  public long[][] segmentStarts() {
-    return segmentStarts;
+  public SequenceMasks sequenceMasks() {
+    return sequenceMasks;
   }
 
-  /** Whether some sequence has more than one segment ({@link #createSegmented}). */
+  /** Whether some sequence has more than one segment ({@link SequenceMasks#segments}). */
   public boolean hasSegments() {
-    return segmentStarts != null;
+    return sequenceMasks != null && sequenceMasks.hasSegments();
   }
 
   /** Whether this is a local-p plan ({@link #createLocalP}). */
@@ -336,7 +337,7 @@ public final class AttentionPlan implements Serializable {
       throw new IllegalStateException("a local-p plan routes queries by their centres");
     }
     if (isWhole(seqIndex)) {
-      checkPos(pos, queryLengths[seqIndex], "query");
+      SequenceCut.checkPos(pos, queryLengths[seqIndex], "query");
       sink.accept(wholeTaskId(seqIndex));
       return;
     }
@@ -356,7 +357,7 @@ public final class AttentionPlan implements Serializable {
   /** Calls {@code sink} with the id of every task that needs key {@code pos} of the sequence. */
   public void forEachKeyTask(int seqIndex, long pos, IntConsumer sink) {
     if (isWhole(seqIndex)) {
-      checkPos(pos, keyLengths[seqIndex], "key");
+      SequenceCut.checkPos(pos, keyLengths[seqIndex], "key");
       // the task's keys are those its queries may reach (all of them in self-attention)
       long[] reach =
           SequenceLayout.reach(queryLengths[seqIndex], keyLengths[seqIndex], mask(seqIndex));
@@ -366,13 +367,6 @@ public final class AttentionPlan implements Serializable {
       return;
     }
     layouts[seqIndex].forEachKeyTask(pos, sink, tasks);
-  }
-
-  private static void checkPos(long pos, long length, String what) {
-    if (pos < 0 || pos >= length) {
-      throw new IllegalArgumentException(
-          what + " position " + pos + " is outside 0.." + (length - 1));
-    }
   }
 
   /** Total (query, key) pairs the mask allows, over all tasks. */

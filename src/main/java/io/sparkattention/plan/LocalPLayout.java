@@ -43,7 +43,7 @@ final class LocalPLayout extends SequenceCut {
   private int firstTask;
 
   private LocalPLayout(long length, PlanOptions options, long chunkRows) {
-    super(length, length, options);
+    super(length, length, options, false);
     this.blockSize = options.blockSize();
     this.chunkRows = chunkRows;
     this.tileOfBlock = new int[(int) ((length - 1) / blockSize + 1)];

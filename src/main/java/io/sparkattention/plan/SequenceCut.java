@@ -24,11 +24,11 @@ abstract class SequenceCut implements Serializable {
    * Sizes the cut of {@code queryLength} queries over {@code keyLength} keys: single keeps the
    * sequence whole; the others cut query tiles of {@code queryTileBlocks·blockSize} rows; blocks
    * and heads also cut key groups of {@code keyTileBlocks·blockSize} rows (window keeps one key
-   * group, clipped per tile to its reach, unless the mask has global tokens: their queries' tiles
-   * reach every key, so key groups as blocks keep their tasks bounded); heads makes one head group
-   * per head.
+   * group, clipped per tile to its reach, unless the sequence has global tokens: their queries'
+   * tiles reach every key, so key groups as blocks keep their tasks bounded); heads makes one head
+   * group per head.
    */
-  SequenceCut(long queryLength, long keyLength, PlanOptions options) {
+  SequenceCut(long queryLength, long keyLength, PlanOptions options, boolean globalTokens) {
     Strategy strategy = options.strategy();
     long b = options.blockSize();
     this.queryLength = queryLength;
@@ -38,8 +38,7 @@ abstract class SequenceCut implements Serializable {
             ? queryLength
             : Math.min(queryLength, b * options.queryTileBlocks());
     this.keyGroup =
-        strategy == Strategy.SINGLE
-                || (strategy == Strategy.WINDOW && options.mask().globalTokens() == 0)
+        strategy == Strategy.SINGLE || (strategy == Strategy.WINDOW && !globalTokens)
             ? keyLength
             : Math.min(keyLength, b * options.keyTileBlocks());
     // grouped-query attention: a task holds a whole group (a key/value head and its query heads)
@@ -107,7 +106,7 @@ abstract class SequenceCut implements Serializable {
     checkPos(pos, keyLength, "key");
   }
 
-  private static void checkPos(long pos, long length, String what) {
+  static void checkPos(long pos, long length, String what) {
     if (pos < 0 || pos >= length) {
       throw new IllegalArgumentException(
           what + " position " + pos + " is outside 0.." + (length - 1));

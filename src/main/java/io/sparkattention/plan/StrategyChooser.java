@@ -59,7 +59,7 @@ public final class StrategyChooser {
               + mask.window()
               + ") over sequences up to "
               + maxLength
-              + (mask.globalTokens() > 0
+              + (mask.hasGlobalTokens()
                   ? ": query tiles with a halo of keys and the global ones, merged by log-sum-exp"
                   : ": query tiles with a halo of keys, work O(n·w), no merge"));
     }

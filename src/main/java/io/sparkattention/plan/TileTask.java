@@ -27,6 +27,9 @@ public final class TileTask implements Serializable {
   private final long attendedPairs;
   private final long queryRows;
 
+  /** The keys the task holds: {@code kEnd − kStart}, or fewer when gathered. */
+  private final long keyRows;
+
   private TileTask(Builder b) {
     long queryRows = b.allQueries ? b.qEnd - b.qStart : b.queryRows;
     if (b.headStart < 0 || b.headEnd <= b.headStart) {
@@ -49,6 +52,11 @@ public final class TileTask implements Serializable {
       throw new IllegalArgumentException(
           queryRows + " query rows do not fit positions [" + b.qStart + ", " + b.qEnd + ")");
     }
+    long keyRows = b.gatheredKeys < 0 ? b.kEnd - b.kStart : b.gatheredKeys;
+    if (keyRows > b.kEnd - b.kStart) {
+      throw new IllegalArgumentException(
+          keyRows + " gathered keys do not fit positions [" + b.kStart + ", " + b.kEnd + ")");
+    }
     if (b.attendedPairs < 0) {
       throw new IllegalArgumentException("attended pairs must be >= 0, got " + b.attendedPairs);
     }
@@ -64,6 +72,7 @@ public final class TileTask implements Serializable {
     this.keyGroup = b.keyGroup;
     this.attendedPairs = b.attendedPairs;
     this.queryRows = queryRows;
+    this.keyRows = keyRows;
   }
 
   /** A builder; only the plan makes tasks. */
@@ -136,9 +145,17 @@ public final class TileTask implements Serializable {
     return queryRows == qEnd - qStart;
   }
 
-  /** The number of keys: {@code kEnd − kStart}. */
+  /** The number of keys: {@code kEnd − kStart}, or fewer when they are {@link #gatheredKeys}. */
   public long keyCount() {
-    return kEnd - kStart;
+    return keyRows;
+  }
+
+  /**
+   * Whether the task's keys are gathered: the global tokens among {@code [kStart, kEnd)} only (a
+   * key group's global keys apart from a query tile's window), not every position.
+   */
+  public boolean gatheredKeys() {
+    return keyRows != kEnd - kStart;
   }
 
   /** The number of heads: {@code headEnd − headStart}. */
@@ -163,7 +180,8 @@ public final class TileTask implements Serializable {
         && kEnd == t.kEnd
         && keyGroup == t.keyGroup
         && attendedPairs == t.attendedPairs
-        && queryRows == t.queryRows;
+        && queryRows == t.queryRows
+        && keyRows == t.keyRows;
   }
 
   @Override
@@ -187,7 +205,9 @@ public final class TileTask implements Serializable {
         + qStart
         + ", "
         + qEnd
-        + "), keys ["
+        + "), "
+        + (gatheredKeys() ? keyRows + " gathered " : "")
+        + "keys ["
         + kStart
         + ", "
         + kEnd
@@ -216,6 +236,7 @@ public final class TileTask implements Serializable {
     private long attendedPairs;
     private boolean allQueries = true;
     private long queryRows;
+    private long gatheredKeys = -1;
 
     private Builder() {}
 
@@ -268,6 +289,16 @@ public final class TileTask implements Serializable {
       this.kEnd = kEnd;
       this.keyGroup = keyGroup;
       this.attendedPairs = attendedPairs;
+      this.gatheredKeys = -1;
+      return this;
+    }
+
+    /**
+     * After {@link #keys}: the task holds only the {@code keyRows} global tokens among its key
+     * positions (gathered), not every position.
+     */
+    Builder gatheredKeys(long keyRows) {
+      this.gatheredKeys = keyRows;
       return this;
     }
 

@@ -112,7 +112,7 @@ final class AttentionPipeline {
                 result.cols(),
                 attendedValid,
                 result.spec(),
-                result.plan().segmentStarts());
+                result.plan().sequenceMasks());
         ResultWriter.write(spark, m, maps.path(), format, overwrite, rows);
         LOG.info("wrote {} attention-map rows to {} ({})", rows, maps.path(), elapsed(start));
       }

@@ -107,10 +107,7 @@ public final class AttentionSpec implements Serializable {
     return values.pyramidLevels;
   }
 
-  /**
-   * Whether sequences that fit in one block run whole (one task each, no tiles, partial states or
-   * merge: {@link PlanOptions#wholeSequences()}); on unless turned off. Local-p always tiles.
-   */
+  /** Whether one-block sequences run whole ({@link PlanOptions#wholeSequences()}; default on). */
   public boolean wholeSequences() {
     return values.wholeSequences;
   }
@@ -118,6 +115,11 @@ public final class AttentionSpec implements Serializable {
   /** The column of packed documents' segments, or null: {@link Builder#segmentColumn}. */
   public String segmentColumn() {
     return values.segmentColumn;
+  }
+
+  /** The boolean column marking global tokens, or null: {@link Builder#globalColumn}. */
+  public String globalColumn() {
+    return values.globalColumn;
   }
 
   /** Whether a window covering every sequence runs without it, with a warning, or is refused. */
@@ -168,6 +170,7 @@ public final class AttentionSpec implements Serializable {
     f.put("scores", scores);
     f.put("wholeSequences", values.wholeSequences);
     f.put("segmentColumn", values.segmentColumn);
+    f.put("globalColumn", values.globalColumn);
     f.put("windowClip", values.windowClip);
     return f;
   }
@@ -213,6 +216,7 @@ public final class AttentionSpec implements Serializable {
     private int kvHeads;
     private boolean wholeSequences = true;
     private String segmentColumn;
+    private String globalColumn;
     private boolean windowClip;
 
     private Builder() {}
@@ -232,6 +236,12 @@ public final class AttentionSpec implements Serializable {
     /** Packed documents: keys with the query's value of {@code column} only (default null). */
     public Builder segmentColumn(String column) {
       this.segmentColumn = column;
+      return this;
+    }
+
+    /** Global tokens where boolean {@code column} is true (as {@link #globalTokens}). */
+    public Builder globalColumn(String column) {
+      this.globalColumn = column;
       return this;
     }
 
@@ -256,10 +266,7 @@ public final class AttentionSpec implements Serializable {
       return mask(mask.withWindow(atLeast0(window, "window")));
     }
 
-    /**
-     * Global tokens (Longformer): positions {@code 0 … n−1} of every sequence see every key and
-     * every query sees them, causality kept ({@link Mask#withGlobalTokens}); default 0: none.
-     */
+    /** Global tokens 0 … n−1 of each sequence ({@link Mask#withGlobalTokens}; default 0: none). */
     public Builder globalTokens(int n) {
       return mask(mask.withGlobalTokens(atLeast0(n, "globalTokens")));
     }
@@ -373,12 +380,7 @@ public final class AttentionSpec implements Serializable {
       return this;
     }
 
-    /**
-     * The spec.
-     *
-     * @throws InputException naming the parameter at fault, for a value out of range or values that
-     *     do not go together
-     */
+    /** The spec; an {@link InputException} names the parameter at fault, or values at odds. */
     public AttentionSpec build() {
       ScoreOptions scores = ScoreRules.check(scale, softcap, alibi, ropeStyle, ropeTheta, kvHeads);
       AttentionSpec spec = new AttentionSpec(copy(), scores);

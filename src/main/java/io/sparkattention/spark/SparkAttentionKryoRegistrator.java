@@ -103,7 +103,10 @@ public final class SparkAttentionKryoRegistrator implements KryoRegistrator {
           "io.sparkattention.spark.validate.PositionCheck$RowsKey",
           "io.sparkattention.spark.validate.PositionCheck$Found",
           "io.sparkattention.plan.IdLengths",
-          "io.sparkattention.plan.SortedIds");
+          "io.sparkattention.plan.SortedIds",
+          // The plan's per-sequence masks and global tokens (issue 15, --global-col).
+          "io.sparkattention.plan.SequenceMasks",
+          "io.sparkattention.kernel.GlobalTokens");
 
   @Override
   public void registerClasses(Kryo kryo) {

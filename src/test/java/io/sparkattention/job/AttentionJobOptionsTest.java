@@ -173,6 +173,11 @@ class AttentionJobOptionsTest {
         config(args("--attention", "hard", "--causal", "--window", "1", "--global-tokens", "3"))
             .spec()
             .mask());
+    assertEquals(
+        "first",
+        config(args("--attention", "local", "--window", "4", "--global-col", "first"))
+            .spec()
+            .globalColumn());
   }
 
   @Test
@@ -297,7 +302,9 @@ class AttentionJobOptionsTest {
         "--attention local-p --window 3 --global-tokens 2 | --global-tokens does not apply to local-p attention (its windows follow the centres)",
         "--attention cross --context c.json --global-tokens 2 | --global-tokens does not apply to cross attention (input and context positions are unrelated)",
         "--attention local --window 2 --pyramid-levels 1 --global-tokens 2 | --global-tokens does not apply with a pyramid (its steps mix tokens)",
-        "--attention local --window 2 --segment-col doc --global-tokens 2 | --global-tokens does not combine with packed documents (a segment column): a global token would see across them"
+        "--attention local --window 2 --segment-col doc --global-tokens 2 | --global-tokens does not combine with packed documents (a segment column): a global token would see across them",
+        "--attention local --window 2 --global-tokens 2 --global-col first | --global-col does not combine with globalTokens, a count of global tokens (mark the first N rows true in the column instead)",
+        "--attention local --window 2 --segment-col doc --global-col first | --global-col does not combine with packed documents (a segment column): a global token would see across them"
       })
   void badValuesFailInConfig(String extra, String message) {
     String[] a = args(extra.split(" "));
@@ -372,6 +379,7 @@ class AttentionJobOptionsTest {
             "--kv-heads",
             "--segment-col",
             "--global-tokens",
+            "--global-col",
             "--engine",
             "--pyramid-levels",
             "--emit-weights",

@@ -181,8 +181,8 @@ class GlobalTokensPlanTest {
                   }
                 }
                 String where = m + " [" + qs + "," + qe + ")x[" + ks + "," + ke + ")";
-                assertEquals(brute, SequenceLayout.attendedPairs(m, qs, qe, ks, ke), where);
-                assertEquals(brute, SequenceLayout.attendedPairsByLoop(m, qs, qe, ks, ke), where);
+                assertEquals(brute, MaskPairs.count(m, qs, qe, ks, ke), where);
+                assertEquals(brute, MaskPairs.byLoop(m, qs, qe, ks, ke), where);
                 assertEquals(
                     brute > 0,
                     qs < qe && ks < ke && m.anyAllowed(qs, qe - 1, ks, ke - 1),

@@ -18,9 +18,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Plans of packed documents ({@link AttentionPlan#createSegmented}) against brute force: every pair
- * the mask allows within a segment is covered by exactly one task, each task's attended pairs are
- * the allowed pairs of its rectangle, and block pairs across segments get no task.
+ * Plans of packed documents ({@link SequenceMasks#segments}) against brute force: every pair the
+ * mask allows within a segment is covered by exactly one task, each task's attended pairs are the
+ * allowed pairs of its rectangle, and block pairs across segments get no task.
  */
 class SegmentedPlanTest {
 
@@ -78,9 +78,9 @@ class SegmentedPlanTest {
   void coversEveryAllowedPairOnceAndCountsThem(
       Strategy s, Mask m, int b, int qTiles, int kTiles, long[] lengths, long[][] starts) {
     AttentionPlan plan =
-        AttentionPlan.createSegmented(
+        AttentionPlan.create(
             lengths,
-            starts,
+            SequenceMasks.segments(starts),
             PlanOptions.builder()
                 .strategy(s)
                 .mask(m)
@@ -144,7 +144,8 @@ class SegmentedPlanTest {
         PlanOptions.builder().strategy(Strategy.BLOCKS).blockSize(16).tiles(1, 1).build();
     AttentionPlan whole = AttentionPlan.create(new long[] {128}, options);
     AttentionPlan packed =
-        AttentionPlan.createSegmented(new long[] {128}, new long[][] {{0, 64}}, options);
+        AttentionPlan.create(
+            new long[] {128}, SequenceMasks.segments(new long[][] {{0, 64}}), options);
     assertEquals(64, whole.tasks().size());
     assertEquals(32, packed.tasks().size());
     for (TileTask t : packed.tasks()) {
@@ -159,14 +160,20 @@ class SegmentedPlanTest {
     assertTrue(
         assertThrows(
                 IllegalArgumentException.class,
-                () -> AttentionPlan.createSegmented(new long[] {5}, new long[][] {{0, 5}}, options))
+                () ->
+                    AttentionPlan.create(
+                        new long[] {5}, SequenceMasks.segments(new long[][] {{0, 5}}), options))
             .getMessage()
             .contains("segment starting at 5"));
     assertThrows(
         IllegalArgumentException.class,
-        () -> AttentionPlan.createSegmented(new long[] {5, 6}, new long[][] {{0, 2}}, options));
+        () ->
+            AttentionPlan.create(
+                new long[] {5, 6}, SequenceMasks.segments(new long[][] {{0, 2}}), options));
     assertThrows(
         IllegalArgumentException.class,
-        () -> AttentionPlan.createSegmented(new long[] {9}, new long[][] {{0, 4, 3}}, options));
+        () ->
+            AttentionPlan.create(
+                new long[] {9}, SequenceMasks.segments(new long[][] {{0, 4, 3}}), options));
   }
 }

@@ -1,5 +1,7 @@
 package io.sparkattention.kernel.impl;
 
+import io.sparkattention.kernel.GlobalTokens;
+import io.sparkattention.kernel.Mask;
 import org.ejml.data.DMatrixRMaj;
 
 /**
@@ -12,13 +14,20 @@ import org.ejml.data.DMatrixRMaj;
 public final class BlockScratch {
   long qPos0;
   long kPos0;
+
+  /** The keys' positions when they are not {@code kPos0, kPos0 + 1, …} (gathered); else null. */
+  long[] keyPos;
+
   long[] lo = new long[0];
   long[] hi = new long[0];
   long[] lo2 = new long[0];
   long[] hi2 = new long[0];
 
-  /** One row's allowed runs of block indices ({@link Blocks#runs}). */
-  final int[] runs = new int[4];
+  /** The global tokens of the rows' second intervals ({@link #globals}); null: none. */
+  GlobalTokens globals;
+
+  /** One row's allowed runs of block indices ({@link Blocks#runs}), grown on demand. */
+  int[] runs = new int[4];
 
   final DMatrixRMaj queries = new DMatrixRMaj(1, 1);
   final DMatrixRMaj acc = new DMatrixRMaj(1, 1);
@@ -43,6 +52,33 @@ public final class BlockScratch {
   public void place(long qPos0, long kPos0) {
     this.qPos0 = qPos0;
     this.kPos0 = kPos0;
+    this.keyPos = null;
+  }
+
+  /**
+   * The next call's block starts at absolute query position {@code qPos0}; its keys are gathered,
+   * key j at position {@code keyPos[j]} (increasing; global tokens gathered from a key group).
+   */
+  public void placeGathered(long qPos0, long[] keyPos) {
+    this.qPos0 = qPos0;
+    this.kPos0 = keyPos[0];
+    this.keyPos = keyPos;
+  }
+
+  /**
+   * The global tokens of the next call: row {@code i}'s second interval ({@link #allow(int, long,
+   * long, long, long)}) holds only the keys of {@code mask}'s global tokens; null: every key in it.
+   */
+  public void globals(Mask mask) {
+    this.globals = mask == null ? null : mask.globals();
+  }
+
+  /** Room for the runs of a row of {@code nk} keys: at most one more than half of them, twice. */
+  int[] runs(int nk) {
+    if (runs.length < nk + 4) {
+      runs = new int[nk + 4];
+    }
+    return runs;
   }
 
   /**
@@ -55,8 +91,8 @@ public final class BlockScratch {
 
   /**
    * Query row {@code i} of the next call may see the keys at absolute positions {@code first …
-   * last} and {@code first2 … last2} (global tokens), inclusive; an interval with its first above
-   * its last is empty.
+   * last} and the global tokens ({@link #globals}) among {@code first2 … last2}, inclusive; an
+   * interval with its first above its last is empty.
    */
   public void allow(int i, long first, long last, long first2, long last2) {
     lo[i] = first;

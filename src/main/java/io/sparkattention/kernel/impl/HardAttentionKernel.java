@@ -43,9 +43,12 @@ public final class HardAttentionKernel {
     final int m = Q.numRows;
     final int nk = K.numRows;
     final long kPos0 = block.kPos0;
-    final int[] runs = block.runs;
+    final int[] runs = block.runs(nk);
     assert block.lo.length >= m && bestScore.length >= m && bestKey.length >= m;
-    if (m == 0 || nk == 0 || !Blocks.anyRowSees(0, m, block, kPos0, kPos0 + nk - 1)) {
+    final long[] kp = block.keyPos; // null: key j at kPos0 + j
+    if (m == 0
+        || nk == 0
+        || !Blocks.anyRowSees(0, m, block, kPos0, kp == null ? kPos0 + nk - 1 : kp[nk - 1])) {
       return; // no row sees any of these keys: the product would be wasted
     }
     final DMatrixRMaj S = block.scores;
@@ -59,34 +62,31 @@ public final class HardAttentionKernel {
     final int dv = V.numCols;
     for (int i = 0; i < m; i++) {
       final int rowOff = i * nk;
-      // the row's allowed keys: run [first, last], and [first2, last2] (global keys) if apart
-      Blocks.runs(block, i, kPos0, nk, runs);
-      final int last = runs[1];
-      final int first2 = runs[2];
-      final int end = first2 <= runs[3] ? runs[3] : last;
+      // the row's allowed keys: runs [runs[0], runs[1]], [runs[2], runs[3]], … (global keys)
+      final int nRuns = Blocks.runs(block, i, kPos0, nk, runs);
       int best = -1;
       double bestHere = Double.NEGATIVE_INFINITY;
-      for (int j = runs[0]; j <= end; j++) {
-        if (j > last && j < first2) {
-          continue; // the gap between the runs
-        }
-        double v = s[rowOff + j] * scale;
-        if (transform) {
-          v = rule.transform(v, qPos0 + i, kPos0 + j);
-        }
-        if (sample) {
-          v += GumbelNoise.sample(seed, qPos0 + i, kPos0 + j);
-        }
-        // strict '>' keeps the lowest position among equal scores
-        if (best < 0 || v > bestHere) {
-          best = j;
-          bestHere = v;
+      for (int u = 0; u < nRuns; u++) {
+        for (int j = runs[2 * u], last = runs[2 * u + 1]; j <= last; j++) {
+          double v = s[rowOff + j] * scale;
+          final long k = kp == null ? kPos0 + j : kp[j];
+          if (transform) {
+            v = rule.transform(v, qPos0 + i, k);
+          }
+          if (sample) {
+            v += GumbelNoise.sample(seed, qPos0 + i, k);
+          }
+          // strict '>' keeps the lowest position among equal scores
+          if (best < 0 || v > bestHere) {
+            best = j;
+            bestHere = v;
+          }
         }
       }
       if (best < 0) {
         continue;
       }
-      long key = kPos0 + best;
+      long key = kp == null ? kPos0 + best : kp[best];
       if (beats(bestHere, key, bestScore[i], bestKey[i])) {
         bestScore[i] = bestHere;
         bestKey[i] = key;

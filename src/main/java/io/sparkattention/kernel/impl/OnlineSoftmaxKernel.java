@@ -65,13 +65,14 @@ public final class OnlineSoftmaxKernel {
     final long kPos0 = block.kPos0;
     final double scale = rule.scale(Q.numCols);
     Blocks.requireBlock(acc.numRows, acc.numCols, Q, K, V);
-    final int[] runs = block.runs;
+    final int[] runs = block.runs(nk);
     assert block.lo.length >= m && max.length >= m && sum.length >= m;
     assert centres == null || centres.length >= m;
     if (m == 0 || nk == 0) {
       return;
     }
-    final long kLast = kPos0 + nk - 1;
+    final long[] kp = block.keyPos; // null: key j at kPos0 + j
+    final long kLast = kp == null ? kPos0 + nk - 1 : kp[nk - 1];
     final double twoSigmaSq = 2 * sigma * sigma;
     final boolean transform = !rule.isScaleOnly();
     final SoftmaxRows rows = SoftmaxRows.get();
@@ -96,35 +97,32 @@ public final class OnlineSoftmaxKernel {
       for (int i = 0; i < mc; i++) {
         final int r = r0 + i;
         final int rowOff = i * nk;
-        // the row's allowed keys: run [first, last], and [first2, last2] (global keys) if apart
-        Blocks.runs(block, r, kPos0, nk, runs);
-        final int first = runs[0];
-        final int last = runs[1];
-        final int first2 = runs[2];
-        final int last2 = runs[3];
-        if (first > last) {
+        // the row's allowed keys: runs [runs[0], runs[1]], [runs[2], runs[3]], … (global keys)
+        final int nRuns = Blocks.runs(block, r, kPos0, nk, runs);
+        if (nRuns == 0) {
           Arrays.fill(s, rowOff, rowOff + nk, 0.0);
           continue;
         }
-        final boolean two = first2 <= last2;
-        final int end = two ? last2 : last;
+        final int first = runs[0];
+        final int end = runs[2 * nRuns - 1];
         // m_new = max(m_old, max_j s_ij · scale)
-        double blockMax = rows.scaleAndMax(s, rowOff + first, rowOff + last + 1, scale);
-        if (two) {
+        double blockMax = rows.scaleAndMax(s, rowOff + first, rowOff + runs[1] + 1, scale);
+        for (int u = 1; u < nRuns; u++) {
           blockMax =
-              Math.max(blockMax, rows.scaleAndMax(s, rowOff + first2, rowOff + last2 + 1, scale));
+              Math.max(
+                  blockMax,
+                  rows.scaleAndMax(s, rowOff + runs[2 * u], rowOff + runs[2 * u + 1] + 1, scale));
         }
         if (transform) {
           // s_ij = softcap(s_ij) - slope·|q - k|
           blockMax = Double.NEGATIVE_INFINITY;
           final long qPos = qPos0 + r;
-          for (int j = first; j <= end; j++) {
-            if (j > last && j < first2) {
-              continue; // the gap between the runs
+          for (int u = 0; u < nRuns; u++) {
+            for (int j = runs[2 * u], last = runs[2 * u + 1]; j <= last; j++) {
+              double v = rule.transform(s[rowOff + j], qPos, kp == null ? kPos0 + j : kp[j]);
+              s[rowOff + j] = v;
+              blockMax = Math.max(blockMax, v);
             }
-            double v = rule.transform(s[rowOff + j], qPos, kPos0 + j);
-            s[rowOff + j] = v;
-            blockMax = Math.max(blockMax, v);
           }
         }
         final double oldMax = max[r];
@@ -140,10 +138,10 @@ public final class OnlineSoftmaxKernel {
         max[r] = newMax;
         // p_ij = exp(s_ij - m_new) (· Gaussian for local-p); masked p_ij = 0
         Arrays.fill(s, rowOff, rowOff + first, 0.0);
-        sum[r] += rows.expAndSum(s, rowOff + first, rowOff + last + 1, newMax);
-        if (two) {
-          Arrays.fill(s, rowOff + last + 1, rowOff + first2, 0.0);
-          sum[r] += rows.expAndSum(s, rowOff + first2, rowOff + last2 + 1, newMax);
+        sum[r] += rows.expAndSum(s, rowOff + first, rowOff + runs[1] + 1, newMax);
+        for (int u = 1; u < nRuns; u++) {
+          Arrays.fill(s, rowOff + runs[2 * u - 1] + 1, rowOff + runs[2 * u], 0.0);
+          sum[r] += rows.expAndSum(s, rowOff + runs[2 * u], rowOff + runs[2 * u + 1] + 1, newMax);
         }
         if (centres != null) {
           final double centre = centres[r];

@@ -7,6 +7,7 @@ import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.LocalPCells;
 import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.SequenceIndex;
+import io.sparkattention.plan.SequenceMasks;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.plan.StrategyChooser;
 import io.sparkattention.plan.TaskBalancer;
@@ -16,6 +17,7 @@ import io.sparkattention.spark.faults.FaultInjection;
 import io.sparkattention.spark.io.FinishedToken;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.metrics.Elapsed;
+import io.sparkattention.spark.validate.GlobalValidator;
 import io.sparkattention.spark.validate.InputValidator;
 import io.sparkattention.spark.validate.SegmentValidator;
 import java.util.List;
@@ -175,10 +177,14 @@ public final class DistributedAttention {
               ? planLocalP(table, cols, valid, spec, strategy, indexB, weightsB, faults)
               : spec.segmentColumn() != null
                   ? planSegmented(table, cols, valid, spec.segmentColumn(), spec, strategy)
-                  : context == null
-                      ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
-                      : AttentionPlan.create(
-                          valid.lengths(), keyLengths, planOptions(spec, strategy));
+                  : spec.globalColumn() != null
+                      ? planGlobals(table, cols, valid, spec.globalColumn(), spec, strategy)
+                      : context == null
+                          ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
+                          : AttentionPlan.create(
+                              valid.lengths(), keyLengths, planOptions(spec, strategy));
+    } catch (InputException e) {
+      throw e; // validation's own (a bad segment or global-token column), its parameter kept
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage(), e);
     }
@@ -320,7 +326,23 @@ public final class DistributedAttention {
         Elapsed.since(start));
     return starts == null
         ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
-        : AttentionPlan.createSegmented(valid.lengths(), starts, planOptions(spec, strategy));
+        : AttentionPlan.create(
+            valid.lengths(), SequenceMasks.segments(starts), planOptions(spec, strategy));
+  }
+
+  /** The plan of self-attention with the global tokens of boolean column {@code column}. */
+  private static AttentionPlan planGlobals(
+      Dataset<Row> table,
+      TokenColumns cols,
+      InputValidator.ValidTable valid,
+      String column,
+      AttentionSpec spec,
+      Strategy strategy) {
+    long[][] positions = GlobalValidator.globalPositions(table, cols, column, valid);
+    return positions == null
+        ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
+        : AttentionPlan.create(
+            valid.lengths(), SequenceMasks.globals(positions), planOptions(spec, strategy));
   }
 
   /**

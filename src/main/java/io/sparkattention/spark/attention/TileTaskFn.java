@@ -203,28 +203,37 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
       long expectedKeys = t.keyCount();
       long keysSeen = 0;
       if (plan.isSelfAttention() && plan.isWhole(t.seqIndex())) {
-        valueWidth = foldKeyBlock(t, mask, Xq, t.kStart(), qBlocks, states);
+        valueWidth = foldKeyBlock(t, mask, Xq, t.kStart(), null, qBlocks, states);
         keysSeen = expectedKeys;
       }
       DMatrixRMaj Xk = null;
       int inBlock = 0;
       long blockStart = t.kStart();
+      // gathered keys (a key group's global tokens apart from the tile's reach): their positions
+      final long[] gatheredPos = t.gatheredKeys() ? new long[B] : null;
+      long lastPos = t.kStart() - 1;
       while (pendingIs(t, RouteKey.KEY)) {
         Tuple2<RouteKey, double[]> rec = advance();
         double[] x = rec._2();
         if (Xk == null) {
           Xk = new DMatrixRMaj(B, x.length);
         }
-        if (rec._1().pos != blockStart + inBlock) {
+        long pos = rec._1().pos;
+        if (gatheredPos != null ? pos <= lastPos || pos >= t.kEnd() : pos != blockStart + inBlock) {
           throw new IllegalStateException(
               "task " + t.id() + ": key rows out of order at " + rec._1());
         }
+        if (gatheredPos != null) {
+          gatheredPos[inBlock] = pos;
+        }
+        lastPos = pos;
         System.arraycopy(x, 0, Xk.data, inBlock * x.length, x.length);
         inBlock++;
         keysSeen++;
         if (inBlock == B || keysSeen == expectedKeys) {
           Xk.reshape(inBlock, Xk.numCols, true);
-          valueWidth = foldKeyBlock(t, mask, Xk, blockStart, qBlocks, states);
+          long[] keyPos = gatheredPos == null ? null : Arrays.copyOf(gatheredPos, inBlock);
+          valueWidth = foldKeyBlock(t, mask, Xk, blockStart, keyPos, qBlocks, states);
           blockStart += inBlock;
           inBlock = 0;
           Xk.reshape(B, Xk.numCols, true);
@@ -275,15 +284,22 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
       return centres;
     }
 
-    /** Folds one key block into every query block's state it can reach; returns the head width. */
+    /**
+     * Folds one key block, at positions {@code kPos0, kPos0 + 1, …} or gathered at {@code keyPos},
+     * into every query block's state it can reach; returns the head width.
+     */
     private int foldKeyBlock(
         TileTask t,
         Mask mask,
         DMatrixRMaj Xk,
         long kPos0,
+        long[] keyPos,
         DMatrixRMaj[][] qBlocks,
         BlockStates states) {
       final int B = plan.blockSize();
+      if (keyPos != null) {
+        kPos0 = keyPos[0];
+      }
       DMatrixRMaj K = groupColumns(weights.projectKey(Xk), t);
       DMatrixRMaj V = groupColumns(weights.projectValue(Xk), t);
       final int groupHeads = t.headCount();
@@ -300,7 +316,11 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
         if (scores.rope() != null) {
           // K may be the input itself (no wk) or share it with V: rotate a copy
           kh[g] = kh[g] == K ? K.copy() : kh[g];
-          scores.rope().rotate(kh[g], kPos0);
+          if (keyPos == null) {
+            scores.rope().rotate(kh[g], kPos0);
+          } else {
+            scores.rope().rotate(kh[g], keyPos);
+          }
         }
       }
       DMatrixRMaj[] kOf = new DMatrixRMaj[groupHeads];
@@ -312,7 +332,7 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
         vOf[h] = vh[g];
         rules[h] = scores.rule(t.headStart() + h, numHeads);
       }
-      long kEnd = kPos0 + Xk.numRows - 1;
+      long kEnd = keyPos == null ? kPos0 + Xk.numRows - 1 : keyPos[keyPos.length - 1];
       for (int b = 0; b < qBlocks.length; b++) {
         long q0 = t.qStart() + (long) b * B;
         long q1 = q0 + qBlocks[b][0].numRows - 1;
@@ -338,8 +358,13 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
           continue; // wholly masked block pair (e.g. above the causal diagonal)
         }
         for (int h = 0; h < groupHeads; h++) {
-          AttentionOps.accumulate(
-              states.get(b, h), qBlocks[b][h], q0, kOf[h], vOf[h], kPos0, mask, rules[h], ws);
+          if (keyPos == null) {
+            AttentionOps.accumulate(
+                states.get(b, h), qBlocks[b][h], q0, kOf[h], vOf[h], kPos0, mask, rules[h], ws);
+          } else {
+            AttentionOps.accumulateGathered(
+                states.get(b, h), qBlocks[b][h], q0, kOf[h], vOf[h], keyPos, mask, rules[h], ws);
+          }
         }
       }
       return vh[0].numCols;

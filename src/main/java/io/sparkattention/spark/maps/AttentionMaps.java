@@ -6,6 +6,7 @@ import io.sparkattention.kernel.Mask;
 import io.sparkattention.kernel.MultiHeadOps;
 import io.sparkattention.kernel.ScoreOptions;
 import io.sparkattention.plan.SequenceIndex;
+import io.sparkattention.plan.SequenceMasks;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.attention.DistributedAttention;
@@ -123,8 +124,8 @@ public final class AttentionMaps {
    * The maps of every sequence of a validated table (lazy), with the weights already validated
    * against the table (as {@link DistributedAttention#compute} does).
    *
-   * @param segmentStarts per sequence its segments' starts ({@link
-   *     io.sparkattention.plan.AttentionPlan#segmentStarts()}), or null
+   * @param sequenceMasks per sequence its segments or global tokens ({@link
+   *     io.sparkattention.plan.AttentionPlan#sequenceMasks()}), or null
    */
   public static Dataset<Row> compute(
       SparkSession spark,
@@ -132,7 +133,7 @@ public final class AttentionMaps {
       TokenColumns cols,
       InputValidator.ValidTable valid,
       AttentionSpec spec,
-      long[][] segmentStarts) {
+      SequenceMasks sequenceMasks) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<SequenceIndex> indexB = jsc.broadcast(SequenceIndex.of(valid.seqIds()));
     Broadcast<AttentionWeights> weightsB = jsc.broadcast(spec.weights());
@@ -150,7 +151,7 @@ public final class AttentionMaps {
                     indexB,
                     weightsB,
                     spec.mask(),
-                    segmentStarts,
+                    sequenceMasks,
                     spec.numHeads(),
                     spec.localPWindow(),
                     spec.scores()));
@@ -185,7 +186,7 @@ public final class AttentionMaps {
     private final Broadcast<SequenceIndex> seqIds;
     private final Broadcast<AttentionWeights> weights;
     private final Mask mask;
-    private final long[][] segmentStarts;
+    private final SequenceMasks sequenceMasks;
     private final int heads;
     private final int localPWindow;
     private final ScoreOptions scores;
@@ -199,7 +200,7 @@ public final class AttentionMaps {
         Broadcast<SequenceIndex> seqIds,
         Broadcast<AttentionWeights> weights,
         Mask mask,
-        long[][] segmentStarts,
+        SequenceMasks sequenceMasks,
         int heads,
         int localPWindow,
         ScoreOptions scores) {
@@ -208,7 +209,7 @@ public final class AttentionMaps {
       this.seqIds = seqIds;
       this.weights = weights;
       this.mask = mask;
-      this.segmentStarts = segmentStarts;
+      this.sequenceMasks = sequenceMasks;
       this.heads = heads;
       this.localPWindow = localPWindow;
       this.scores = scores;
@@ -245,8 +246,7 @@ public final class AttentionMaps {
       }
       final double[] c = centres;
       final Object seq = TokenTables.seqIdValue(seqIds.value().id(sequence._1()), seqType);
-      long[] starts = segmentStarts == null ? null : segmentStarts[sequence._1()];
-      final Mask seqMask = starts == null ? mask : mask.withSegments(starts);
+      final Mask seqMask = sequenceMasks == null ? mask : sequenceMasks.apply(mask, sequence._1());
       return new Iterator<>() {
         int head = -1;
         int row = n;

@@ -40,8 +40,9 @@ import org.apache.spark.sql.types.StructType;
  * segmentCol} (packed documents as the job's {@code --segment-col}: a query attends only to keys of
  * its sequence with its value of that column; default unset); {@code globalTokens} (Longformer's
  * global tokens as the job's {@code --global-tokens}: the first N positions see every key and every
- * query sees them; default 0). Without projection weights: {@code Q = K = V} = the input vectors,
- * split into {@code heads} heads.
+ * query sees them; default 0); {@code globalCol} (as the job's {@code --global-col}: the rows where
+ * that boolean column is true are the global tokens; default unset). Without projection weights:
+ * {@code Q = K = V} = the input vectors, split into {@code heads} heads.
  *
  * <p>{@link #transform} validates the input at once (one pass over it, as the job does: bad rows
  * fail with the job's messages) and returns a lazy result. Saved and loaded with the default params
@@ -68,6 +69,7 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
   private final DoubleParam ropeTheta;
   private final Param<String> segmentCol;
   private final IntParam globalTokens;
+  private final Param<String> globalCol;
 
   public AttentionTransformer() {
     this(Identifiable$.MODULE$.randomUID("attention"));
@@ -116,6 +118,7 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
         new Param<>(this, "segmentCol", "packed documents: attend only within equal values");
     globalTokens =
         new IntParam(this, "globalTokens", "global tokens: the first N", ParamValidators.gtEq(0));
+    globalCol = new Param<>(this, "globalCol", "global tokens: where this boolean column is true");
     setDefault(globalTokens, 0);
     setDefault(alibi, false);
     setDefault(rope, "none");
@@ -201,6 +204,10 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
     return segmentCol;
   }
 
+  public Param<String> globalCol() {
+    return globalCol;
+  }
+
   public String getInputCol() {
     return getOrDefault(inputCol);
   }
@@ -238,6 +245,11 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
   /** The segment column, or null when not set. */
   public String getSegmentCol() {
     return isDefined(segmentCol) ? getOrDefault(segmentCol) : null;
+  }
+
+  /** The global-token column, or null when not set. */
+  public String getGlobalCol() {
+    return isDefined(globalCol) ? getOrDefault(globalCol) : null;
   }
 
   public String getStrategy() {
@@ -280,6 +292,12 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
     return this;
   }
 
+  /** Global tokens where boolean column v is true (as the job's --global-col). */
+  public AttentionTransformer setGlobalCol(String v) {
+    set(globalCol, v);
+    return this;
+  }
+
   public AttentionTransformer setInputCol(String v) {
     set(inputCol, v);
     return this;
@@ -300,17 +318,13 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
     return this;
   }
 
-  /**
-   * @throws IllegalArgumentException unless global, local or causal
-   */
+  /** Throws IllegalArgumentException unless global, local or causal. */
   public AttentionTransformer setAttention(String v) {
     set(attention, v);
     return this;
   }
 
-  /**
-   * @throws IllegalArgumentException if below 1
-   */
+  /** Throws IllegalArgumentException if below 1. */
   public AttentionTransformer setHeads(int v) {
     set(heads, v);
     return this;
@@ -328,17 +342,13 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
     return this;
   }
 
-  /**
-   * @throws IllegalArgumentException unless auto, single, blocks, window or heads
-   */
+  /** Throws IllegalArgumentException unless auto, single, blocks, window or heads. */
   public AttentionTransformer setStrategy(String v) {
     set(strategy, v);
     return this;
   }
 
-  /**
-   * @throws IllegalArgumentException if below 1
-   */
+  /** Throws IllegalArgumentException if below 1. */
   public AttentionTransformer setBlockSize(int v) {
     set(blockSize, v);
     return this;
@@ -351,27 +361,17 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
 
   // ------------------------------------------------------------------ Transformer
 
-  /**
-   * Checks the params and the input columns; the output schema is the input's with {@code
-   * outputCol} (a vector) added.
-   *
-   * @throws IllegalArgumentException naming the param, the column and its type when they do not fit
-   */
+  /** The input's schema with {@code outputCol} added; IllegalArgumentException for bad params. */
   @Override
   public StructType transformSchema(StructType schema) {
     spec();
     TokenColumnCheck.check(uid, schema, getSeqIdCol(), getPosCol(), getInputCol(), getOutputCol());
     TokenColumnCheck.present(uid, schema, getSegmentCol(), "segmentCol");
+    TokenColumnCheck.present(uid, schema, getGlobalCol(), "globalCol");
     return schema.add(getOutputCol(), SQLDataTypes.VectorType(), false);
   }
 
-  /**
-   * The input rows with {@code outputCol} added: each token's attention output over its sequence.
-   * Validates the input first (one pass).
-   *
-   * @throws io.sparkattention.spark.InputException for bad rows (naming seq_id and pos), as the job
-   *     does
-   */
+  /** The input rows with {@code outputCol} added; bad rows throw the job's InputException. */
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
     transformSchema(dataset.schema());

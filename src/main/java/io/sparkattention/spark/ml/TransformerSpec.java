@@ -45,6 +45,7 @@ final class TransformerSpec {
           .ropeTheta((Double) t.getOrDefault(t.ropeTheta()));
     }
     b.segmentColumn(TransformerTable.segmentColumn(t));
+    b.globalColumn(TransformerTable.globalColumn(t));
     return b.build();
   }
 

@@ -20,6 +20,9 @@ final class TransformerTable {
   /** The segment column's name in the job's table when its own name is one of the job's. */
   private static final String SEGMENT = "__attention_segment";
 
+  /** The global-token column's name in the job's table when its own name is one of the job's. */
+  private static final String GLOBAL = "__attention_global";
+
   private TransformerTable() {}
 
   /**
@@ -27,13 +30,21 @@ final class TransformerTable {
    * unless that is one of the job's column names; null when {@code segmentCol} is not set.
    */
   static String segmentColumn(AttentionTransformer t) {
-    String name = t.getSegmentCol();
+    return ownName(t.getSegmentCol(), SEGMENT);
+  }
+
+  /** As {@link #segmentColumn}, for the global-token column {@code globalCol}. */
+  static String globalColumn(AttentionTransformer t) {
+    return ownName(t.getGlobalCol(), GLOBAL);
+  }
+
+  private static String ownName(String name, String instead) {
     if (name == null) {
       return null;
     }
     for (String taken : new String[] {TokenColumns.SEQ_ID, TokenColumns.POS, "x"}) {
       if (taken.equalsIgnoreCase(name)) {
-        return SEGMENT;
+        return instead;
       }
     }
     return name;
@@ -51,6 +62,10 @@ final class TransformerTable {
     String segment = segmentColumn(t);
     if (segment != null) {
       cols.add(column(input, t.getSegmentCol()).as(segment));
+    }
+    String global = globalColumn(t);
+    if (global != null) {
+      cols.add(column(input, t.getGlobalCol()).as(global));
     }
     return input.select(cols.toArray(new Column[0]));
   }

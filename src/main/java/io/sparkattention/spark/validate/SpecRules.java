@@ -43,8 +43,17 @@ public final class SpecRules {
             || mask.kind() == Mask.Kind.CAUSAL_WINDOW,
         "windowClip",
         "needs a window mask (local, or causal with a window), not " + mask);
-    if (mask.globalTokens() > 0) {
-      checkGlobalTokens(spec);
+    if (mask.hasGlobalTokens()) {
+      checkGlobalTokens(spec, "globalTokens");
+    }
+    if (spec.globalColumn() != null) {
+      require(!spec.globalColumn().isBlank(), "globalColumn", "must name a column");
+      require(
+          !mask.hasGlobalTokens(),
+          "globalColumn",
+          "does not combine with globalTokens, a count of global tokens (mark the first N rows"
+              + " true in the column instead)");
+      checkGlobalTokens(spec, "globalColumn");
     }
     if (spec.isLocalP()) {
       require(!spec.selection().isHard(), "localPWindow", "applies to softmax attention, not hard");
@@ -83,11 +92,10 @@ public final class SpecRules {
   }
 
   /**
-   * Global tokens are the first positions of a self-attention sequence under a mask: not local-p
-   * (no mask), a pyramid (its steps mix tokens), cross attention or packed documents.
+   * Global tokens (parameter {@code p}) are positions of a self-attention sequence under a mask:
+   * not local-p (no mask), a pyramid (its steps mix tokens), cross attention or packed documents.
    */
-  private static void checkGlobalTokens(AttentionSpec spec) {
-    String p = "globalTokens";
+  private static void checkGlobalTokens(AttentionSpec spec, String p) {
     require(
         !spec.isLocalP(),
         p,

@@ -3,12 +3,12 @@ package io.sparkattention.spark.attention;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.sparkattention.fixtures.Allowed;
 import io.sparkattention.fixtures.HardReference;
 import io.sparkattention.fixtures.Matrices;
 import io.sparkattention.fixtures.ModernReference;
+import io.sparkattention.fixtures.ReferenceCheck;
 import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.fixtures.StrategyMasks;
 import io.sparkattention.fixtures.TokenFixtures;
@@ -101,7 +101,7 @@ class GlobalTokensSparkTest {
   static AttentionSpec spec(Strategy s, Mask m, double softcap, Selection sel, int partitions) {
     return AttentionSpec.builder()
         .mask(m.withoutGlobalTokens())
-        .globalTokens(m.globalTokens())
+        .globalTokens((int) m.globalTokens())
         .softcap(softcap)
         .heads(HEADS)
         .weights(refWeights.toKernel())
@@ -120,28 +120,17 @@ class GlobalTokensSparkTest {
       Strategy s, Mask m, double softcap, Selection sel) {
     Map<String, double[]> one = compute(spec(s, m, softcap, sel, 1));
     Map<String, double[]> five = compute(spec(s, m, softcap, sel, 5));
-    Allowed allowed = Allowed.global(base(m), m.globalTokens(), m.isCausal());
+    Allowed allowed = Allowed.global(base(m), (int) m.globalTokens(), m.isCausal());
     ModernReference.Options ref = new ModernReference.Options().softcap(softcap);
+    List<double[][]> want = new ArrayList<>();
     for (int seq = 0; seq < LENGTHS.length; seq++) {
       double[][] X = rows(tokens.sequences.get(seq));
-      double[][] want =
+      want.add(
           sel.isHard()
               ? hardReference(X, allowed)
-              : ModernReference.multiHead(X, X, refWeights, HEADS, allowed, ref);
-      String id = tokens.seqIds.get(seq);
-      for (int p = 0; p < X.length; p++) {
-        double[] got = one.get(id + "/" + p);
-        for (int k = 0; k < want[p].length; k++) {
-          double err = Math.abs(want[p][k] - got[k]) / Math.max(1, Math.abs(want[p][k]));
-          if (!(err <= TOL)) {
-            fail(m + " " + s + " " + id + "/" + p + "[" + k + "]: " + want[p][k] + " vs " + got[k]);
-          }
-        }
-      }
+              : ModernReference.multiHead(X, X, refWeights, HEADS, allowed, ref));
     }
-    for (String k : one.keySet()) {
-      assertTrue(Arrays.equals(one.get(k), five.get(k)), m + " " + s + ": bits differ at " + k);
-    }
+    ReferenceCheck.agreesAndSameBits(m + " " + s, tokens.seqIds, want, one, five, TOL);
   }
 
   /** The base mask's rule, written from the definitions (not via the mask's logic). */

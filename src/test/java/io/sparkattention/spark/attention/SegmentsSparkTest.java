@@ -204,7 +204,7 @@ class SegmentsSparkTest {
         DistributedAttention.compute(spark, table, cols, valid, packed);
     List<Row> maps =
         AttentionMaps.compute(
-                spark, table, cols, valid, packed, withSegments.plan().segmentStarts())
+                spark, table, cols, valid, packed, withSegments.plan().sequenceMasks())
             .collectAsList();
     assertEquals(fixtures.rows.size() * 2, maps.size());
     double worst = 0;

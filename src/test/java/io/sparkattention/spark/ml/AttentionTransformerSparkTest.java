@@ -283,6 +283,55 @@ class AttentionTransformerSparkTest {
    * is refused naming it.
    */
   @Test
+  void globalColMakesItsTrueRowsGlobal() throws Exception {
+    boolean[][] global = new boolean[LENGTHS.length][];
+    List<Row> rows = new ArrayList<>();
+    for (int s = 0; s < LENGTHS.length; s++) {
+      global[s] = new boolean[LENGTHS[s]];
+      for (int p = 0; p < LENGTHS[s]; p++) {
+        global[s][p] = (p * 7 + s) % 9 == 4; // scattered, not a prefix
+        rows.add(RowFactory.create(IDS[s], (long) p, Vectors.dense(seqs[s][p]), global[s][p]));
+      }
+    }
+    StructType schema =
+        new StructType()
+            .add("seq_id", DataTypes.StringType, false)
+            .add("pos", DataTypes.LongType, false)
+            .add("features", SQLDataTypes.VectorType(), false)
+            .add("important", DataTypes.BooleanType, false);
+    Dataset<Row> input = spark.createDataFrame(rows, schema).repartition(3);
+    AttentionTransformer t =
+        new AttentionTransformer()
+            .setInputCol("features")
+            .setGlobalCol("important")
+            .setAttention("local")
+            .setWindow(1)
+            .setHeads(2)
+            .setStrategy("blocks")
+            .setBlockSize(4);
+    String path = tmp.resolve("global-col").toString();
+    t.write().save(path);
+    AttentionTransformer loaded = AttentionTransformer.load(path);
+    assertEquals("important", loaded.getGlobalCol());
+    assertNull(new AttentionTransformer().getGlobalCol());
+    Map<String, double[]> got = byToken(loaded.transform(input), "seq_id", "pos", "out");
+    double worst = 0;
+    for (int s = 0; s < LENGTHS.length; s++) {
+      boolean[] g = global[s];
+      Allowed window = Allowed.window(1);
+      Allowed rule = (q, k) -> window.test(q, k) || g[(int) q] || g[(int) k];
+      double[][] want = SoftmaxReference.multiHead(seqs[s], null, 2, rule);
+      for (int p = 0; p < LENGTHS[s]; p++) {
+        double[] a = got.get(IDS[s] + "/" + p);
+        for (int c = 0; c < D; c++) {
+          worst = Math.max(worst, Math.abs(a[c] - want[p][c]) / Math.max(1, Math.abs(want[p][c])));
+        }
+      }
+    }
+    assertTrue(worst <= 1e-9, String.format(Locale.ROOT, "worst relative error %.3g", worst));
+  }
+
+  @Test
   void segmentColKeepsAttentionWithinItsDocument() throws Exception {
     int[][] docs = new int[LENGTHS.length][];
     List<Row> rows = new ArrayList<>();

@@ -1,0 +1,97 @@
+package io.sparkattention.plan;
+
+import io.sparkattention.kernel.Mask;
+import java.io.Serializable;
+
+/**
+ * What makes one sequence's mask differ from the plan's: the starts of its segments (packed
+ * documents, {@link Mask#withSegments}) or the positions of its global tokens (a global-token
+ * column, {@link Mask#withGlobalPositions}), gathered during validation. A sequence without an
+ * entry keeps the plan's mask. The driver holds a reference per sequence plus these positions.
+ */
+public final class SequenceMasks implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** Per sequence its segments' starts, or null (entries or all): one segment. */
+  private final long[][] segmentStarts;
+
+  /** Per sequence its global positions, increasing, or null (entries or all): none. */
+  private final long[][] globalPositions;
+
+  private SequenceMasks(long[][] segmentStarts, long[][] globalPositions) {
+    this.segmentStarts = segmentStarts;
+    this.globalPositions = globalPositions;
+  }
+
+  /** Segments: sequence {@code s}'s start at {@code starts[s]} (a null entry: one segment). */
+  public static SequenceMasks segments(long[][] starts) {
+    return new SequenceMasks(starts, null);
+  }
+
+  /**
+   * Global tokens: sequence {@code s}'s at {@code positions[s]}, increasing (a null or empty entry:
+   * none).
+   */
+  public static SequenceMasks globals(long[][] positions) {
+    return new SequenceMasks(null, positions);
+  }
+
+  /** The number of sequences these masks are for. */
+  int size() {
+    return segmentStarts != null ? segmentStarts.length : globalPositions.length;
+  }
+
+  /** Per sequence its segments' starts (null entries: one segment), or null for none; shared. */
+  public long[][] segmentStarts() {
+    return segmentStarts;
+  }
+
+  /** Whether some sequence has segments. */
+  public boolean hasSegments() {
+    return segmentStarts != null;
+  }
+
+  /** Sequence {@code s}'s global positions (null: none); shared, not to be changed. */
+  public long[] globalPositions(int s) {
+    return globalPositions == null ? null : globalPositions[s];
+  }
+
+  /**
+   * Sequence {@code s}'s mask: {@code base} within its segments, or with its global tokens.
+   *
+   * @throws IllegalArgumentException if its segment starts or global positions are out of order
+   */
+  public Mask apply(Mask base, int s) {
+    long[] starts = segmentStarts == null ? null : segmentStarts[s];
+    long[] globals = globalPositions(s);
+    Mask m = starts == null ? base : base.withSegments(starts);
+    return globals == null || globals.length == 0 ? m : m.withGlobalPositions(globals);
+  }
+
+  /**
+   * Throws unless sequence {@code s}'s segment starts and global positions lie below its {@code
+   * length}.
+   */
+  void check(int s, long length) {
+    long[] starts = segmentStarts == null ? null : segmentStarts[s];
+    if (starts != null && starts.length > 0 && starts[starts.length - 1] >= length) {
+      throw new IllegalArgumentException(
+          "sequence "
+              + s
+              + " of length "
+              + length
+              + " has a segment starting at "
+              + starts[starts.length - 1]);
+    }
+    long[] globals = globalPositions(s);
+    if (globals != null && globals.length > 0 && globals[globals.length - 1] >= length) {
+      throw new IllegalArgumentException(
+          "sequence "
+              + s
+              + " of length "
+              + length
+              + " has a global token at "
+              + globals[globals.length - 1]);
+    }
+  }
+}
