@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """The job's global tokens (Longformer) against a plain numpy computation, fp64.
 
-Usage: python3 bench/check_global_tokens.py OUTPUT_DIR [window] [global_tokens] [heads]
-(defaults 8, 4, 2: docs/attention-kinds.md's command). OUTPUT_DIR is what
+Usage: python3 bench/check_global_tokens.py OUTPUT_DIR [window] [N | COLUMN] [heads]
+(defaults 8, 4, 2: docs/attention-kinds.md's commands). OUTPUT_DIR is what
 
   jobs/attention -- --input sample-data/tokens.jsonl --output OUTPUT_DIR --attention local \\
       --window 8 --global-tokens 4 --heads 2 --weights sample-data/weights.json
 
-wrote. Per sequence and head: Q, K, V = x·W + b; query i sees key j when |i − j| <= window, or
-i < N, or j < N; softmax of the scaled scores (max subtracted) over those keys; heads
+wrote, or with a column name for N (`first`), what the same command over sample-data/packed.jsonl
+with `--global-col first` in place of `--global-tokens 4` wrote. Per sequence and head:
+Q, K, V = x·W + b; query i sees key j when |i − j| <= window, or i or j is global (i < N, or the
+row's COLUMN is true); softmax of the scaled scores (max subtracted) over those keys; heads
 concatenated and projected by wo, bo. Prints the largest relative error |a − b| / max(1, |b|).
 """
 import glob
@@ -30,24 +32,29 @@ def read_json_lines(path_glob):
 def main():
     out_dir = sys.argv[1]
     window = int(sys.argv[2]) if len(sys.argv) > 2 else 8
-    n_global = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+    g_arg = sys.argv[3] if len(sys.argv) > 3 else "4"
+    column = None if g_arg.isdigit() else g_arg
     heads = int(sys.argv[4]) if len(sys.argv) > 4 else 2
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     w = {k: np.array(v, dtype=np.float64)
          for k, v in json.load(open(os.path.join(root, "sample-data", "weights.json"))).items()}
-    tokens = read_json_lines(os.path.join(root, "sample-data", "tokens.jsonl"))
+    table = "tokens.jsonl" if column is None else "packed.jsonl"
+    tokens = read_json_lines(os.path.join(root, "sample-data", table))
     got = {(r["seq_id"], r["pos"]): np.array(r["out"]) for r in read_json_lines(os.path.join(out_dir, "*.json"))}
     assert len(got) == len(tokens), "one output row per token: %d rows, %d tokens" % (len(got), len(tokens))
-    seqs = {}
+    seqs, is_global = {}, {}
     for t in tokens:
         seqs.setdefault(t["seq_id"], {})[t["pos"]] = t["x"]
+        g = t["pos"] < int(g_arg) if column is None else bool(t[column])
+        is_global.setdefault(t["seq_id"], {})[t["pos"]] = g
     worst = 0.0
     for sid, by_pos in seqs.items():
         n = len(by_pos)
         x = np.array([by_pos[p] for p in range(n)])
         q, k, v = x @ w["wq"] + w["bq"], x @ w["wk"] + w["bk"], x @ w["wv"] + w["bv"]
+        g = np.array([is_global[sid][p] for p in range(n)])
         i, j = np.indices((n, n))
-        allowed = (np.abs(i - j) <= window) | (i < n_global) | (j < n_global)
+        allowed = (np.abs(i - j) <= window) | g[i] | g[j]
         dh = q.shape[1] // heads
         concat = np.zeros((n, v.shape[1]))
         for h in range(heads):
