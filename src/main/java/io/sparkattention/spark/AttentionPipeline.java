@@ -90,17 +90,21 @@ final class AttentionPipeline {
       Broadcast<long[]> lengths =
           JavaSparkContext.fromSparkContext(spark.sparkContext())
               .broadcast(attendedValid.lengths());
-      long written =
-          ResultWriter.writeTokens(
-              spark,
-              result.out(tally.observe(result.attention().tokens(), lengths)),
-              output,
-              format,
-              overwrite,
-              () ->
-                  tally.check(
-                      result.attention().sequences().value(), attendedValid.lengths(), output));
-      lengths.destroy();
+      long written;
+      try {
+        written =
+            ResultWriter.writeTokens(
+                spark,
+                result.out(tally.observe(result.attention().tokens(), lengths)),
+                output,
+                format,
+                overwrite,
+                () ->
+                    tally.check(
+                        result.attention().sequences().value(), attendedValid.lengths(), output));
+      } finally {
+        lengths.destroy();
+      }
       LOG.info("wrote {} rows to {} ({})", written, output, elapsed(start));
       if (maps != null) {
         // The maps: one row per (token, head), the weights of every key.
@@ -154,7 +158,7 @@ final class AttentionPipeline {
       return out(attention.tokens());
     }
 
-    /** The result table of {@code tokens} (the result's, observed on their way) . */
+    /** The result table of {@code tokens}: the result's, observed on their way to the writer. */
     Dataset<Row> out(JavaRDD<FinishedToken> tokens) {
       // seq_id and pos keep the input's types (top-level positions with a pyramid, whose
       // sequences are the input's).
