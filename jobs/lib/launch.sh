@@ -82,7 +82,7 @@ sa_cds_fresh() {
 # Records the classes a job loads into a class-data-sharing archive, once per build: a JVM that
 # rehearses small jobs (io.sparkattention.job.StartupRehearsal) and stores them, parsed and
 # verified, when it exits. Later drivers map the archive instead of loading the classes one by one
-# (docs/performance.md: about 7 s less a cold command). The archive only serves the same JVM flags
+# (docs/performance.md: about 5 s less a cold command). The archive only serves the same JVM flags
 # and classpath; a failed recording leaves none, and jobs start without it.
 sa_record_classes() {
   echo "spark-attention: recording the classes jobs load, for faster starts (once per build, about 40 s)..." >&2

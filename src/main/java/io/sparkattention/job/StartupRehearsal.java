@@ -11,7 +11,7 @@ import java.util.stream.Stream;
  * (Parquet in and out), and attention over a JSON table. {@code jobs/lib/launch.sh} runs it once
  * per build in a JVM started with {@code -XX:ArchiveClassesAtExit}, so that the classes every job
  * loads (Spark's, Scala's, Hadoop's, Parquet's: tens of thousands) are stored parsed and verified
- * in a class-data-sharing archive that later jobs map instead of loading: about 7 s less from every
+ * in a class-data-sharing archive that later jobs map instead of loading: about 5 s less from every
  * cold command on a 2-core machine (docs/performance.md).
  *
  * <p>Usage (through SparkSubmit, as a job): {@code StartupRehearsal JSON_TOKEN_TABLE}. Exits 0 when
