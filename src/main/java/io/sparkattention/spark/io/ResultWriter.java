@@ -26,6 +26,9 @@ import org.apache.spark.sql.types.StructType;
  * directory renamed into place (replacing an old output only with {@code overwrite}).
  */
 public final class ResultWriter {
+  /** How long a failed write waits for its other tasks to end before deleting its staging. */
+  private static final long DRAIN_MILLIS = 30_000;
+
   private ResultWriter() {}
 
   /**
@@ -276,6 +279,7 @@ public final class ResultWriter {
       throw new IllegalStateException("writing " + output + " failed: " + e.getMessage(), e);
     } finally {
       if (!done) {
+        TaskDrain.awaitNoRunningTasks(spark, DRAIN_MILLIS);
         try {
           fs.delete(staging, true);
         } catch (IOException ignored) {
