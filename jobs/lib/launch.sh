@@ -74,6 +74,14 @@ sa_build() {
   sa_cds_fresh || sa_record_classes
 }
 
+# SA_SUBMIT: the java command line that runs Spark's SparkSubmit launcher on this JVM with the
+# given JVM flags (the project's Java 17 flags, quiet logging, the Maven dependency classpath);
+# spark-submit's arguments follow it. One command for jobs (launch_job) and the class recording.
+sa_submit_command() {
+  SA_SUBMIT=(java "${SA_JAVA17_FLAGS[@]}" "$@" -Dlog4j2.configurationFile="$SA_ROOT/conf/log4j2.properties"
+    -cp "$(cat "$SA_CLASSPATH_FILE")" org.apache.spark.deploy.SparkSubmit)
+}
+
 # Whether the class-data-sharing archive is there and newer than the jar and the classpath.
 sa_cds_fresh() {
   [ "${SA_CDS:-on}" = off ] || { [ "$SA_CDS_ARCHIVE" -nt "$SA_JAR" ] && [ "$SA_CDS_ARCHIVE" -nt "$SA_CLASSPATH_FILE" ]; }
@@ -87,12 +95,10 @@ sa_cds_fresh() {
 sa_record_classes() {
   echo "spark-attention: recording the classes jobs load, for faster starts (once per build, about 40 s)..." >&2
   rm -f "$SA_CDS_ARCHIVE"
-  if java "${SA_JAVA17_FLAGS[@]}" -Xmx1g -XX:ArchiveClassesAtExit="$SA_CDS_ARCHIVE.tmp" -Xlog:cds=off -Xlog:cds+dynamic=off \
-    -Dlog4j2.configurationFile="$SA_ROOT/conf/log4j2.properties" \
-    -cp "$(cat "$SA_CLASSPATH_FILE")" org.apache.spark.deploy.SparkSubmit \
-    --properties-file "$SA_ROOT/conf/spark-defaults.conf" "${SA_SPARK_JVM_CONF[@]}" --master 'local[2]' \
-    --class io.sparkattention.job.StartupRehearsal "$SA_JAR" "$SA_ROOT/sample-data/tokens.jsonl" >/dev/null 2>&1 \
-    && [ -s "$SA_CDS_ARCHIVE.tmp" ]; then
+  sa_submit_command -Xmx1g -XX:ArchiveClassesAtExit="$SA_CDS_ARCHIVE.tmp" -Xlog:cds=off -Xlog:cds+dynamic=off
+  if "${SA_SUBMIT[@]}" --properties-file "$SA_ROOT/conf/spark-defaults.conf" "${SA_SPARK_JVM_CONF[@]}" \
+    --master 'local[2]' --class io.sparkattention.job.StartupRehearsal "$SA_JAR" \
+    "$SA_ROOT/sample-data/tokens.jsonl" >/dev/null 2>&1 && [ -s "$SA_CDS_ARCHIVE.tmp" ]; then
     mv "$SA_CDS_ARCHIVE.tmp" "$SA_CDS_ARCHIVE"
   else
     rm -f "$SA_CDS_ARCHIVE.tmp"
@@ -155,11 +161,9 @@ launch_job() {
   fi
   # Without spark-submit's shell launcher the driver is this JVM: size it as --driver-memory
   # would (Spark's default is 1g).
-  exec java "${SA_JAVA17_FLAGS[@]}" -Xmx"$driver_memory" $(sa_driver_flags) ${SA_DRIVER_JAVA_OPTS:-} \
-    -Dlog4j2.configurationFile="$SA_ROOT/conf/log4j2.properties" \
-    -cp "$(cat "$SA_CLASSPATH_FILE")" org.apache.spark.deploy.SparkSubmit \
-    --properties-file "$props" \
-    "${SA_SPARK_JVM_CONF[@]}" \
+  # shellcheck disable=SC2046,SC2086 # the flags are words
+  sa_submit_command -Xmx"$driver_memory" $(sa_driver_flags) ${SA_DRIVER_JAVA_OPTS:-}
+  exec "${SA_SUBMIT[@]}" --properties-file "$props" "${SA_SPARK_JVM_CONF[@]}" \
     "${spark_args[@]}" --class "$main" "$SA_JAR" "${job_args[@]}"
 }
 
