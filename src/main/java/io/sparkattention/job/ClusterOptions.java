@@ -38,17 +38,19 @@ final class ClusterOptions {
       names = "--calibration",
       paramLabel = "FILE",
       description =
-          "With --predict: the calibration.properties a measured report wrote (kernel rates and"
-              + " fitted fixed costs) instead of measuring the kernel now with the default fixed costs.")
+          "The calibration.properties a measured report wrote (kernel rates and fitted fixed"
+              + " costs). With --predict: used instead of measuring the kernel now with the default"
+              + " fixed costs. In a measured report: every run is also predicted from it, as it is,"
+              + " beside its measurement (say, a cluster run predicted from a local[2]"
+              + " calibration).")
   String calibration;
 
-  /** Whether any of these options was given (a measured report takes none). */
-  boolean anyGiven() {
+  /** Whether a cluster option was given (a measured report runs on its master, and takes none). */
+  boolean clusterGiven() {
     return executors != null
         || executorCores != null
         || executorMemory != null
-        || coreHourPrice != null
-        || calibration != null;
+        || coreHourPrice != null;
   }
 
   /**

@@ -163,17 +163,18 @@ public final class CostReportJob implements Callable<Integer> {
 
   @Mixin Verbosity verbosity;
 
-  SweepSettings settings(Path workDir) {
+  SweepSettings settings(Path workDir) throws IOException {
     engine.validated();
     if (lengths.isEmpty() || lengths.stream().anyMatch(n -> n < 1)) {
       throw new InputException("--lengths must be positive integers, got " + lengths);
     }
-    if (cluster.anyGiven()) {
+    if (cluster.clusterGiven()) {
       throw new InputException(
-          "--executors, --executor-cores, --executor-memory, --core-hour-price and --calibration"
-              + " describe a cluster for --predict; a measured report runs on the --master given to"
+          "--executors, --executor-cores, --executor-memory and --core-hour-price describe a"
+              + " cluster for --predict; a measured report runs on the --master given to"
               + " spark-submit");
     }
+    Calibration other = cluster.calibration(); // read now: a bad file fails before any run
     if (windows.size() != 1 || blockSizes.size() != 1) {
       throw new InputException(
           "--window and --block-size take one value each without --predict, got "
@@ -221,6 +222,7 @@ public final class CostReportJob implements Callable<Integer> {
         .workDir(workDir)
         .pyramidLevels(pyramidLevels)
         .kvHeads(kvHeads == null ? 0 : kvHeads)
+        .otherCalibration(other, cluster.calibrationPath())
         .build();
   }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.cost.SweepSettings;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
@@ -15,7 +16,11 @@ class CostReportOptionsTest {
   static SweepSettings settings(String... args) {
     CostReportJob job = new CostReportJob();
     new CommandLine(job).parseArgs(args);
-    return job.settings(Path.of("work"));
+    try {
+      return job.settings(Path.of("work"));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @ParameterizedTest(name = "--heads {0} --kv-heads {1}")
@@ -54,5 +59,14 @@ class CostReportOptionsTest {
                     "--kv-heads",
                     "" + kvHeads));
     assertEquals(message, e.getMessage());
+  }
+
+  @Test
+  void aMissingCalibrationIsRefusedBeforeAnyRun() {
+    InputException e =
+        assertThrows(
+            InputException.class,
+            () -> settings("--output", "r", "--calibration", "no/such/calibration.properties"));
+    assertEquals("--calibration: no such file no/such/calibration.properties", e.getMessage());
   }
 }

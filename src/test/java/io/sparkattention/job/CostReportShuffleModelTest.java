@@ -3,6 +3,7 @@ package io.sparkattention.job;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkattention.cost.Calibration;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,8 +33,15 @@ class CostReportShuffleModelTest {
   @Test
   void modelledShuffleBytesMatchTheMeasuredOnes() throws Exception {
     Path out = dir.resolve("report");
+    // A calibration from elsewhere (figures of this machine's kind): every run is also predicted
+    // from it, beside its measurement.
+    Path elsewhere = dir.resolve("elsewhere.properties");
+    new Calibration("2 cores, test", "blas", 16, 4, 3e10, 1e9, 6e8, 0.45, 0.02, "a test")
+        .write(elsewhere);
     run(
         out,
+        "--calibration",
+        elsewhere.toString(),
         "--output",
         out.toString(),
         "--lengths",
@@ -69,6 +77,16 @@ class CostReportShuffleModelTest {
     }
     // global, causal, local, heads, single and the pyramid: every kind of shuffle was compared.
     assertTrue(configs.size() >= 5, "configurations compared: " + configs);
+
+    List<String> predicted =
+        Files.readAllLines(out.resolve("predicted-from-calibration.csv"), StandardCharsets.UTF_8);
+    assertEquals(lines.size(), predicted.size(), "every run predicted: " + predicted);
+    for (String line : predicted.subList(1, predicted.size())) {
+      assertTrue(Long.parseLong(line.split(",")[3]) > 0, line);
+    }
+    String report = Files.readString(out.resolve("report.md"), StandardCharsets.UTF_8);
+    assertTrue(report.contains("## Predicted from another calibration"), report);
+    assertTrue(report.contains(elsewhere + " (a test)"), report);
   }
 
   /** Runs CostReportJob in a child JVM with conf/spark-defaults.conf, as jobs/cost-report does. */

@@ -1,6 +1,7 @@
 package io.sparkattention.spark.cost;
 
 import io.sparkattention.cost.Calibration;
+import io.sparkattention.cost.CalibrationCheck;
 import io.sparkattention.cost.CostRow;
 import io.sparkattention.cost.Crossover;
 import io.sparkattention.cost.ReportCharts;
@@ -8,17 +9,24 @@ import io.sparkattention.cost.ReportFiles;
 import io.sparkattention.cost.TimeFit;
 import io.sparkattention.cost.TimeModel;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
 /** The measured cost report: a calibrated sweep, the fitted time model, and the files written. */
 public final class MeasuredReport {
+  /** The runs beside another calibration's predictions (with {@code --calibration}). */
+  static final String PREDICTED_CSV = "predicted-from-calibration.csv";
+
   private MeasuredReport() {}
 
   /**
@@ -67,6 +75,26 @@ public final class MeasuredReport {
         describe(spark, fittedCal, fitted),
         charts,
         dir.resolve("report.md"));
+    if (settings.otherCalibration() != null) {
+      Calibration other = settings.otherCalibration();
+      CalibrationCheck check =
+          CalibrationCheck.of(
+              rows,
+              CostSweep.model(spark, other),
+              settings.otherCalibrationSource() + " (" + other.source() + ")");
+      check.writeCsv(dir.resolve(PREDICTED_CSV));
+      Files.writeString(
+          dir.resolve("report.md"),
+          "\n" + check.markdown(PREDICTED_CSV),
+          StandardCharsets.UTF_8,
+          StandardOpenOption.APPEND);
+      System.err.printf(
+          Locale.ROOT,
+          "predicted from %s: median |error| %.0f %%, worst %.0f %%%n",
+          settings.otherCalibrationSource(),
+          100 * check.medianAbsError(),
+          100 * check.worstAbsError());
+    }
     System.err.println("cost report written to " + dir.resolve("report.md"));
   }
 

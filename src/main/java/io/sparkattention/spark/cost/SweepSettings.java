@@ -1,5 +1,6 @@
 package io.sparkattention.spark.cost;
 
+import io.sparkattention.cost.Calibration;
 import io.sparkattention.plan.Strategy;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,6 +22,8 @@ public final class SweepSettings {
   private final Path workDir;
   private final int pyramidLevels;
   private final int kvHeads;
+  private final Calibration otherCalibration;
+  private final String otherCalibrationSource;
 
   private SweepSettings(Builder b) {
     if (b.lengths == null || b.strategies == null || b.workDir == null) {
@@ -37,6 +40,8 @@ public final class SweepSettings {
     this.workDir = b.workDir;
     this.pyramidLevels = b.pyramidLevels;
     this.kvHeads = b.kvHeads;
+    this.otherCalibration = b.otherCalibration;
+    this.otherCalibrationSource = b.otherCalibrationSource;
   }
 
   /** An empty builder: one head, one repeat, no input table, no pyramid unless set. */
@@ -106,6 +111,16 @@ public final class SweepSettings {
     return kvHeads;
   }
 
+  /** A calibration made elsewhere, whose predictions go beside the measurements; or null. */
+  public Calibration otherCalibration() {
+    return otherCalibration;
+  }
+
+  /** Where {@link #otherCalibration()} came from (its file), or null. */
+  public String otherCalibrationSource() {
+    return otherCalibrationSource;
+  }
+
   /** Collects the settings; see the accessors of {@link SweepSettings} for what each means. */
   public static final class Builder {
     private List<Integer> lengths;
@@ -119,6 +134,8 @@ public final class SweepSettings {
     private Path workDir;
     private int pyramidLevels;
     private int kvHeads;
+    private Calibration otherCalibration;
+    private String otherCalibrationSource;
 
     private Builder() {}
 
@@ -174,6 +191,13 @@ public final class SweepSettings {
 
     public Builder kvHeads(int kvHeads) {
       this.kvHeads = kvHeads;
+      return this;
+    }
+
+    /** A calibration from elsewhere to predict every run with (null: none), and its file. */
+    public Builder otherCalibration(Calibration calibration, String source) {
+      this.otherCalibration = calibration;
+      this.otherCalibrationSource = source;
       return this;
     }
 
