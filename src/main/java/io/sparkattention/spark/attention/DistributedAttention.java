@@ -152,6 +152,7 @@ public final class DistributedAttention {
               maxLength,
               valid.seqIds().size(),
               spec.mask(),
+              spec.globalColumn(),
               spec.numHeads(),
               spec.blockSize(),
               parallelism);

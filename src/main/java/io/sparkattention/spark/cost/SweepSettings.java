@@ -21,6 +21,7 @@ public final class SweepSettings {
   private final Path workDir;
   private final int pyramidLevels;
   private final int kvHeads;
+  private final int globalTokens;
 
   private SweepSettings(Builder b) {
     if (b.lengths == null || b.strategies == null || b.workDir == null) {
@@ -37,6 +38,7 @@ public final class SweepSettings {
     this.workDir = b.workDir;
     this.pyramidLevels = b.pyramidLevels;
     this.kvHeads = b.kvHeads;
+    this.globalTokens = b.globalTokens;
   }
 
   /** An empty builder: one head, one repeat, no input table, no pyramid unless set. */
@@ -106,6 +108,15 @@ public final class SweepSettings {
     return kvHeads;
   }
 
+  /**
+   * Global tokens N of the window configuration's Longformer twin (0: none). When set and the
+   * window strategy runs, {@code local-window-gN} runs beside {@code local-window}: the same window
+   * with the first N positions of each sequence global.
+   */
+  public int globalTokens() {
+    return globalTokens;
+  }
+
   /** Collects the settings; see the accessors of {@link SweepSettings} for what each means. */
   public static final class Builder {
     private List<Integer> lengths;
@@ -119,6 +130,7 @@ public final class SweepSettings {
     private Path workDir;
     private int pyramidLevels;
     private int kvHeads;
+    private int globalTokens;
 
     private Builder() {}
 
@@ -174,6 +186,11 @@ public final class SweepSettings {
 
     public Builder kvHeads(int kvHeads) {
       this.kvHeads = kvHeads;
+      return this;
+    }
+
+    public Builder globalTokens(int globalTokens) {
+      this.globalTokens = globalTokens;
       return this;
     }
 

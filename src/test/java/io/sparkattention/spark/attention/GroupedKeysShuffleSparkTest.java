@@ -150,6 +150,52 @@ class GroupedKeysShuffleSparkTest {
         TOL);
   }
 
+  /** Cross-attention ships the context's rows projected too (G = 1), on both split kinds. */
+  @Test
+  void crossAttentionShipsTheContextsProjectedRows() {
+    TokenFixtures ctx = TokenFixtures.random(48, D, 19, 3, 33, 9);
+    Dataset<Row> ctxTable = ctx.table(spark, 2).cache();
+    TokenColumns ctxCols = TokenColumns.of(ctxTable.schema(), "x", "context");
+    DistributedAttention.Context context =
+        new DistributedAttention.Context(
+            ctxTable, ctxCols, InputValidator.validate(ctxTable, ctxCols, "context"));
+    for (Strategy s : new Strategy[] {Strategy.BLOCKS, Strategy.HEADS}) {
+      List<Map<String, double[]>> runs = new ArrayList<>();
+      for (int partitions : new int[] {1, 5}) {
+        AttentionSpec spec =
+            AttentionSpec.builder()
+                .cross(true)
+                .kvHeads(1)
+                .heads(HEADS)
+                .weights(weights(1).toKernel())
+                .strategy(s)
+                .blockSize(BLOCK)
+                .queryTileBlocks(1)
+                .keyTileBlocks(1)
+                .partitions(partitions)
+                .build();
+        Map<String, double[]> got = new HashMap<>();
+        for (FinishedToken t :
+            DistributedAttention.compute(spark, table, cols, valid, context, spec)
+                .tokens()
+                .collect()) {
+          got.put(valid.seqIds().get(t.seqIndex()) + "/" + t.pos(), t.out());
+        }
+        runs.add(got);
+      }
+      List<double[][]> want = new ArrayList<>();
+      for (int seq = 0; seq < LENGTHS.length; seq++) {
+        double[][] X = toArray(tokens.sequences.get(seq));
+        double[][] C = toArray(ctx.sequence(tokens.seqIds.get(seq)));
+        want.add(
+            ModernReference.multiHead(
+                X, C, weights(1), HEADS, Allowed.ALL, new ModernReference.Options().kvHeads(1)));
+      }
+      ReferenceCheck.agreesAndSameBits(
+          "cross " + s, tokens.seqIds, want, runs.get(0), runs.get(1), TOL);
+    }
+  }
+
   /** The widths the engine and the model use for G key/value heads. */
   static CostModel.Widths widths(int g) {
     return new CostModel.Widths(D, D, HEADS * D_HEAD, HEADS * D_HEAD, g * D_HEAD, g * D_HEAD);
