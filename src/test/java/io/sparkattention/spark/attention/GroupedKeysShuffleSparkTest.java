@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkattention.cost.CostModel;
 import io.sparkattention.fixtures.Allowed;
+import io.sparkattention.fixtures.HardReference;
+import io.sparkattention.fixtures.Matrices;
 import io.sparkattention.fixtures.ModernReference;
 import io.sparkattention.fixtures.ReferenceCheck;
 import io.sparkattention.fixtures.SparkTestSession;
@@ -148,6 +150,56 @@ class GroupedKeysShuffleSparkTest {
         compute(spec(g, m.mask(), s, 1)),
         compute(spec(g, m.mask(), s, 5)),
         TOL);
+  }
+
+  /**
+   * Hard attention (argmax) with G = 1, keys projected before the shuffle, against {@link
+   * HardReference} over the key/value head repeated for each query head (what grouped-query
+   * attention means), then the output projection.
+   */
+  @ParameterizedTest(name = "hard {0}")
+  @MethodSource("hardStrategies")
+  void hardAttentionWithProjectedKeysMatchesTheReference(Strategy s) {
+    Weights w = weights(1);
+    Map<String, double[]> one = compute(hardSpec(s, 1));
+    Map<String, double[]> five = compute(hardSpec(s, 5));
+    List<double[][]> want = new ArrayList<>();
+    for (int seq = 0; seq < LENGTHS.length; seq++) {
+      double[][] X = toArray(tokens.sequences.get(seq));
+      double[][] Q = Matrices.project(X, w.wq, w.bq);
+      double[][] K = Matrices.project(X, w.wk, w.bk);
+      double[][] V = Matrices.project(X, w.wv, w.bv);
+      double[][] Kh = new double[X.length][HEADS * D_HEAD];
+      double[][] Vh = new double[X.length][HEADS * D_HEAD];
+      for (int i = 0; i < X.length; i++) {
+        for (int h = 0; h < HEADS; h++) {
+          System.arraycopy(K[i], 0, Kh[i], h * D_HEAD, D_HEAD);
+          System.arraycopy(V[i], 0, Vh[i], h * D_HEAD, D_HEAD);
+        }
+      }
+      double[][] heads = HardReference.heads(Q, Kh, Vh, HEADS, (q, k) -> k <= q, false, 0);
+      want.add(Matrices.project(heads, w.wo, w.bo));
+    }
+    ReferenceCheck.agreesAndSameBits("hard " + s, tokens.seqIds, want, one, five, TOL);
+  }
+
+  static Stream<Strategy> hardStrategies() {
+    return Stream.of(Strategy.SINGLE, Strategy.BLOCKS, Strategy.HEADS);
+  }
+
+  static AttentionSpec hardSpec(Strategy s, int partitions) {
+    return AttentionSpec.builder()
+        .mask(Mask.causal())
+        .selection(io.sparkattention.spark.Selection.hard())
+        .heads(HEADS)
+        .kvHeads(1)
+        .weights(weights(1).toKernel())
+        .strategy(s)
+        .blockSize(BLOCK)
+        .queryTileBlocks(2)
+        .keyTileBlocks(2)
+        .partitions(partitions)
+        .build();
   }
 
   /** Cross-attention ships the context's rows projected too (G = 1), on both split kinds. */
