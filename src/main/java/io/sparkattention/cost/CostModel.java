@@ -10,11 +10,13 @@ import io.sparkattention.plan.TileTask;
  * job runs), not from closed forms.
  *
  * <p>Shuffle bytes: stage 1 sends every routed token as one record of its input width in doubles
- * (queries and keys differ in cross-attention), stage 2 one partial state per (task, query) when a
- * query has several parts: {@code 2·heads} doubles (max and normaliser per head; hard attention:
- * best score and key) plus the weighted values. Each record also carries framing: the shuffle key
- * and the serializer's headers, {@link Framing}. The writer's check that the output holds one row
- * per token shuffles nothing (it counts the rows on their way to the writer).
+ * (queries and keys differ in cross-attention), or a key row as its task's share of the projected
+ * keys and values where that is fewer doubles ({@link Widths#keysProjected}), stage 2 one partial
+ * state per (task, query) when a query has several parts: {@code 2·heads} doubles (max and
+ * normaliser per head; hard attention: best score and key) plus the weighted values. Each record
+ * also carries framing: the shuffle key and the serializer's headers, {@link Framing}. The writer's
+ * check that the output holds one row per token shuffles nothing (it counts the rows on their way
+ * to the writer).
  */
 public final class CostModel {
   private CostModel() {}
@@ -69,7 +71,8 @@ public final class CostModel {
    * @param keyValue width of the projected values: {@code value} unless grouped-query ({@code
    *     value·G/H})
    */
-  public record Widths(int queryInput, int keyInput, int query, int value, int key, int keyValue) {
+  public record Widths(int queryInput, int keyInput, int query, int value, int key, int keyValue)
+      implements java.io.Serializable {
     /** One key/value head per query head: keys as wide as queries, values as the heads. */
     public Widths(int queryInput, int keyInput, int query, int value) {
       this(queryInput, keyInput, query, value, query, value);
@@ -90,6 +93,30 @@ public final class CostModel {
                 + ", value "
                 + value);
       }
+    }
+
+    /**
+     * Doubles of one key row's projected keys and values as a task of {@code groups} head groups
+     * holds them: its group's share of both, {@code (key + keyValue) / groups}.
+     */
+    public int projectedKeyDoubles(int groups) {
+      return key / groups + keyValue / groups;
+    }
+
+    /**
+     * Whether stage 1 ships a key row to a task of {@code groups} head groups projected (its
+     * group's keys and values, {@link #projectedKeyDoubles}) rather than raw ({@code keyInput}
+     * doubles): exactly when that is fewer doubles. Grouped-query attention with G &lt; H/2
+     * key/value heads saves this way on every strategy, and the head split (a task per group) for
+     * any G of more than two query heads.
+     */
+    public boolean keysProjected(int groups) {
+      return projectedKeyDoubles(groups) < keyInput;
+    }
+
+    /** Doubles stage 1 ships per key row to a task of {@code groups} head groups. */
+    public int routedKeyDoubles(int groups) {
+      return keysProjected(groups) ? projectedKeyDoubles(groups) : keyInput;
     }
 
     /** Self-attention: queries and keys from one table of {@code inputWidth}. */
@@ -193,7 +220,7 @@ public final class CostModel {
       routed += t.queryCount() + keys;
       routedBytes +=
           t.queryCount() * (8L * widths.queryInput() + framing.routedRecordBytes())
-              + keys * (8L * widths.keyInput() + framing.routedRecordBytes());
+              + keys * (8L * widths.routedKeyDoubles(groups) + framing.routedRecordBytes());
       int partialDoubles = 2 * t.headCount() + widths.value() / groups;
       if (merge) {
         partials += t.queryCount();
@@ -325,8 +352,9 @@ public final class CostModel {
 
   /**
    * A task's working set: its raw and projected query tile, the partial states (values, max and
-   * normaliser per head), one raw and projected key/value block, and one score block. The projected
-   * widths are a head group's share of {@code widths}.
+   * normaliser per head), one raw and projected key/value block (no raw block when the keys arrive
+   * projected, {@link Widths#keysProjected}), and one score block. The projected widths are a head
+   * group's share of {@code widths}.
    */
   static long taskBytes(TileTask t, int b, Widths widths, int headGroups) {
     int queryWidth = widths.query() / headGroups;
@@ -337,7 +365,9 @@ public final class CostModel {
     // a key block holds the group's key/value heads only (G/groups of them with GQA)
     long doubles =
         tq * (widths.queryInput() + queryWidth + valueWidth + 2L * t.headCount())
-            + kb * (widths.keyInput() + (widths.key() + widths.keyValue()) / headGroups)
+            + kb
+                * ((widths.keysProjected(headGroups) ? 0 : widths.keyInput())
+                    + widths.projectedKeyDoubles(headGroups))
             + qb * kb;
     return 8 * doubles;
   }

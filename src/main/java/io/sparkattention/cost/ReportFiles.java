@@ -97,6 +97,17 @@ public final class ReportFiles {
                 config,
                 config.substring(PYRAMID_PREFIX.length())));
       }
+      java.util.regex.Matcher g = GLOBAL_TOKENS.matcher(config);
+      if (g.matches()) {
+        b.append(
+            String.format(
+                Locale.ROOT,
+                "\n`%s`: `%s` with the first %s positions of each sequence global tokens"
+                    + " (Longformer: they attend to every key and every query attends to them).\n",
+                config,
+                g.group(1),
+                g.group(2)));
+      }
     }
     b.append("\n## Ratios per length\n\n");
     b.append(
@@ -199,6 +210,10 @@ public final class ReportFiles {
   }
 
   /** The fitted time model's terms per row, and its held-out predictions. */
+  /** A configuration with N global tokens: its base name, then {@code -gN}. */
+  private static final java.util.regex.Pattern GLOBAL_TOKENS =
+      java.util.regex.Pattern.compile("(.*)-g(\\d+)");
+
   private static void appendTerms(StringBuilder b, TimeFit.Fitted f) {
     b.append("## The time model's terms\n\n");
     b.append("Fitted to every row: ").append(f.model().describe()).append(".\n\n");

@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
  * <p>Usage: {@code jobs/cost-report [spark-submit options --] --output DIR [--lengths
  * 1024,4096,16384,65536] [--d-model 64] [--heads 1] [--window 128] [--block-size 1024]
  * [--strategies blocks,window,heads,single] [--repeat 3] [--pyramid-levels 2] [--kv-heads G]
- * [--input PATH]}
+ * [--global-tokens N] [--input PATH]}
  */
 @Command(
     name = "cost-report",
@@ -135,6 +135,15 @@ public final class CostReportJob implements Callable<Integer> {
   Integer kvHeads;
 
   @Option(
+      names = "--global-tokens",
+      paramLabel = "N",
+      description =
+          "Also run the window configuration with the first N positions of each sequence global"
+              + " tokens (Longformer: they attend to every key and every query attends to them),"
+              + " named local-window-gN (default: off).")
+  Integer globalTokens;
+
+  @Option(
       names = "--input",
       paramLabel = "PATH",
       description =
@@ -203,6 +212,16 @@ public final class CostReportJob implements Callable<Integer> {
       throw new OptionNames(Map.of("pyramidLevels", "--pyramid-levels", "kvHeads", "--kv-heads"))
           .named(e);
     }
+    if (globalTokens != null && (globalTokens < 1 || !s.contains(Strategy.WINDOW) || window < 1)) {
+      throw new InputException(
+          "--global-tokens adds global tokens to the window configuration: it needs N >= 1, window"
+              + " among --strategies and --window >= 1, got "
+              + globalTokens
+              + " with "
+              + strategies
+              + " and window "
+              + window);
+    }
     if (kvHeads != null && kvHeads >= heads) {
       throw new InputException(
           "--kv-heads must be below --heads ("
@@ -223,6 +242,7 @@ public final class CostReportJob implements Callable<Integer> {
         .pyramidLevels(pyramidLevels)
         .kvHeads(kvHeads == null ? 0 : kvHeads)
         .otherCalibration(other, cluster.calibrationPath())
+        .globalTokens(globalTokens == null ? 0 : globalTokens)
         .build();
   }
 
@@ -234,10 +254,10 @@ public final class CostReportJob implements Callable<Integer> {
    */
   Prediction.Settings predictionSettings() {
     engine.validated();
-    if (input != null || kvHeads != null) {
+    if (input != null || kvHeads != null || globalTokens != null) {
       throw new InputException(
-          "--input and --kv-heads are for measured reports; --predict plans synthetic sequences"
-              + " of --lengths without projections");
+          "--input, --kv-heads and --global-tokens are for measured reports; --predict plans"
+              + " synthetic sequences of --lengths without projections or global tokens");
     }
     ClusterSpec spec = cluster.spec();
     if (lengths.isEmpty() || lengths.stream().anyMatch(n -> n < 1 || n > Prediction.MAX_LENGTH)) {

@@ -25,6 +25,23 @@ public final class StrategyChooser {
    */
   public static Choice choose(
       long maxLength, int numSequences, Mask mask, int numHeads, int blockSize, int parallelism) {
+    return choose(maxLength, numSequences, mask, null, numHeads, blockSize, parallelism);
+  }
+
+  /**
+   * {@link #choose(long, int, Mask, int, int, int)} with the global tokens of a boolean column
+   * besides the mask's own (null: none).
+   *
+   * @param globalColumn the column that marks global tokens ({@code --global-col}), or null
+   */
+  public static Choice choose(
+      long maxLength,
+      int numSequences,
+      Mask mask,
+      String globalColumn,
+      int numHeads,
+      int blockSize,
+      int parallelism) {
     boolean windowed = mask.kind() == Mask.Kind.WINDOW || mask.kind() == Mask.Kind.CAUSAL_WINDOW;
     long singleMax = (long) SINGLE_MAX_BLOCKS * blockSize;
     if (maxLength <= singleMax) {
@@ -59,9 +76,13 @@ public final class StrategyChooser {
               + mask.window()
               + ") over sequences up to "
               + maxLength
-              + (mask.hasGlobalTokens()
-                  ? ": query tiles with a halo of keys and the global ones, merged by log-sum-exp"
-                  : ": query tiles with a halo of keys, work O(n·w), no merge"));
+              + (globalColumn != null
+                  ? ": query tiles with a halo of keys and the global ones (rows whose "
+                      + globalColumn
+                      + " is true), merged by log-sum-exp"
+                  : mask.hasGlobalTokens()
+                      ? ": query tiles with a halo of keys and the global ones, merged by log-sum-exp"
+                      : ": query tiles with a halo of keys, work O(n·w), no merge"));
     }
     return new Choice(
         Strategy.BLOCKS,

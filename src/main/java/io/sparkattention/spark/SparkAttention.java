@@ -130,6 +130,7 @@ public final class SparkAttention {
                   maxLength,
                   lengths.length,
                   spec.mask(),
+                  spec.globalColumn(),
                   spec.numHeads(),
                   spec.blockSize(),
                   parallelism)

@@ -185,8 +185,9 @@ class CostModelTest {
   @Test
   void groupedQueryAttentionHoldsNarrowerKeysAndValuesWithTheSameFlops() {
     // 4 query heads of 2 sharing 2 key/value heads (head split: one group per task). Per task:
-    // 8 queries × (input 8 + queries 8/2 + values 8/2 + 2·2 heads) + a key block of 4 × (input 8
-    // + keys and values (4 + 4)/2 [MHA: (8 + 8)/2]) + 4 × 4 scores.
+    // 8 queries × (input 8 + queries 8/2 + values 8/2 + 2·2 heads) + a key block of 4 × (keys and
+    // values (4 + 4)/2, shipped projected as fewer than the 8 raw [MHA: input 8 + (8 + 8)/2, raw
+    // shipped as 8 is not fewer than 8]) + 4 × 4 scores.
     AttentionPlan plan =
         AttentionPlan.create(
             new long[] {8},
@@ -201,8 +202,11 @@ class CostModelTest {
     CostEstimate mha = CostModel.estimate(plan, new CostModel.Widths(8, 8, 8, 8), NO_FRAMING);
     CostEstimate gqa = CostModel.estimate(plan, new CostModel.Widths(8, 8, 8, 8, 4, 4), NO_FRAMING);
     assertEquals(mha.usefulFlops(), gqa.usefulFlops());
-    assertEquals(8L * (8 * (8 + 4 + 4 + 4) + 4 * (8 + 4) + 16), gqa.peakTaskBytes());
+    assertEquals(8L * (8 * (8 + 4 + 4 + 4) + 4 * 4 + 16), gqa.peakTaskBytes());
     assertEquals(8L * (8 * (8 + 4 + 4 + 4) + 4 * (8 + 8) + 16), mha.peakTaskBytes());
+    // routed: 2 tasks × (8 queries of 8 doubles + 8 keys of 8 raw [GQA: 4 projected] doubles)
+    assertEquals(2 * 8L * (8 * 8 + 8 * 8), mha.routedBytes());
+    assertEquals(2 * 8L * (8 * 8 + 8 * 4), gqa.routedBytes());
   }
 
   @Test

@@ -11,7 +11,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
 
-/** {@code --kv-heads} of the cost report: passed to the sweep, bad values refused naming it. */
+/**
+ * {@code --kv-heads} and {@code --global-tokens} of the cost report: passed to the sweep, bad
+ * values refused naming the option.
+ */
 class CostReportOptionsTest {
   static SweepSettings settings(String... args) {
     CostReportJob job = new CostReportJob();
@@ -68,5 +71,33 @@ class CostReportOptionsTest {
             InputException.class,
             () -> settings("--output", "r", "--calibration", "no/such/calibration.properties"));
     assertEquals("--calibration: no such file no/such/calibration.properties", e.getMessage());
+  }
+
+  @org.junit.jupiter.api.Test
+  void globalTokensReachTheSweep() {
+    assertEquals(16, settings("--output", "r", "--global-tokens", "16").globalTokens());
+    assertEquals(0, settings("--output", "r").globalTokens(), "off by default");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "--global-tokens 0 | 0 with [blocks, window, heads, single] and window 128",
+        "--global-tokens 4 --strategies blocks | 4 with [blocks] and window 128",
+        "--global-tokens 4 --window 0 | 4 with [blocks, window, heads, single] and window 0"
+      })
+  void badGlobalTokensAreRefusedNamingTheOption(String options, String got) {
+    String[] extra = options.split(" ");
+    String[] args = new String[extra.length + 2];
+    args[0] = "--output";
+    args[1] = "r";
+    System.arraycopy(extra, 0, args, 2, extra.length);
+    InputException e = assertThrows(InputException.class, () -> settings(args));
+    assertEquals(
+        "--global-tokens adds global tokens to the window configuration: it needs N >= 1, window"
+            + " among --strategies and --window >= 1, got "
+            + got,
+        e.getMessage());
   }
 }

@@ -96,8 +96,11 @@ class CostReportPredictOptionsTest {
         "--attention sparse | --attention: unknown kind 'sparse' (valid with --predict: global,"
             + " causal, local, hard)",
         "--strategies blocks,auto | --strategies takes blocks, window, heads, single (not auto)",
-        "--kv-heads 1 | --input and --kv-heads are for measured reports; --predict plans synthetic"
-            + " sequences of --lengths without projections"
+        "--kv-heads 1 | --input, --kv-heads and --global-tokens are for measured reports; --predict"
+            + " plans synthetic sequences of --lengths without projections or global tokens",
+        "--global-tokens 4 | --input, --kv-heads and --global-tokens are for measured reports;"
+            + " --predict plans synthetic sequences of --lengths without projections or global"
+            + " tokens"
       })
   void badValuesAreRefusedNamingTheOption(String option, String message) {
     InputException e =

@@ -89,6 +89,55 @@ class CostReportShuffleModelTest {
     assertTrue(report.contains(elsewhere + " (a test)"), report);
   }
 
+  /**
+   * Grouped-query attention with keys and values projected before the shuffle: d = 8, 4 heads of 2,
+   * G = 1 ships 4 doubles per key row (G = 4: 8 raw; the head split: 4 per group's task). The model
+   * matches the measured bytes, and the measured bytes shrink with G.
+   */
+  @Test
+  void projectedKeysShrinkTheMeasuredShuffleAsModelled() throws Exception {
+    Path out = dir.resolve("report-gqa");
+    run(
+        out,
+        "--output",
+        out.toString(),
+        "--lengths",
+        "64,256",
+        "--d-model",
+        "8",
+        "--heads",
+        "4",
+        "--kv-heads",
+        "1",
+        "--strategies",
+        "blocks",
+        "--block-size",
+        "16",
+        "--repeat",
+        "1");
+    List<String> lines = Files.readAllLines(out.resolve("results.csv"), StandardCharsets.UTF_8);
+    List<String> header = Arrays.asList(lines.get(0).split(","));
+    int config = header.indexOf("config");
+    int n = header.indexOf("seq_len");
+    int measured = header.indexOf("shuffle_write_bytes");
+    int model = header.indexOf("model_shuffle_bytes");
+    java.util.Map<String, Long> bytes = new java.util.HashMap<>();
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.split(",");
+      long m = Long.parseLong(f[measured]);
+      long p = Long.parseLong(f[model]);
+      assertTrue(
+          Math.abs(p - m) <= TOLERANCE * m,
+          f[config] + " n=" + f[n] + ": model " + p + " B, measured " + m + " B");
+      bytes.put(f[config] + "@" + f[n], m);
+    }
+    for (String c : new String[] {"global-blocks", "causal-blocks"}) {
+      assertTrue(
+          bytes.get(c + "-gqa1@256") < bytes.get(c + "@256"),
+          c + ": measured G=1 " + bytes.get(c + "-gqa1@256") + " B, G=4 " + bytes.get(c + "@256"));
+    }
+  }
+
   /** Runs CostReportJob in a child JVM with conf/spark-defaults.conf, as jobs/cost-report does. */
   private void run(Path out, String... args) throws IOException, InterruptedException {
     Path root = Paths.get("").toAbsolutePath();

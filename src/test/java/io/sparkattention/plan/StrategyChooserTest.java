@@ -27,4 +27,19 @@ class StrategyChooserTest {
     assertEquals(
         Strategy.BLOCKS, StrategyChooser.choose(65536, 1, Mask.causal(), 2, 1024, 2).strategy());
   }
+
+  @Test
+  void aWindowWithGlobalTokensSaysItMerges() {
+    String plain = StrategyChooser.choose(65536, 1, Mask.window(128), 1, 1024, 2).reason();
+    assertTrue(plain.endsWith("no merge"), plain);
+    String first =
+        StrategyChooser.choose(65536, 1, Mask.window(128).withGlobalTokens(4), 1, 1024, 2).reason();
+    assertTrue(first.contains("the global ones, merged by log-sum-exp"), first);
+    StrategyChooser.Choice col =
+        StrategyChooser.choose(65536, 1, Mask.window(128), "first", 1, 1024, 2);
+    assertEquals(Strategy.WINDOW, col.strategy());
+    assertTrue(
+        col.reason().contains("the global ones (rows whose first is true), merged by log-sum-exp"),
+        col.reason());
+  }
 }

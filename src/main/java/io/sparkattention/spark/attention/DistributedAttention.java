@@ -7,7 +7,6 @@ import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.LocalPCells;
 import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.SequenceIndex;
-import io.sparkattention.plan.SequenceMasks;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.plan.StrategyChooser;
 import io.sparkattention.plan.TaskBalancer;
@@ -17,9 +16,7 @@ import io.sparkattention.spark.faults.FaultInjection;
 import io.sparkattention.spark.io.FinishedToken;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.metrics.Elapsed;
-import io.sparkattention.spark.validate.GlobalValidator;
 import io.sparkattention.spark.validate.InputValidator;
-import io.sparkattention.spark.validate.SegmentValidator;
 import java.util.List;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaPairRDD;
@@ -155,6 +152,7 @@ public final class DistributedAttention {
               maxLength,
               valid.seqIds().size(),
               spec.mask(),
+              spec.globalColumn(),
               spec.numHeads(),
               spec.blockSize(),
               parallelism);
@@ -176,9 +174,9 @@ public final class DistributedAttention {
           spec.isLocalP()
               ? planLocalP(table, cols, valid, spec, strategy, indexB, weightsB, faults)
               : spec.segmentColumn() != null
-                  ? planSegmented(table, cols, valid, spec.segmentColumn(), spec, strategy)
+                  ? ColumnPlans.segmented(table, cols, valid, spec.segmentColumn(), spec, strategy)
                   : spec.globalColumn() != null
-                      ? planGlobals(table, cols, valid, spec.globalColumn(), spec, strategy)
+                      ? ColumnPlans.globals(table, cols, valid, spec.globalColumn(), spec, strategy)
                       : context == null
                           ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
                           : AttentionPlan.create(
@@ -189,18 +187,22 @@ public final class DistributedAttention {
       throw new InputException(e.getMessage(), e);
     }
     int width = valid.width();
+    CostModel.Widths widths =
+        new CostModel.Widths(
+            width,
+            keyWidth,
+            weights.queryWidth(width),
+            weights.concatWidth(keyWidth, spec.numHeads(), spec.kvHeads()),
+            weights.keyWidth(keyWidth),
+            weights.valueWidth(keyWidth));
+    // Key rows go raw or projected, whichever is fewer doubles (the same rule as the cost model's).
+    KeyShipping shipping = new KeyShipping(widths, spec.numHeads());
+    if (!plan.tasks().isEmpty() || !plan.isSelfAttention()) { // else no key row is shipped
+      reason += "; " + KeyShipping.describe(widths, plan.headGroups(), spec.kvHeads());
+    }
     CostEstimate estimate =
         CostModel.estimate(
-            plan,
-            new CostModel.Widths(
-                width,
-                keyWidth,
-                weights.queryWidth(width),
-                weights.concatWidth(keyWidth, spec.numHeads(), spec.kvHeads()),
-                weights.keyWidth(keyWidth),
-                weights.valueWidth(keyWidth)),
-            CostModel.Framing.KRYO_REGISTERED,
-            spec.selection().isHard());
+            plan, widths, CostModel.Framing.KRYO_REGISTERED, spec.selection().isHard());
     long perTaskBytes =
         MemoryBudget.perTaskBytes(
             jsc.getConf(), jsc.isLocal(), parallelism, Runtime.getRuntime().maxMemory());
@@ -232,9 +234,10 @@ public final class DistributedAttention {
 
     Broadcast<AttentionPlan> planB = jsc.broadcast(plan);
 
-    // Stage 1 shuffles raw token vectors: each to every tile task needing it as query or key
-    // (cross-attention: queries from the table, keys from the context), sorted so a task reads
-    // its queries, then its keys in position order.
+    // Stage 1 shuffles token vectors: each to every tile task needing it as query or key
+    // (cross-attention: queries from the table, keys from the context), raw or, for keys, as
+    // the task's projected keys and values (KeyShipping), sorted so a task reads its queries,
+    // then its keys in position order.
     JavaPairRDD<RouteKey, double[]> routed;
     if (context == null) {
       routed =
@@ -243,14 +246,15 @@ public final class DistributedAttention {
               .mapPartitionsToPair(
                   faults.aroundPairs(
                       FaultInjection.ROUTE,
-                      new RouteTokensFn(cols, planB, indexB, true, true, weightsB)));
+                      new RouteTokensFn(cols, planB, indexB, true, true, weightsB, shipping)));
     } else {
       routed =
           table
               .javaRDD()
               .mapPartitionsToPair(
                   faults.aroundPairs(
-                      FaultInjection.ROUTE, new RouteTokensFn(cols, planB, indexB, true, false)))
+                      FaultInjection.ROUTE,
+                      new RouteTokensFn(cols, planB, indexB, true, false, weightsB, shipping)))
               .union(
                   context
                       .table()
@@ -258,7 +262,14 @@ public final class DistributedAttention {
                       .mapPartitionsToPair(
                           faults.aroundPairs(
                               FaultInjection.ROUTE,
-                              new RouteTokensFn(context.cols(), planB, indexB, false, true))));
+                              new RouteTokensFn(
+                                  context.cols(),
+                                  planB,
+                                  indexB,
+                                  false,
+                                  true,
+                                  weightsB,
+                                  shipping))));
     }
     JavaRDD<TokenPart> parts =
         routed
@@ -266,7 +277,7 @@ public final class DistributedAttention {
             .mapPartitions(
                 faults.around(
                     FaultInjection.TILE,
-                    new TileTaskFn(planB, weightsB, spec.selection(), spec.scores())));
+                    new TileTaskFn(planB, weightsB, spec.selection(), spec.scores(), shipping)));
     // Whole sequences' parts are final (one part each): they skip the merge stage's shuffle when
     // no tiled sequence needs it; otherwise they ride along with one part to merge.
 
@@ -297,52 +308,6 @@ public final class DistributedAttention {
         .tiles(spec.queryTileBlocks(), spec.keyTileBlocks())
         .wholeSequences(spec.wholeSequences() && !spec.isLocalP())
         .build();
-  }
-
-  /** The plan of self-attention within the segments of column {@code column} (packed documents). */
-  private static AttentionPlan planSegmented(
-      Dataset<Row> table,
-      TokenColumns cols,
-      InputValidator.ValidTable valid,
-      String column,
-      AttentionSpec spec,
-      Strategy strategy) {
-    long start = System.nanoTime();
-    long[][] starts = SegmentValidator.segmentStarts(table, cols, column, valid);
-    int segmented = 0;
-    long segments = valid.seqIds().size();
-    if (starts != null) {
-      for (long[] st : starts) {
-        segmented += st == null ? 0 : 1;
-        segments += st == null ? 0 : st.length - 1;
-      }
-    }
-    LOG.info(
-        "segments of {}: {} in {} sequences, {} of which hold more than one ({})",
-        column,
-        segments,
-        valid.seqIds().size(),
-        segmented,
-        Elapsed.since(start));
-    return starts == null
-        ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
-        : AttentionPlan.create(
-            valid.lengths(), SequenceMasks.segments(starts), planOptions(spec, strategy));
-  }
-
-  /** The plan of self-attention with the global tokens of boolean column {@code column}. */
-  private static AttentionPlan planGlobals(
-      Dataset<Row> table,
-      TokenColumns cols,
-      InputValidator.ValidTable valid,
-      String column,
-      AttentionSpec spec,
-      Strategy strategy) {
-    long[][] positions = GlobalValidator.globalPositions(table, cols, column, valid);
-    return positions == null
-        ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
-        : AttentionPlan.create(
-            valid.lengths(), SequenceMasks.globals(positions), planOptions(spec, strategy));
   }
 
   /**

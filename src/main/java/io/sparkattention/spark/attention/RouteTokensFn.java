@@ -13,10 +13,13 @@ import org.apache.spark.sql.Row;
 import scala.Tuple2;
 
 /**
- * Emits each token once per tile task that needs it, as a query and/or as a key, with its raw
- * vector (projections happen inside the task, on canonical blocks, so results do not depend on how
- * the input was partitioned). A local-p plan routes each query by its predicted centre, computed
- * here from the token's vector exactly as for the plan ({@link AttentionWeights#localPCentre}).
+ * Emits each token once per tile task that needs it, as a query and/or as a key. A query goes with
+ * its raw vector (projected inside the task, on canonical blocks); a key with its raw vector, or
+ * with its task's share of its projected keys and values where that is fewer doubles ({@link
+ * KeyShipping}: grouped-query attention, the head split), projected one row at a time so that
+ * results do not depend on how the input was partitioned. A local-p plan routes each query by its
+ * predicted centre, computed here from the token's vector exactly as for the plan ({@link
+ * AttentionWeights#localPCentre}).
  */
 final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey, double[]> {
   private static final long serialVersionUID = 1L;
@@ -27,23 +30,13 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
   private final boolean asQueries;
   private final boolean asKeys;
   private final Broadcast<AttentionWeights> weights;
+  private final KeyShipping shipping;
 
   /**
    * @param asQueries route the rows as queries
    * @param asKeys route the rows as keys/values (self-attention: both)
-   */
-  public RouteTokensFn(
-      TokenColumns cols,
-      Broadcast<AttentionPlan> plan,
-      Broadcast<SequenceIndex> seqIndex,
-      boolean asQueries,
-      boolean asKeys) {
-    this(cols, plan, seqIndex, asQueries, asKeys, null);
-  }
-
-  /**
-   * @param weights the weights whose {@code wp, vp} give local-p centres (required for a local-p
-   *     plan, else unused)
+   * @param weights the projections (of keys shipped projected) and local-p's {@code wp, vp}
+   * @param shipping what a key row becomes for each task
    */
   public RouteTokensFn(
       TokenColumns cols,
@@ -51,8 +44,10 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
       Broadcast<SequenceIndex> seqIndex,
       boolean asQueries,
       boolean asKeys,
-      Broadcast<AttentionWeights> weights) {
+      Broadcast<AttentionWeights> weights,
+      KeyShipping shipping) {
     this.weights = weights;
+    this.shipping = shipping;
     this.cols = cols;
     this.plan = plan;
     this.seqIndex = seqIndex;
@@ -65,6 +60,7 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
     AttentionPlan p = plan.value();
     SequenceIndex index = seqIndex.value();
     AttentionWeights w = p.isLocalP() ? weights.value() : null;
+    KeyShipping.Row keyRow = new KeyShipping.Row(shipping, weights.value());
     List<Tuple2<RouteKey, double[]>> out = new ArrayList<>();
     return new Iterator<>() {
       int next = 0;
@@ -112,8 +108,13 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
         // A whole sequence of self-attention ships its tokens once: its task folds its queries
         // again as its keys (TileTaskFn), halving the shuffle of a corpus of short sequences.
         if (asKeys && !(p.isSelfAttention() && p.isWhole(s))) {
+          keyRow.reset(x);
           p.forEachKeyTask(
-              s, pos, t -> out.add(new Tuple2<>(new RouteKey(t, RouteKey.KEY, pos), x)));
+              s,
+              pos,
+              t ->
+                  out.add(
+                      new Tuple2<>(new RouteKey(t, RouteKey.KEY, pos), keyRow.forTask(p.task(t)))));
         }
       }
     };

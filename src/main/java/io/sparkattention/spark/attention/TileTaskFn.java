@@ -49,27 +49,28 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
   private final Broadcast<AttentionWeights> weights;
   private final Selection selection;
   private final ScoreOptions scores;
+  private final KeyShipping shipping;
 
-  /** Softmax attention. */
-  public TileTaskFn(Broadcast<AttentionPlan> plan, Broadcast<AttentionWeights> weights) {
-    this(plan, weights, Selection.soft(), ScoreOptions.standard());
-  }
-
-  /** Softmax or hard attention, as {@code selection} says, scored as {@code scores} say. */
+  /**
+   * Softmax or hard attention, as {@code selection} says, scored as {@code scores} say, its key
+   * rows arriving as {@code shipping} says.
+   */
   public TileTaskFn(
       Broadcast<AttentionPlan> plan,
       Broadcast<AttentionWeights> weights,
       Selection selection,
-      ScoreOptions scores) {
+      ScoreOptions scores,
+      KeyShipping shipping) {
     this.plan = plan;
     this.weights = weights;
     this.selection = selection;
     this.scores = scores;
+    this.shipping = shipping;
   }
 
   @Override
   public Iterator<TokenPart> call(Iterator<Tuple2<RouteKey, double[]>> input) {
-    return new TaskRunner(plan.value(), weights.value(), selection, scores, input);
+    return new TaskRunner(plan.value(), weights.value(), selection, scores, shipping, input);
   }
 
   /** Lazily runs one task after another, yielding each task's token results. */
@@ -78,6 +79,7 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
     private final AttentionWeights weights;
     private final Selection selection;
     private final ScoreOptions scores;
+    private final KeyShipping shipping;
     private final Iterator<Tuple2<RouteKey, double[]>> input;
     private final ArrayDeque<TokenPart> ready = new ArrayDeque<>();
     private final AttentionWorkspace ws = new AttentionWorkspace();
@@ -95,11 +97,13 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
         AttentionWeights weights,
         Selection selection,
         ScoreOptions scores,
+        KeyShipping shipping,
         Iterator<Tuple2<RouteKey, double[]>> input) {
       this.plan = plan;
       this.weights = weights;
       this.selection = selection;
       this.scores = scores;
+      this.shipping = shipping;
       this.input = input;
       this.pending = input.hasNext() ? input.next() : null;
     }
@@ -164,7 +168,7 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
             "task " + t.id() + " received " + seen + " of " + tq + " queries");
       }
       double[] centres = localP ? orderByCentre(t, Xq) : null;
-      DMatrixRMaj Q = groupColumns(weights.projectQuery(Xq), t);
+      DMatrixRMaj Q = shipping.groupColumns(weights.projectQuery(Xq), t);
       DMatrixRMaj[][] qBlocks = new DMatrixRMaj[numQBlocks][groupHeads];
       BlockStates states = new BlockStates(selection, numQBlocks, groupHeads, t.headStart());
       int valueWidth = -1;
@@ -203,7 +207,7 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
       long expectedKeys = t.keyCount();
       long keysSeen = 0;
       if (plan.isSelfAttention() && plan.isWhole(t.seqIndex())) {
-        valueWidth = foldKeyBlock(t, mask, Xq, t.kStart(), null, qBlocks, states);
+        valueWidth = foldKeyBlock(t, mask, Xq, false, t.kStart(), null, qBlocks, states);
         keysSeen = expectedKeys;
       }
       DMatrixRMaj Xk = null;
@@ -211,6 +215,7 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
       long blockStart = t.kStart();
       // gathered keys (a key group's global tokens apart from the tile's reach): their positions
       final long[] gatheredPos = t.gatheredKeys() ? new long[B] : null;
+      final boolean projected = shipping.projected(t);
       long lastPos = t.kStart() - 1;
       while (pendingIs(t, RouteKey.KEY)) {
         Tuple2<RouteKey, double[]> rec = advance();
@@ -233,7 +238,7 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
         if (inBlock == B || keysSeen == expectedKeys) {
           Xk.reshape(inBlock, Xk.numCols, true);
           long[] keyPos = gatheredPos == null ? null : Arrays.copyOf(gatheredPos, inBlock);
-          valueWidth = foldKeyBlock(t, mask, Xk, blockStart, keyPos, qBlocks, states);
+          valueWidth = foldKeyBlock(t, mask, Xk, projected, blockStart, keyPos, qBlocks, states);
           blockStart += inBlock;
           inBlock = 0;
           Xk.reshape(B, Xk.numCols, true);
@@ -286,12 +291,14 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
 
     /**
      * Folds one key block, at positions {@code kPos0, kPos0 + 1, …} or gathered at {@code keyPos},
-     * into every query block's state it can reach; returns the head width.
+     * into every query block's state it can reach; returns the head width. Its rows are raw, or the
+     * task's projected keys and values ({@code projected}).
      */
     private int foldKeyBlock(
         TileTask t,
         Mask mask,
         DMatrixRMaj Xk,
+        boolean projected,
         long kPos0,
         long[] keyPos,
         DMatrixRMaj[][] qBlocks,
@@ -300,8 +307,9 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
       if (keyPos != null) {
         kPos0 = keyPos[0];
       }
-      DMatrixRMaj K = groupColumns(weights.projectKey(Xk), t);
-      DMatrixRMaj V = groupColumns(weights.projectValue(Xk), t);
+      DMatrixRMaj[] kv = shipping.keysAndValues(Xk, t, weights, projected);
+      DMatrixRMaj K = kv[0];
+      DMatrixRMaj V = kv[1];
       final int groupHeads = t.headCount();
       final int numHeads = plan.numHeads();
       // the group's key/value heads: G / groups of them, the first being kvStart (groups from the
@@ -368,13 +376,6 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
         }
       }
       return vh[0].numCols;
-    }
-
-    /** The columns of the task's head group of a projected matrix (all of it for one group). */
-    private DMatrixRMaj groupColumns(DMatrixRMaj M, TileTask t) {
-      // from the task, not the plan: a whole sequence's task holds every head in one group
-      int groups = plan.numHeads() / t.headCount();
-      return groups == 1 ? M : MultiHeadOps.head(M, t.headGroup(), groups);
     }
 
     private void emit(TileTask t, DMatrixRMaj[][] qBlocks, BlockStates states, int valueWidth) {

@@ -41,66 +41,6 @@ public final class CostSweep {
   private CostSweep() {}
 
   /**
-   * One configuration: a name, a mask and a strategy, the pyramid levels before attention (0:
-   * none), and the key/value heads (0: no projections; else seeded random projection weights with
-   * that many key/value heads).
-   */
-  record Config(
-      String name, String attention, Mask mask, Strategy strategy, int pyramidLevels, int kvHeads) {
-    Config(String name, String attention, Mask mask, Strategy strategy) {
-      this(name, attention, mask, strategy, 0, 0);
-    }
-
-    /** This configuration with projections and {@code g} key/value heads, named {@code name}. */
-    Config withKvHeads(String name, int g) {
-      return new Config(name, attention, mask, strategy, pyramidLevels, g);
-    }
-  }
-
-  /** The applicable configurations, in report order. */
-  static List<Config> configs(SweepSettings s) {
-    List<Config> c = new ArrayList<>();
-    if (s.strategies().contains(Strategy.BLOCKS)) {
-      c.add(new Config("global-blocks", "global", Mask.none(), Strategy.BLOCKS));
-      c.add(new Config("causal-blocks", "causal", Mask.causal(), Strategy.BLOCKS));
-    }
-    if (s.strategies().contains(Strategy.WINDOW)) {
-      c.add(new Config("local-window", "local", Mask.window(s.window()), Strategy.WINDOW));
-    }
-    if (s.strategies().contains(Strategy.HEADS) && s.numHeads() > 1) {
-      c.add(new Config("global-heads", "global", Mask.none(), Strategy.HEADS));
-    }
-    if (s.strategies().contains(Strategy.SINGLE)) {
-      c.add(new Config("global-single", "global", Mask.none(), Strategy.SINGLE));
-    }
-    if (s.strategies().contains(Strategy.BLOCKS) && s.pyramidLevels() > 0) {
-      c.add(
-          new Config(
-              "global-pyramid-L" + s.pyramidLevels(),
-              "global",
-              Mask.none(),
-              Strategy.BLOCKS,
-              s.pyramidLevels(),
-              0));
-    }
-    if (s.kvHeads() == 0) {
-      return c;
-    }
-    // Grouped-query against multi-head: each configuration (but the pyramid, whose attention runs
-    // over wider top-level steps) twice with projections, H and then G key/value heads.
-    List<Config> paired = new ArrayList<>();
-    for (Config x : c) {
-      if (x.pyramidLevels() > 0) {
-        paired.add(x);
-      } else {
-        paired.add(x.withKvHeads(x.name(), s.numHeads()));
-        paired.add(x.withKvHeads(x.name() + "-gqa" + s.kvHeads(), s.kvHeads()));
-      }
-    }
-    return paired;
-  }
-
-  /**
    * Seeded random projection weights for inputs of width d: queries and the output d wide ({@code
    * heads} heads of d/heads), keys and values {@code kvHeads} heads of d/heads; no biases.
    */
@@ -197,7 +137,7 @@ public final class CostSweep {
 
   /** Runs the sweep; one progress line per configuration and length. */
   public static List<CostRow> sweep(SparkSession spark, SweepSettings s, TimeModel model) {
-    List<Config> configs = configs(s);
+    List<Config> configs = Config.all(s);
     List<Integer> lengths = s.input() == null ? s.lengths() : List.of(-1);
     int total = configs.size() * lengths.size();
     int done = 0;

@@ -24,6 +24,7 @@ public final class SweepSettings {
   private final int kvHeads;
   private final Calibration otherCalibration;
   private final String otherCalibrationSource;
+  private final int globalTokens;
 
   private SweepSettings(Builder b) {
     if (b.lengths == null || b.strategies == null || b.workDir == null) {
@@ -42,6 +43,7 @@ public final class SweepSettings {
     this.kvHeads = b.kvHeads;
     this.otherCalibration = b.otherCalibration;
     this.otherCalibrationSource = b.otherCalibrationSource;
+    this.globalTokens = b.globalTokens;
   }
 
   /** An empty builder: one head, one repeat, no input table, no pyramid unless set. */
@@ -121,6 +123,15 @@ public final class SweepSettings {
     return otherCalibrationSource;
   }
 
+  /**
+   * Global tokens N of the window configuration's Longformer twin (0: none). When set and the
+   * window strategy runs, {@code local-window-gN} runs beside {@code local-window}: the same window
+   * with the first N positions of each sequence global.
+   */
+  public int globalTokens() {
+    return globalTokens;
+  }
+
   /** Collects the settings; see the accessors of {@link SweepSettings} for what each means. */
   public static final class Builder {
     private List<Integer> lengths;
@@ -136,6 +147,7 @@ public final class SweepSettings {
     private int kvHeads;
     private Calibration otherCalibration;
     private String otherCalibrationSource;
+    private int globalTokens;
 
     private Builder() {}
 
@@ -198,6 +210,11 @@ public final class SweepSettings {
     public Builder otherCalibration(Calibration calibration, String source) {
       this.otherCalibration = calibration;
       this.otherCalibrationSource = source;
+      return this;
+    }
+
+    public Builder globalTokens(int globalTokens) {
+      this.globalTokens = globalTokens;
       return this;
     }
 

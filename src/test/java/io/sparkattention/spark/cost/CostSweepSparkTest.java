@@ -133,8 +133,9 @@ class CostSweepSparkTest {
 
   /**
    * {@code kvHeads}: each configuration twice, multi-head and grouped-query, with the same
-   * projections' shapes but narrower keys and values; the model's memory per task shrinks with G,
-   * its shuffle bytes do not (stage 1 ships the raw input tokens, projected inside the tasks).
+   * projections' shapes but narrower keys and values. With d = 8, 4 heads of 2 and G = 1, a key row
+   * ships 2·1·2 = 4 projected doubles instead of its 8 raw ones (G = 4 would be 16: raw), so the
+   * model's shuffle bytes and memory per task shrink with G.
    */
   @Test
   void kvHeadsPairsEachConfigurationWithItsGroupedQueryTwin() {
@@ -147,7 +148,7 @@ class CostSweepSparkTest {
             .kvHeads(1)
             .window(4)
             .blockSize(16)
-            .strategies(EnumSet.of(Strategy.SINGLE))
+            .strategies(EnumSet.of(Strategy.BLOCKS))
             .repeats(1)
             .workDir(dir.resolve("work-gqa"))
             .build();
@@ -157,8 +158,10 @@ class CostSweepSparkTest {
     for (CostRow r : rows) {
       byConfig.put(r.config(), r);
     }
-    assertEquals(Set.of("global-single", "global-single-gqa1"), byConfig.keySet());
-    for (String c : new String[] {"global-single"}) {
+    assertEquals(
+        Set.of("global-blocks", "global-blocks-gqa1", "causal-blocks", "causal-blocks-gqa1"),
+        byConfig.keySet());
+    for (String c : new String[] {"global-blocks", "causal-blocks"}) {
       CostRow mha = byConfig.get(c);
       CostRow gqa = byConfig.get(c + "-gqa1");
       assertEquals(4, mha.numHeads());
@@ -167,12 +170,64 @@ class CostSweepSparkTest {
       assertEquals(1, gqa.kvHeads());
       assertEquals(mha.planTasks(), gqa.planTasks(), c + ": one plan");
       assertEquals(mha.modelUsefulFlops(), gqa.modelUsefulFlops(), c + ": attention FLOPs alike");
-      assertEquals(mha.modelShuffleBytes(), gqa.modelShuffleBytes(), c + ": raw tokens shipped");
-      // A task's key/value block: 16 keys × (8 raw + 8 + 8 projected) doubles under MHA, × (8 + 2
-      // + 2) under GQA with one key/value head of 2 columns: 16 × 12 × 8 bytes fewer.
+      // 40 tokens, blocks of 16, the default tiles: one tile task, its 40 keys shipped, each 8 - 4
+      // doubles narrower (no merge: the task holds every key).
       assertEquals(
-          16 * 12 * 8, mha.modelPeakTaskBytes() - gqa.modelPeakTaskBytes(), c + ": memory");
+          40 * 4 * 8, mha.modelShuffleBytes() - gqa.modelShuffleBytes(), c + ": shuffle bytes");
+      // A task's key/value block: 16 keys × (8 raw + 8 + 8 projected) doubles under MHA, × (2 + 2)
+      // projected under GQA (the raw rows never reach the task): 16 × 20 × 8 bytes fewer.
+      assertEquals(
+          16 * 20 * 8, mha.modelPeakTaskBytes() - gqa.modelPeakTaskBytes(), c + ": memory");
       assertTrue(gqa.shuffleBytesWritten() > 0, c + " measured");
     }
+  }
+
+  /**
+   * {@code globalTokens}: the window configuration beside its Longformer twin, whose model counts
+   * exactly the pairs a plain predicate allows (|q − k| ≤ 4, or q or k among the first 3).
+   */
+  @Test
+  void globalTokensPairTheWindowWithItsLongformerTwin() throws Exception {
+    SparkSession spark = SparkTestSession.spark();
+    SweepSettings s =
+        SweepSettings.builder()
+            .lengths(List.of(41))
+            .dModel(8)
+            .window(4)
+            .globalTokens(3)
+            .blockSize(8)
+            .strategies(EnumSet.of(Strategy.WINDOW))
+            .repeats(1)
+            .workDir(dir.resolve("work-global"))
+            .build();
+    TimeModel model = new TimeModel(1e9, 1e9, 1e8, 0.01, 0.1, 2, 1L << 28);
+    List<CostRow> rows = CostSweep.sweep(spark, s, model);
+    Map<String, CostRow> byConfig = new HashMap<>();
+    for (CostRow r : rows) {
+      byConfig.put(r.config(), r);
+    }
+    assertEquals(Set.of("local-window", "local-window-g3"), byConfig.keySet());
+    long window = 0;
+    long longformer = 0;
+    for (int q = 0; q < 41; q++) {
+      for (int k = 0; k < 41; k++) {
+        boolean near = Math.abs(q - k) <= 4;
+        window += near ? 1 : 0;
+        longformer += near || q < 3 || k < 3 ? 1 : 0;
+      }
+    }
+    // one head of width 8: q·k and p·v cost 2·8 each per pair
+    assertEquals(32.0 * window, byConfig.get("local-window").modelUsefulFlops(), 1e-9);
+    assertEquals(32.0 * longformer, byConfig.get("local-window-g3").modelUsefulFlops(), 1e-9);
+    CostRow g = byConfig.get("local-window-g3");
+    assertEquals("local", g.attention());
+    assertEquals(4, g.window());
+    assertTrue(g.shuffleBytesWritten() > 0 && g.modelShuffleBytes() > 0, "measured and modelled");
+    ReportFiles.writeMarkdown(rows, Map.of("machine", "test"), List.of(), dir.resolve("g.md"));
+    String md = Files.readString(dir.resolve("g.md"));
+    assertTrue(
+        md.contains(
+            "`local-window-g3`: `local-window` with the first 3 positions of each sequence"),
+        md);
   }
 }
