@@ -73,12 +73,12 @@ class MixedCorpusSparkTest {
     List<Arguments> cases = new ArrayList<>();
     for (Strategy s : new Strategy[] {Strategy.BLOCKS, Strategy.HEADS}) {
       for (Mask m : new Mask[] {Mask.causal(), Mask.none()}) {
-        for (Selection sel : new Selection[] {Selection.soft(), Selection.sampled(5)}) {
-          cases.add(Arguments.of(s, m, sel, false));
-        }
-        cases.add(Arguments.of(s, m, Selection.soft(), true));
+        cases.add(Arguments.of(s, m, Selection.soft(), false));
       }
     }
+    // sampled selection is slow in small blocks: one case
+    cases.add(Arguments.of(Strategy.BLOCKS, Mask.causal(), Selection.sampled(5), false));
+    cases.add(Arguments.of(Strategy.BLOCKS, Mask.causal(), Selection.soft(), true));
     return cases.stream();
   }
 
