@@ -18,12 +18,13 @@ import java.util.function.Function;
  * <p>The two sets run in different Spark stages (the partial set before the merge shuffle, the
  * final set with the write), so each is balanced on its own. A long sequence's few tile tasks are
  * too coarse to balance: a 65,536-token causal sequence in default tiles (16 × 32 blocks of 1,024)
- * makes six tasks of 1 : 1 : 3 : 3 : 4 : 4 work, 1.45× the mean over six partitions. While the
- * partial set's largest partition exceeds {@link #TARGET} times its mean, the balance halves the
- * query tiles and plans again, down to one block. That keeps every output bit: key groups, and thus
- * the merge, stay as they were, and with a mask that starts every tile's keys at its key group's
- * start (none or causal, no segments or global tokens) each query block meets the same key blocks
- * at the same positions; with other masks, or local-p, the plan is left as cut.
+ * makes six tasks of 1 : 1 : 3 : 3 : 4 : 4 work, 1.45× the mean over six partitions. (The tiles
+ * left of the causal diagonal's last key group get one part per query: final items, heavy ones.)
+ * While either set's largest partition exceeds {@link #TARGET} times its mean, the balance halves
+ * the query tiles and plans again, down to one block. That keeps every output bit: key groups, and
+ * thus the merge, stay as they were, and with a mask that starts every tile's keys at its key
+ * group's start (none or causal, no segments or global tokens) each query block meets the same key
+ * blocks at the same positions; with other masks, or local-p, the plan is left as cut.
  *
  * <p>O(n log n) per plan in the number n of task ids, and at most log2(query tile blocks) plans
  * more: a few bytes per sequence on the driver.
@@ -89,15 +90,20 @@ public final class WorkBalance {
     Placement best = null;
     while (true) {
       Placement p = place(plan, fixedPartitions, sizer, o.queryTileBlocks());
-      if (best == null || p.partialImbalance() < best.partialImbalance()) {
+      if (best == null || worst(p) < worst(best)) {
         best = p;
       }
-      if (p.partialImbalance() <= TARGET || replan == null || !refinable(plan, o)) {
+      if (worst(p) <= TARGET || replan == null || !refinable(plan, o)) {
         return best;
       }
       o = o.withQueryTileBlocks(o.queryTileBlocks() / 2);
       plan = replan.apply(o);
     }
+  }
+
+  /** The larger of the two sets' imbalances. */
+  static double worst(Placement p) {
+    return Math.max(p.finalImbalance(), p.partialImbalance());
   }
 
   /** Whether cutting the query tiles finer keeps the bits (see the class comment) and may help. */
