@@ -33,6 +33,13 @@ public final class WorkBalance {
   /** Largest partition's work over its set's mean that the balance aims for (issue 13). */
   public static final double TARGET = 1.2;
 
+  /**
+   * Least share of the routed records that final items need for partitions of their own; below it
+   * (a handful of short sequences beside long ones) they ride along in the merge, as fewer tasks
+   * matter more there than the little shuffle saved.
+   */
+  public static final double MIN_FINAL_SHARE = 0.05;
+
   private WorkBalance() {}
 
   /** How many partitions a set of items needs. */
@@ -140,7 +147,11 @@ public final class WorkBalance {
     }
     int finalParts;
     int partialParts;
-    if (items[1] == 0 || items[0] == 0 || fixedPartitions == 1) {
+    double total = records[0] + records[1];
+    if (items[1] == 0
+        || items[0] == 0
+        || fixedPartitions == 1
+        || records[0] < MIN_FINAL_SHARE * total) {
       // one set: everything final (no merge) or everything through the merge
       int all =
           fixedPartitions > 0 ? fixedPartitions : sizer.partitions(plan, items[0] + items[1], 1.0);
@@ -152,7 +163,6 @@ public final class WorkBalance {
           (int) Math.max(1, Math.min(fixedPartitions - 1, Math.round(fixedPartitions * share)));
       finalParts = fixedPartitions - partialParts;
     } else {
-      double total = records[0] + records[1];
       finalParts = sizer.partitions(plan, items[0], records[0] / total);
       partialParts = sizer.partitions(plan, items[1], records[1] / total);
     }

@@ -45,8 +45,21 @@ class MixedCorpusSparkTest {
   static final int D = 8;
   static final int BLOCK = 8;
 
-  /** Short ones of one block or less; one of 700: query tiles of 512, key groups of 256. */
-  static final int[] LENGTHS = {3, 8, 5, 700, 1, 7, 6, 2, 8, 4, 5, 3};
+  /**
+   * Short ones of one block or less (enough of them for partitions of their own: {@link
+   * WorkBalance#MIN_FINAL_SHARE}); one of 700: query tiles of 512, key groups of 256.
+   */
+  static final int[] LENGTHS = lengths();
+
+  /** 80 short ones of 1 … 8 tokens, the long one at {@link #LONG}. */
+  static int[] lengths() {
+    int[] n = new int[81];
+    for (int s = 0; s < n.length; s++) {
+      n[s] = 1 + (s * 5) % BLOCK;
+    }
+    n[LONG] = 700;
+    return n;
+  }
 
   static final int LONG = 3;
 
