@@ -11,18 +11,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Another calibration's predictions beside measured runs, on a case worked out by hand. */
 class CalibrationCheckTest {
-  /** g 1 GFLOP/s, e 10^8 scores/s, r 10^6 B/s, 0.1 s per task wave, 0.5 s per stage, 4 slots. */
-  private static final TimeModel MODEL = new TimeModel(1e9, 1e8, 1e6, 0.1, 0.5, 4, 1L << 30);
+  /** TimeModelTest's model and merging plan: 1 + 0.25 + 0.75 + 0.4 + 2.0 = 4.4 s. */
+  private static final TimeModel MODEL = TimeModelTest.MODEL;
 
-  /** TimeModelTest's merging plan: 1 + 0.25 + 0.75 + 0.4 + 2.0 = 4.4 s on {@link #MODEL}. */
-  private static final CostEstimate PLAN =
-      CostEstimate.builder()
-          .tasks(10)
-          .flops(4e9, 4e9)
-          .executedScores(1e8)
-          .routed(100, 2_000_000)
-          .partials(50, 1_000_000)
-          .build();
+  private static final CostEstimate PLAN = TimeModelTest.MERGING_PLAN;
 
   private static CostRow row(String config, long n, long wallMillis, CostEstimate estimate) {
     return new CostRow(

@@ -11,20 +11,21 @@ import org.junit.jupiter.api.Test;
 /** The time model's terms, its fit and the kernel-rate split, on cases worked out by hand. */
 class TimeModelTest {
   /** g 1 GFLOP/s, e 10^8 scores/s, r 10^6 B/s, 0.1 s per task wave, 0.5 s per stage, 4 slots. */
-  private static final TimeModel MODEL = new TimeModel(1e9, 1e8, 1e6, 0.1, 0.5, 4, 1L << 30);
+  static final TimeModel MODEL = new TimeModel(1e9, 1e8, 1e6, 0.1, 0.5, 4, 1L << 30);
+
+  /** 10 tile tasks, 4e9 executed FLOPs, 1e8 scores, 2 MB routed and 1 MB of partial states. */
+  static final CostEstimate MERGING_PLAN =
+      CostEstimate.builder()
+          .tasks(10)
+          .flops(4e9, 4e9)
+          .executedScores(1e8)
+          .routed(100, 2_000_000)
+          .partials(50, 1_000_000)
+          .build();
 
   @Test
   void termsOfAMergingPlanByHand() {
-    // 10 tile tasks, 4e9 executed FLOPs, 1e8 scores, 2 MB routed and 1 MB of partial states.
-    CostEstimate e =
-        CostEstimate.builder()
-            .tasks(10)
-            .flops(4e9, 4e9)
-            .executedScores(1e8)
-            .routed(100, 2_000_000)
-            .partials(50, 1_000_000)
-            .build();
-    TimeModel.Terms t = MODEL.terms(e);
+    TimeModel.Terms t = MODEL.terms(MERGING_PLAN);
     // partitions: twice the 4 slots = 8 (the 2 MB routed fit a task's GiB), under the 10 items
     assertEquals(8, t.partitions());
     // all 4 slots busy: 4e9 / (1e9 · 4) = 1 s; 1e8 / (1e8 · 4) = 0.25 s

@@ -32,8 +32,12 @@ final class TaskDrain {
 
   private static int running(SparkSession spark) {
     int n = 0;
-    for (SparkExecutorInfo e : spark.sparkContext().statusTracker().getExecutorInfos()) {
-      n += e.numRunningTasks();
+    try {
+      for (SparkExecutorInfo e : spark.sparkContext().statusTracker().getExecutorInfos()) {
+        n += e.numRunningTasks();
+      }
+    } catch (RuntimeException e) {
+      return 0; // a stopped context runs nothing; the write's own failure is what to report
     }
     return n;
   }
