@@ -59,22 +59,8 @@ class CostReportShuffleModelTest {
         "--pyramid-levels",
         "2");
     List<String> lines = Files.readAllLines(out.resolve("results.csv"), StandardCharsets.UTF_8);
-    List<String> header = Arrays.asList(lines.get(0).split(","));
-    int config = header.indexOf("config");
-    int n = header.indexOf("seq_len");
-    int measured = header.indexOf("shuffle_write_bytes");
-    int model = header.indexOf("model_shuffle_bytes");
     Set<String> configs = new HashSet<>();
-    for (String line : lines.subList(1, lines.size())) {
-      String[] f = line.split(",");
-      long m = Long.parseLong(f[measured]);
-      long p = Long.parseLong(f[model]);
-      assertTrue(m > 0, line);
-      assertTrue(
-          Math.abs(p - m) <= TOLERANCE * m,
-          f[config] + " n=" + f[n] + ": model " + p + " B, measured " + m + " B");
-      configs.add(f[config]);
-    }
+    modelledAgainstMeasured(lines).keySet().forEach(k -> configs.add(k.split("@")[0]));
     // global, causal, local, heads, single and the pyramid: every kind of shuffle was compared.
     assertTrue(configs.size() >= 5, "configurations compared: " + configs);
 
@@ -115,7 +101,22 @@ class CostReportShuffleModelTest {
         "16",
         "--repeat",
         "1");
-    List<String> lines = Files.readAllLines(out.resolve("results.csv"), StandardCharsets.UTF_8);
+    java.util.Map<String, Long> bytes =
+        modelledAgainstMeasured(
+            Files.readAllLines(out.resolve("results.csv"), StandardCharsets.UTF_8));
+    for (String c : new String[] {"global-blocks", "causal-blocks"}) {
+      assertTrue(
+          bytes.get(c + "-gqa1@256") < bytes.get(c + "@256"),
+          c + ": measured G=1 " + bytes.get(c + "-gqa1@256") + " B, G=4 " + bytes.get(c + "@256"));
+    }
+  }
+
+  /**
+   * Asserts that every row of a report's results.csv ({@code lines}, header first) measured shuffle
+   * bytes and that the model is within {@link #TOLERANCE} of them; the measured bytes by
+   * "config@seq_len".
+   */
+  static java.util.Map<String, Long> modelledAgainstMeasured(List<String> lines) {
     List<String> header = Arrays.asList(lines.get(0).split(","));
     int config = header.indexOf("config");
     int n = header.indexOf("seq_len");
@@ -126,16 +127,13 @@ class CostReportShuffleModelTest {
       String[] f = line.split(",");
       long m = Long.parseLong(f[measured]);
       long p = Long.parseLong(f[model]);
+      assertTrue(m > 0, line);
       assertTrue(
           Math.abs(p - m) <= TOLERANCE * m,
           f[config] + " n=" + f[n] + ": model " + p + " B, measured " + m + " B");
       bytes.put(f[config] + "@" + f[n], m);
     }
-    for (String c : new String[] {"global-blocks", "causal-blocks"}) {
-      assertTrue(
-          bytes.get(c + "-gqa1@256") < bytes.get(c + "@256"),
-          c + ": measured G=1 " + bytes.get(c + "-gqa1@256") + " B, G=4 " + bytes.get(c + "@256"));
-    }
+    return bytes;
   }
 
   /** Runs CostReportJob in a child JVM with conf/spark-defaults.conf, as jobs/cost-report does. */
