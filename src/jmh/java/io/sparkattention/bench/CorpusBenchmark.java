@@ -38,7 +38,9 @@ import org.apache.spark.sql.SparkSession;
  * <p>Prints, per run, tokens/s, the wall time and its ratio to the floor, the driver's time alone
  * between stages (no stage running) and the driver heap's peak (the sum of each heap pool's peak,
  * an upper bound: the pools peak at different times; in local mode the driver runs the tasks
- * too); medians over the repeats after the unmeasured warm-ups.
+ * too), the shuffle bytes written and the bytes spilled to disk, over all stages; medians over the
+ * repeats after the unmeasured warm-ups. The job's log line "largest partition … of their mean
+ * work" gives the attention stage's balance.
  *
  * <p>Usage: {@code jobs/bench-corpus [--master M] [--sequences S] [--min-length A] [--max-length
  * B] [--long N] [--d-model D] [--heads H] [--attention global|causal] [--repeats R] [--warmups W] [--seed X]}
@@ -111,18 +113,26 @@ public final class CorpusBenchmark {
       double jobSeconds = median(job, 0);
       System.out.println(
           "| run | wall s | tokens/s | / floor | driver alone between stages s | driver heap MiB"
-              + " (sum of the pools' peaks: an upper bound) |");
-      System.out.println("|---|---:|---:|---:|---:|---:|");
+              + " (sum of the pools' peaks: an upper bound) | shuffled MiB | spilled MiB |");
+      System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
       System.out.printf(
-          "| floor: read, repartition(seq_id), sort, write | %.1f | %,.0f | 1.00 | %.1f | %.0f |%n",
-          floorSeconds, tokens / floorSeconds, median(floor, 1), median(floor, 2));
+          "| floor: read, repartition(seq_id), sort, write | %.1f | %,.0f | 1.00 | %.1f | %.0f"
+              + " | %.0f | %.0f |%n",
+          floorSeconds,
+          tokens / floorSeconds,
+          median(floor, 1),
+          median(floor, 2),
+          median(floor, 3),
+          median(floor, 4));
       System.out.printf(
-          "| attention | %.1f | %,.0f | %.2f | %.1f | %.0f |%n",
+          "| attention | %.1f | %,.0f | %.2f | %.1f | %.0f | %.0f | %.0f |%n",
           jobSeconds,
           tokens / jobSeconds,
           jobSeconds / floorSeconds,
           median(job, 1),
-          median(job, 2));
+          median(job, 2),
+          median(job, 3),
+          median(job, 4));
     } finally {
       spark.stop();
       BenchSupport.deleteRecursively(work);
@@ -193,7 +203,10 @@ public final class CorpusBenchmark {
     BenchSupport.deleteRecursively(Path.of(out));
   }
 
-  /** {wall seconds, seconds with no stage running, peak heap MiB} of one run. */
+  /**
+   * {wall seconds, seconds with no stage running, peak heap MiB, shuffle MiB written, MiB spilled
+   * to disk} of one run.
+   */
   private static double[] measure(SparkSession spark, Runnable run) {
     System.gc();
     for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
@@ -211,13 +224,29 @@ public final class CorpusBenchmark {
         peak += pool.getPeakUsage().getUsed();
       }
     }
-    return new double[] {(t1 - t0) / 1e9, gaps.aloneSeconds(t0, t1), peak / 1048576.0};
+    return new double[] {
+      (t1 - t0) / 1e9,
+      gaps.aloneSeconds(t0, t1),
+      peak / 1048576.0,
+      gaps.shuffledMiB(),
+      gaps.spilledMiB()
+    };
   }
 
   /** Wall time when no stage was running: the driver alone (planning, collecting, committing). */
   static final class StageGaps extends SparkListener {
     private final List<long[]> intervals = new ArrayList<>();
     private final Map<Integer, Long> started = new HashMap<>();
+    private long shuffledBytes;
+    private long spilledBytes;
+
+    synchronized double shuffledMiB() {
+      return shuffledBytes / 1048576.0;
+    }
+
+    synchronized double spilledMiB() {
+      return spilledBytes / 1048576.0;
+    }
 
     @Override
     public synchronized void onStageSubmitted(SparkListenerStageSubmitted e) {
@@ -229,6 +258,10 @@ public final class CorpusBenchmark {
       Long s = started.remove(e.stageInfo().stageId());
       if (s != null) {
         intervals.add(new long[] {s, System.nanoTime()});
+      }
+      if (e.stageInfo().taskMetrics() != null) {
+        shuffledBytes += e.stageInfo().taskMetrics().shuffleWriteMetrics().bytesWritten();
+        spilledBytes += e.stageInfo().taskMetrics().diskBytesSpilled();
       }
     }
 

@@ -105,6 +105,25 @@ public final class PlanOptions implements Serializable {
     return queryTileBlocks;
   }
 
+  /**
+   * These options with query tiles of {@code blocks} blocks (the balance cuts a long sequence's
+   * queries finer: {@link WorkBalance}).
+   *
+   * @throws IllegalArgumentException if {@code blocks} is below 1
+   */
+  public PlanOptions withQueryTileBlocks(int blocks) {
+    Builder b = new Builder();
+    b.strategy = strategy;
+    b.mask = mask;
+    b.blockSize = blockSize;
+    b.numHeads = numHeads;
+    b.kvHeads = kvHeads;
+    b.queryTileBlocks = blocks;
+    b.keyTileBlocks = keyTileBlocks;
+    b.wholeSequences = wholeSequences;
+    return b.build();
+  }
+
   /** Key blocks per task (blocks, heads), ≥ 1. */
   public int keyTileBlocks() {
     return keyTileBlocks;

@@ -317,7 +317,10 @@ class LocalClusterIT {
         () -> {
           // Stragglers that have written their whole partition (tile: shuffle files; merge: output
           // files) and then stall: speculation must run copies and commit exactly one attempt.
-          s.conf().set(FaultInjection.SLOW_KEY, "tile:0;merge:1");
+          // Tile partition 3 holds partial states (the sample's 4 are 1 of finished rows, computed
+          // in the write stage, then 3 partial), so the two stragglers are in different stages:
+          // two in one stage would hold both executors' cores, leaving a copy nowhere to run.
+          s.conf().set(FaultInjection.SLOW_KEY, "tile:3;merge:1");
           s.conf().set(FaultInjection.SLOW_MILLIS_KEY, "120000");
           try {
             runJob(s, speculated, SAMPLE_BLOCKS);

@@ -1,6 +1,5 @@
 package io.sparkattention.spark.attention;
 
-import io.sparkattention.cost.CostEstimate;
 import io.sparkattention.cost.CostModel;
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.plan.AttentionPlan;
@@ -9,7 +8,7 @@ import io.sparkattention.plan.PlanOptions;
 import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.plan.StrategyChooser;
-import io.sparkattention.plan.TaskBalancer;
+import io.sparkattention.plan.WorkBalance;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.faults.FaultInjection;
@@ -17,8 +16,7 @@ import io.sparkattention.spark.io.FinishedToken;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.metrics.Elapsed;
 import io.sparkattention.spark.validate.InputValidator;
-import java.util.List;
-import org.apache.spark.HashPartitioner;
+import java.util.function.Function;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -152,7 +150,6 @@ public final class DistributedAttention {
               maxLength,
               valid.seqIds().size(),
               spec.mask(),
-              spec.globalColumn(),
               spec.numHeads(),
               spec.blockSize(),
               parallelism);
@@ -168,19 +165,25 @@ public final class DistributedAttention {
       LOG.warn("test-only fault injection is on: {}", faults);
     }
     long planStart = System.nanoTime();
+    PlanOptions options = planOptions(spec, strategy);
     AttentionPlan plan;
+    // plain mask plans may be cut again, with finer query tiles, to balance (WorkBalance)
+    Function<PlanOptions, AttentionPlan> replan = null;
     try {
-      plan =
-          spec.isLocalP()
-              ? planLocalP(table, cols, valid, spec, strategy, indexB, weightsB, faults)
-              : spec.segmentColumn() != null
-                  ? ColumnPlans.segmented(table, cols, valid, spec.segmentColumn(), spec, strategy)
-                  : spec.globalColumn() != null
-                      ? ColumnPlans.globals(table, cols, valid, spec.globalColumn(), spec, strategy)
-                      : context == null
-                          ? AttentionPlan.create(valid.lengths(), planOptions(spec, strategy))
-                          : AttentionPlan.create(
-                              valid.lengths(), keyLengths, planOptions(spec, strategy));
+      if (spec.isLocalP()) {
+        plan = planLocalP(table, cols, valid, spec, strategy, indexB, weightsB, faults);
+      } else if (spec.segmentColumn() != null) {
+        plan = ColumnPlans.segmented(table, cols, valid, spec.segmentColumn(), spec, strategy);
+      } else if (spec.globalColumn() != null) {
+        plan = ColumnPlans.globals(table, cols, valid, spec.globalColumn(), spec, strategy);
+      } else {
+        replan =
+            o ->
+                context == null
+                    ? AttentionPlan.create(valid.lengths(), o)
+                    : AttentionPlan.create(valid.lengths(), keyLengths, o);
+        plan = replan.apply(options);
+      }
     } catch (InputException e) {
       throw e; // validation's own (a bad segment or global-token column), its parameter kept
     } catch (IllegalArgumentException e) {
@@ -195,31 +198,24 @@ public final class DistributedAttention {
             weights.concatWidth(keyWidth, spec.numHeads(), spec.kvHeads()),
             weights.keyWidth(keyWidth),
             weights.valueWidth(keyWidth));
+    // One balance over tile tasks and whole sequences alike, by work, in two sets: final items
+    // (whole sequences) and partial ones (tiles whose states are merged).
+    WorkBalance.Placement placement =
+        AttentionStage.place(
+                jsc, plan, options, replan, spec.partitions(), widths, spec.selection().isHard())
+            .placement();
+    plan = placement.plan();
     // Key rows go raw or projected, whichever is fewer doubles (the same rule as the cost model's).
     KeyShipping shipping = new KeyShipping(widths, spec.numHeads());
     if (!plan.tasks().isEmpty() || !plan.isSelfAttention()) { // else no key row is shipped
       reason += "; " + KeyShipping.describe(widths, plan.headGroups(), spec.kvHeads());
     }
-    CostEstimate estimate =
-        CostModel.estimate(
-            plan, widths, CostModel.Framing.KRYO_REGISTERED, spec.selection().isHard());
-    long perTaskBytes =
-        MemoryBudget.perTaskBytes(
-            jsc.getConf(), jsc.isLocal(), parallelism, Runtime.getRuntime().maxMemory());
-    MemoryBudget.check(plan, estimate, perTaskBytes);
     int wholeCount = plan.numWholeSequences();
-    int items = plan.tasks().size() + wholeCount;
-    int partitions =
-        spec.partitions() > 0
-            ? spec.partitions()
-            : MemoryBudget.partitions(items, parallelism, estimate.routedBytes(), perTaskBytes);
-    // One balance over tile tasks and whole sequences alike, by work: a corpus's partitions get
-    // about the mean work whatever the mix of lengths.
-    long[] costs = TaskBalancer.costs(plan);
-    int[] placement = TaskBalancer.assign(costs, partitions);
+    int partitions = placement.partitions();
     LOG.info(
         "{} attention ({}), strategy {} ({}); {} sequences in one task each, {} split into {} tile"
-            + " tasks; on {} partitions, largest partition {} of mean work ({})",
+            + " tasks (query tiles of {} blocks); on {} partitions of finished rows and {} of"
+            + " partial states, largest partition {} and {} of their mean work ({})",
         context == null ? "self" : "cross",
         spec.selection(),
         strategy,
@@ -227,9 +223,11 @@ public final class DistributedAttention {
         String.format("%,d", wholeCount),
         String.format("%,d", plan.numSequences() - wholeCount),
         String.format("%,d", plan.tasks().size()),
-        partitions,
-        String.format(
-            "%.2f×", TaskBalancer.imbalance(TaskBalancer.loads(costs, placement, partitions))),
+        placement.queryTileBlocks(),
+        placement.finalPartitions(),
+        placement.partialPartitions(),
+        String.format("%.2f×", placement.finalImbalance()),
+        String.format("%.2f×", placement.partialImbalance()),
         Elapsed.since(planStart));
 
     Broadcast<AttentionPlan> planB = jsc.broadcast(plan);
@@ -271,29 +269,17 @@ public final class DistributedAttention {
                                   weightsB,
                                   shipping))));
     }
+    // Faults by the tile partition itself: final partitions are computed in the write stage.
     JavaRDD<TokenPart> parts =
-        routed
-            .repartitionAndSortWithinPartitions(new TaskPartitioner(placement, partitions))
-            .mapPartitions(
-                faults.around(
-                    FaultInjection.TILE,
+        faults.inject(
+            FaultInjection.TILE,
+            routed
+                .repartitionAndSortWithinPartitions(
+                    new TaskPartitioner(placement.partition(), partitions))
+                .mapPartitions(
                     new TileTaskFn(planB, weightsB, spec.selection(), spec.scores(), shipping)));
-    // Whole sequences' parts are final (one part each): they skip the merge stage's shuffle when
-    // no tiled sequence needs it; otherwise they ride along with one part to merge.
-
-    JavaRDD<FinishedToken> finished;
-    if (plan.needsMerge()) {
-      // Stage 2 shuffles partial states (max, normaliser, weighted values; hard attention: best
-      // score, its key and value) by token, sorted by token so that output rows come in one
-      // order; merged in canonical (head group, key group) order.
-      finished =
-          parts
-              .mapToPair(p -> new scala.Tuple2<>(p.tokenKey(), p))
-              .repartitionAndSortWithinPartitions(new HashPartitioner(partitions))
-              .mapPartitions(faults.around(FaultInjection.MERGE, new MergePartialsFn(weightsB)));
-    } else {
-      finished = parts.map(p -> TokenFinisher.finish(List.of(p), weightsB.value()));
-    }
+    // Stage 2 merges partial states by token; final rows (whole sequences) skip its shuffle.
+    JavaRDD<FinishedToken> finished = AttentionStage.finish(parts, placement, weightsB, faults);
     return new Result(finished, plan, reason, partitions, indexB);
   }
 

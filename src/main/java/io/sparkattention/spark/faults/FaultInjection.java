@@ -32,13 +32,17 @@ import org.apache.spark.sql.SparkSession;
  * </ul>
  *
  * <p>{@code RULES} is {@code stage:partitions[;stage:partitions…]}, partitions a comma list of
- * partition ids or {@code *}, a stage one of
+ * partition ids or {@code *}, a stage one of the steps below. A partition id is the step's own
+ * partition (of the data set the step produces), whichever Spark stage computes it: the attention
+ * job's tile partitions of finished rows run in the write stage, its others before the merge.
  *
  * <ul>
  *   <li>{@code route}: reading and routing the input (the attention job's tokens to their tile
  *       tasks, the hierarchical job's words to their sentences);
- *   <li>{@code tile}: the tile tasks (with no merge stage they also write the output);
- *   <li>{@code merge}: merging partial states and writing the output;
+ *   <li>{@code tile}: the tile tasks (partitions of finished rows also write the output, the others
+ *       feed the merge);
+ *   <li>{@code merge}: merging partial states and writing the output (its partitions numbered from
+ *       0, apart from the tile partitions the write stage also holds);
  *   <li>{@code pyramid}: the pyramidal encoder's reduce side (top-level steps assembled), which
  *       runs in the task that routes them on to attention;
  *   <li>{@code centres}: local-p's first pass, every token's centre summarised per partition;
@@ -182,15 +186,18 @@ public final class FaultInjection implements Serializable {
 
   /**
    * {@code rdd} with this object's faults for {@code stage} applied to each of its partitions as
-   * they are consumed, in the same Spark stage ({@code rdd} itself when off, so a run without
-   * faults has the same lineage).
+   * they are consumed, in whichever Spark stage computes them ({@code rdd} itself when off, so a
+   * run without faults has the same lineage). A rule's partition is {@code rdd}'s own partition
+   * index, not the task's: a partition computed in a later stage (pruned into it, or behind a
+   * union) is still the one the rule names, and fails or stalls there.
    */
   public <T> JavaRDD<T> inject(String stage, JavaRDD<T> rdd) {
     checkStage(stage);
     if (!isActive()) {
       return rdd;
     }
-    return rdd.mapPartitions(it -> wrap(stage, it), true);
+    int partitions = rdd.getNumPartitions();
+    return rdd.mapPartitionsWithIndex((i, it) -> wrap(stage, i, partitions, it), true);
   }
 
   /** As {@link #inject(String, JavaRDD)} for a pair RDD (its partitioner kept). */
@@ -199,7 +206,9 @@ public final class FaultInjection implements Serializable {
     if (!isActive()) {
       return rdd;
     }
-    return rdd.mapPartitionsToPair(it -> wrap(stage, it), true);
+    int partitions = rdd.getNumPartitions();
+    return JavaPairRDD.fromJavaRDD(
+        rdd.mapPartitionsWithIndex((i, it) -> wrap(stage, i, partitions, it), true));
   }
 
   private static void checkStage(String stage) {
@@ -209,14 +218,21 @@ public final class FaultInjection implements Serializable {
     }
   }
 
-  /** {@code it}, failing or stalling if this task attempt is chosen. */
+  /** {@code it}, failing or stalling if this task attempt is chosen by its task's partition. */
   <T> Iterator<T> wrap(String stage, Iterator<T> it) {
+    TaskContext tc = TaskContext.get();
+    return tc == null ? it : wrap(stage, tc.partitionId(), tc.numPartitions(), it);
+  }
+
+  /**
+   * {@code it}, failing or stalling if this task attempt is chosen: partition {@code partition} of
+   * {@code partitions} of {@code stage}.
+   */
+  private <T> Iterator<T> wrap(String stage, int partition, int partitions, Iterator<T> it) {
     TaskContext tc = TaskContext.get();
     if (tc == null || tc.stageAttemptNumber() != 0 || tc.attemptNumber() != 0) {
       return it;
     }
-    int partition = tc.partitionId();
-    int partitions = tc.numPartitions();
     boolean failIt = selects(fail, stage, partition);
     boolean slowIt = selects(slow, stage, partition);
     if (!failIt && !slowIt) {
