@@ -24,6 +24,9 @@ final class TokenFinisher {
       Comparator.<TokenPart>comparingInt(p -> p.headGroup).thenComparingInt(p -> p.keyGroup);
 
   static FinishedToken finish(List<TokenPart> parts, AttentionWeights weights) {
+    if (parts.size() == 1 && parts.get(0).parts == 1) {
+      return finishWhole(parts.get(0), weights);
+    }
     List<TokenPart> sorted = new ArrayList<>(parts);
     sorted.sort(CANONICAL);
     TokenPart first = sorted.get(0);
@@ -54,6 +57,16 @@ final class TokenFinisher {
     }
     DMatrixRMaj out = weights.projectOutput(DMatrixRMaj.wrap(1, width, concat));
     return new FinishedToken(first.seqIndex, first.pos, out.data);
+  }
+
+  /**
+   * A token with one part (a whole sequence's row, or a tile's whose queries see one key group):
+   * the same output as the general path, without its lists and copies, for every row of a corpus.
+   */
+  static FinishedToken finishWhole(TokenPart p, AttentionWeights weights) {
+    double[] heads = p.isHard() ? hardState(p).output().data : softState(p).output().data;
+    DMatrixRMaj out = weights.projectOutput(DMatrixRMaj.wrap(1, heads.length, heads));
+    return new FinishedToken(p.seqIndex, p.pos, out.data);
   }
 
   /**
