@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
-"""numpy's attention against ours, measured in the same run, one thread, fp64, d = 64.
+"""numpy's and PyTorch's attention against ours, measured in the same run, one thread, d = 64.
 
 Usage: python3 bench/compare_numpy.py [repeats]
-Prints GFLOP/s (4·n²·d per attention) of numpy's softmax(QKᵀ/√d)V (max subtracted) and of our
-full and blocked kernels (jobs/bench-kernel timer, default engine blas), medians of the repeats,
-and the ratios ours / numpy.
+Prints GFLOP/s (4·n²·d per attention) of numpy's softmax(QKᵀ/√d)V (fp64, max subtracted), of
+PyTorch's scaled_dot_product_attention in fp64 and fp32 when torch is importable (else a note),
+and of our full and blocked kernels (jobs/bench-kernel timer, default engine blas, fp64), medians
+of the repeats, and the ratios ours / numpy and ours / PyTorch fp64.
+
+PyTorch gets 4-D tensors, (batch, heads, length, dim) = (1, 1, n, d): that shape takes its CPU
+flash kernel, which streams key blocks; a 3-D tensor takes its math path and materialises the
+n × n score matrix.
 """
 import os
 import subprocess
@@ -16,6 +21,13 @@ os.environ["OMP_NUM_THREADS"] = "1"
 os.environ["MKL_NUM_THREADS"] = "1"
 import numpy as np  # noqa: E402
 
+try:
+    import torch  # noqa: E402
+
+    torch.set_num_threads(1)
+except ImportError:  # the peer is optional
+    torch = None
+
 D = 64
 LENGTHS = (1024, 4096)
 
@@ -26,6 +38,12 @@ def numpy_attention(q, k, v):
     np.exp(s, out=s)
     s /= s.sum(axis=1, keepdims=True)
     return s @ v
+
+
+def torch_sdpa(q, k, v):
+    """PyTorch's fused attention on (1, 1, n, d) tensors of q's dtype."""
+    with torch.no_grad():
+        return torch.nn.functional.scaled_dot_product_attention(q, k, v)
 
 
 def median_seconds(fn, repeats):
@@ -54,16 +72,32 @@ def main():
         parts = dict(p.split("=") for p in line.split()[1:])
         ours[(line.split()[0], int(parts["n"]))] = float(parts["gflops"])
     rng = np.random.default_rng(1)
-    print("one thread, fp64, d = %d, medians of %d; our engine: %s" % (D, repeats, engine))
-    print("| n | numpy GFLOP/s | ours full GFLOP/s | ours blocked GFLOP/s | full / numpy | blocked / full |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("one thread, d = %d, medians of %d; our engine: %s (fp64)" % (D, repeats, engine))
+    if torch is None:
+        print("(PyTorch is not importable here: its columns are left out)")
+        print("| n | numpy fp64 GFLOP/s | ours full GFLOP/s | ours blocked GFLOP/s | full / numpy | blocked / full |")
+        print("|---:|---:|---:|---:|---:|---:|")
+    else:
+        print("PyTorch %s, scaled_dot_product_attention on (1, 1, n, d) tensors" % torch.__version__)
+        print("| n | numpy fp64 GFLOP/s | torch fp64 GFLOP/s | torch fp32 GFLOP/s | ours full GFLOP/s"
+              " | ours blocked GFLOP/s | full / numpy | blocked / full | blocked / torch fp64 |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in LENGTHS:
         q, k, v = (rng.standard_normal((n, D)) for _ in range(3))
-        secs = median_seconds(lambda: numpy_attention(q, k, v), repeats)
-        npg = 4.0 * n * n * D / secs / 1e9
+        flops = 4.0 * n * n * D
+        npg = flops / median_seconds(lambda: numpy_attention(q, k, v), repeats) / 1e9
         full, blocked = ours[("full", n)], ours[("blocked", n)]
-        print("| %d | %.1f | %.1f | %.1f | %.2f | %.2f |" % (n, npg, full, blocked, full / npg, blocked / full))
-
+        if torch is None:
+            print("| %d | %.1f | %.1f | %.1f | %.2f | %.2f |"
+                  % (n, npg, full, blocked, full / npg, blocked / full))
+            continue
+        tg = {}
+        for dtype in (torch.float64, torch.float32):
+            tq, tk, tv = (torch.from_numpy(x).to(dtype).reshape(1, 1, n, D) for x in (q, k, v))
+            tg[dtype] = flops / median_seconds(lambda: torch_sdpa(tq, tk, tv), repeats) / 1e9
+        print("| %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f |"
+              % (n, npg, tg[torch.float64], tg[torch.float32], full, blocked, full / npg,
+                 blocked / full, blocked / tg[torch.float64]))
 
 if __name__ == "__main__":
     main()
