@@ -35,6 +35,9 @@ import org.slf4j.LoggerFactory;
 final class AttentionPipeline {
   private static final Logger LOG = LoggerFactory.getLogger(AttentionPipeline.class);
 
+  /** The tables' vector column. */
+  private static final String VECTOR = "x";
+
   private AttentionPipeline() {}
 
   /**
@@ -62,8 +65,15 @@ final class AttentionPipeline {
         ResultWriter.checkApart(spark, maps.path(), input, output);
         ResultWriter.checkOutput(spark, maps.path(), overwrite);
       }
-      Dataset<Row> table = TokenTables.read(spark, input, format, "input");
-      TokenColumns cols = TokenColumns.of(table.schema(), "x");
+      Dataset<Row> table =
+          TokenTables.keep(
+              TokenTables.read(spark, input, format, "input"),
+              TokenColumns.SEQ_ID,
+              TokenColumns.POS,
+              VECTOR,
+              spec.segmentColumn(),
+              spec.globalColumn());
+      TokenColumns cols = TokenColumns.of(table.schema(), VECTOR);
       InputValidator.ValidTable valid = InputValidator.validate(table, cols, "input");
       LOG.info(
           "validated {}: {} sequences, {} tokens, longest {}, width {} ({})",
@@ -238,7 +248,12 @@ final class AttentionPipeline {
   private static DistributedAttention.Context readContext(
       SparkSession spark, ContextTable context) {
     long start = System.nanoTime();
-    Dataset<Row> table = TokenTables.read(spark, context.path(), context.format(), "context");
+    Dataset<Row> table =
+        TokenTables.keep(
+            TokenTables.read(spark, context.path(), context.format(), "context"),
+            TokenColumns.SEQ_ID,
+            TokenColumns.POS,
+            VECTOR);
     DistributedAttention.Context keys = validateContext(table);
     LOG.info(
         "validated context {}: {} sequences, {} tokens, longest {}, width {} ({})",
@@ -253,7 +268,7 @@ final class AttentionPipeline {
 
   /** Validates a context table, its errors naming "context". */
   static DistributedAttention.Context validateContext(Dataset<Row> table) {
-    TokenColumns cols = TokenColumns.of(table.schema(), "x", "context");
+    TokenColumns cols = TokenColumns.of(table.schema(), VECTOR, "context");
     InputValidator.ValidTable valid = InputValidator.validate(table, cols, "context");
     return new DistributedAttention.Context(table, cols, valid);
   }

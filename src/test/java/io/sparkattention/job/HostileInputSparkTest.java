@@ -16,11 +16,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -257,6 +260,39 @@ class HostileInputSparkTest {
         err.startsWith("error: input files disagree on the type of column seq_id: one file has "),
         err);
     assertTrue(err.endsWith("; all files of a table need the same column types"), err);
+  }
+
+  @Test
+  void aColumnTheJobDoesNotUseIsNeverRead() throws IOException {
+    // Files that disagree on the type of a column the job has no use for: read, it would fail the
+    // first pass as seq_id does above. The job reads seq_id, pos and x only.
+    Path dir = Files.createTempDirectory(tmp, "unusedcolumn");
+    Path in = Files.createDirectories(dir.resolve("in.parquet"));
+    TokenFiles a = TokenFiles.gaussian(new Random(21), 4, new int[] {3}, "a");
+    TokenFiles b = TokenFiles.gaussian(new Random(22), 4, new int[] {5}, "b");
+    a.writeParquet(spark, dir.resolve("a.parquet"), 1, 1);
+    b.writeParquet(spark, dir.resolve("b.parquet"), 1, 1);
+    Map<String, Column> notes = Map.of("a", functions.lit("some text"), "b", functions.lit(7L));
+    for (Map.Entry<String, Column> note : notes.entrySet()) {
+      Path typed = dir.resolve(note.getKey() + "-noted.parquet");
+      spark
+          .read()
+          .parquet(dir.resolve(note.getKey() + ".parquet").toString())
+          .withColumn("note", note.getValue())
+          .write()
+          .parquet(typed.toString());
+      try (Stream<Path> files = Files.list(typed)) {
+        for (Path f : files.filter(f -> f.getFileName().toString().startsWith("part-")).toList()) {
+          Files.move(f, in.resolve(note.getKey() + "-" + f.getFileName()));
+        }
+      }
+    }
+    Path out = dir.resolve("out");
+    Launch l = JobRuns.launchAttention(withIo(in.toString(), out, "--attention", "global"));
+    assertEquals(JobLauncher.OK, l.code(), l.err());
+    GlobalResults.assertGlobal(
+        spark.read().parquet(out.toString()),
+        new TokenFiles(new Object[] {"a", "b"}, new double[][][] {a.x[0], b.x[0]}));
   }
 
   // ---- sizes ----

@@ -116,6 +116,31 @@ public final class TokenTables {
   }
 
   /**
+   * {@code table} with only the named columns (nulls ignored), so that every pass reads those and
+   * nothing else: a table's other columns (text, metadata) are never decoded, converted to rows or
+   * shuffled. The table as it is when one of them is missing, so that the column checks name it
+   * beside all the table's columns.
+   */
+  public static Dataset<Row> keep(Dataset<Row> table, String... columns) {
+    List<String> names = Arrays.asList(table.columns());
+    List<String> kept = new ArrayList<>();
+    for (String c : columns) {
+      if (c == null || kept.contains(c)) {
+        continue;
+      }
+      if (!names.contains(c)) {
+        return table;
+      }
+      kept.add(c);
+    }
+    if (kept.size() == names.size()) {
+      return table;
+    }
+    return table.select(
+        kept.stream().map(functions::col).toArray(org.apache.spark.sql.Column[]::new));
+  }
+
+  /**
    * Spark reads a JSON object with a key twice (or two keys differing in case only) as a table with
    * two columns of one name, and refuses it naming the column only; this names a line too. Found by
    * a text scan, on this failure path only.
