@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,36 +29,71 @@ class CostReportShuffleModelTest {
   /** Relative error allowed (a framing off by one byte per routed record is 0.5 % and more). */
   static final double TOLERANCE = 0.002;
 
-  @TempDir Path dir;
+  @TempDir static Path dir;
 
-  @Test
-  void modelledShuffleBytesMatchTheMeasuredOnes() throws Exception {
-    Path out = dir.resolve("report");
+  /** The first report (every kind of shuffle) and the grouped-query one. */
+  static Path out;
+
+  static Path gqaOut;
+
+  /** The calibration from elsewhere the first report predicts from. */
+  static Path elsewhere;
+
+  /**
+   * Both reports, one after the other in one child JVM, each in a Spark context of its own as
+   * {@code jobs/cost-report} starts it: one JVM start-up for the two.
+   */
+  @BeforeAll
+  static void runBothReports() throws IOException, InterruptedException {
+    out = dir.resolve("report");
+    gqaOut = dir.resolve("report-gqa");
     // A calibration from elsewhere (figures of this machine's kind): every run is also predicted
     // from it, beside its measurement.
-    Path elsewhere = dir.resolve("elsewhere.properties");
+    elsewhere = dir.resolve("elsewhere.properties");
     new Calibration("2 cores, test", "blas", 16, 4, 3e10, 1e9, 6e8, 0.45, 0.02, "a test")
         .write(elsewhere);
     run(
-        out,
-        "--calibration",
-        elsewhere.toString(),
-        "--output",
-        out.toString(),
-        "--lengths",
-        "64,256",
-        "--d-model",
-        "8",
-        "--heads",
-        "2",
-        "--window",
-        "4",
-        "--block-size",
-        "16",
-        "--repeat",
-        "1",
-        "--pyramid-levels",
-        "2");
+        List.of(
+            "--calibration",
+            elsewhere.toString(),
+            "--output",
+            out.toString(),
+            "--lengths",
+            "64,256",
+            "--d-model",
+            "8",
+            "--heads",
+            "2",
+            "--window",
+            "4",
+            "--block-size",
+            "16",
+            "--repeat",
+            "1",
+            "--pyramid-levels",
+            "2"),
+        // Grouped-query attention with keys and values projected before the shuffle.
+        List.of(
+            "--output",
+            gqaOut.toString(),
+            "--lengths",
+            "64,256",
+            "--d-model",
+            "8",
+            "--heads",
+            "4",
+            "--kv-heads",
+            "1",
+            "--strategies",
+            "blocks",
+            "--block-size",
+            "16",
+            "--repeat",
+            "1"));
+  }
+
+  @Test
+  void modelledShuffleBytesMatchTheMeasuredOnes() throws Exception {
     List<String> lines = Files.readAllLines(out.resolve("results.csv"), StandardCharsets.UTF_8);
     Set<String> configs = new HashSet<>();
     modelledAgainstMeasured(lines).keySet().forEach(k -> configs.add(k.split("@")[0]));
@@ -82,28 +118,9 @@ class CostReportShuffleModelTest {
    */
   @Test
   void projectedKeysShrinkTheMeasuredShuffleAsModelled() throws Exception {
-    Path out = dir.resolve("report-gqa");
-    run(
-        out,
-        "--output",
-        out.toString(),
-        "--lengths",
-        "64,256",
-        "--d-model",
-        "8",
-        "--heads",
-        "4",
-        "--kv-heads",
-        "1",
-        "--strategies",
-        "blocks",
-        "--block-size",
-        "16",
-        "--repeat",
-        "1");
     java.util.Map<String, Long> bytes =
         modelledAgainstMeasured(
-            Files.readAllLines(out.resolve("results.csv"), StandardCharsets.UTF_8));
+            Files.readAllLines(gqaOut.resolve("results.csv"), StandardCharsets.UTF_8));
     for (String c : new String[] {"global-blocks", "causal-blocks"}) {
       assertTrue(
           bytes.get(c + "-gqa1@256") < bytes.get(c + "@256"),
@@ -136,13 +153,22 @@ class CostReportShuffleModelTest {
     return bytes;
   }
 
-  /** Runs CostReportJob in a child JVM with conf/spark-defaults.conf, as jobs/cost-report does. */
-  private void run(Path out, String... args) throws IOException, InterruptedException {
+  /**
+   * Runs CostReportJob once per argument list, in order, in one child JVM ({@link Reports}) with
+   * conf/spark-defaults.conf, as jobs/cost-report does; each report's directory must hold its
+   * results.csv.
+   */
+  @SafeVarargs
+  private static void run(List<String>... reports) throws IOException, InterruptedException {
     Path root = Paths.get("").toAbsolutePath();
     List<String> command = new ArrayList<>();
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     command.add("@" + root.resolve("conf/jvm-options.txt"));
     command.add("-Xmx1g");
+    // Quick to start, as ChildJob's: the reports' tiny runs are start-up and JIT, and only their
+    // bytes are checked here, not their times.
+    command.add("-XX:TieredStopAtLevel=1");
+    command.add("-XX:+UseSerialGC");
     command.add("-Dspark.master=local[2]");
     command.add("-Dspark.ui.enabled=false");
     command.add("-Dspark.kryo.registrationRequired=true");
@@ -154,8 +180,13 @@ class CostReportShuffleModelTest {
     }
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
-    command.add(CostReportJob.class.getName());
-    command.addAll(Arrays.asList(args));
+    command.add(Reports.class.getName());
+    for (int i = 0; i < reports.length; i++) {
+      if (i > 0) {
+        command.add(Reports.NEXT);
+      }
+      command.addAll(reports[i]);
+    }
     Path log = dir.resolve("cost-report.log");
     Process child =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -164,6 +195,37 @@ class CostReportShuffleModelTest {
       throw new AssertionError("cost-report did not finish in 600 s: " + Files.readString(log));
     }
     assertEquals(0, child.exitValue(), "cost-report failed:\n" + Files.readString(log));
-    assertTrue(Files.exists(out.resolve("results.csv")), "no results.csv");
+    for (List<String> r : reports) {
+      Path o = Paths.get(r.get(r.indexOf("--output") + 1));
+      assertTrue(Files.exists(o.resolve("results.csv")), "no results.csv in " + o);
+    }
+  }
+
+  /**
+   * The child's main: {@link CostReportJob} launched as its {@code main} launches it, once per
+   * argument list ({@value #NEXT} between lists); exits with the first failing launch's code.
+   */
+  static final class Reports {
+    static final String NEXT = "+next-report";
+
+    private Reports() {}
+
+    public static void main(String[] args) {
+      List<String> current = new ArrayList<>();
+      List<String> all = new ArrayList<>(Arrays.asList(args));
+      all.add(NEXT);
+      for (String a : all) {
+        if (!a.equals(NEXT)) {
+          current.add(a);
+          continue;
+        }
+        int code = JobLauncher.execute(new CostReportJob(), current.toArray(new String[0]));
+        if (code != JobLauncher.OK) {
+          System.exit(code);
+        }
+        current.clear();
+      }
+      System.exit(JobLauncher.OK);
+    }
   }
 }
