@@ -232,8 +232,8 @@ public final class AttentionJob implements Callable<Integer> {
       description =
           "Global tokens (Longformer): the first N tokens of every sequence (by pos) attend to"
               + " every key and every query attends to them, on top of --window or causal"
-              + " (causal keeps j <= i). Not with local-p, cross, --pyramid-levels or"
-              + " --segment-col (default: ${DEFAULT-VALUE}, none).")
+              + " (causal keeps j <= i); with --segment-col within their own document. Not with"
+              + " local-p, cross or --pyramid-levels (default: ${DEFAULT-VALUE}, none).")
   int globalTokens;
 
   @Option(
@@ -242,8 +242,9 @@ public final class AttentionJob implements Callable<Integer> {
       description =
           "Global tokens from data: the rows where boolean column COL is true attend to every key"
               + " and every query attends to them, on top of --window or causal (causal keeps j <="
-              + " i); a null value is refused. Not with --global-tokens (mark those rows instead),"
-              + " local-p, cross, --pyramid-levels or --segment-col.")
+              + " i), with --segment-col within their own document; a null value is refused. Not"
+              + " with --global-tokens (mark those rows instead), local-p, cross or"
+              + " --pyramid-levels.")
   String globalColumn;
 
   @Option(

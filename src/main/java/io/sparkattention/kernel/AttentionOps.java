@@ -102,7 +102,8 @@ public final class AttentionOps {
     ws.block.globals(mask);
     for (int i = 0; i < Q.numRows; i++) {
       long q = qPos0 + i;
-      ws.block.allow(i, mask.firstKey(q), mask.lastKey(q), 0, mask.globalLastKey(q));
+      ws.block.allow(
+          i, mask.firstKey(q), mask.lastKey(q), mask.globalFirstKey(q), mask.globalLastKey(q));
     }
     ws.block.place(qPos0, kPos0);
     state.accumulateBlock(Q, K, V, rule, ws.block);
@@ -136,7 +137,8 @@ public final class AttentionOps {
     ws.block.globals(mask);
     for (int i = 0; i < Q.numRows; i++) {
       long q = qPos0 + i;
-      ws.block.allow(i, mask.firstKey(q), mask.lastKey(q), 0, mask.globalLastKey(q));
+      ws.block.allow(
+          i, mask.firstKey(q), mask.lastKey(q), mask.globalFirstKey(q), mask.globalLastKey(q));
     }
     ws.block.placeGathered(qPos0, keyPos);
     state.accumulateBlock(Q, K, V, rule, ws.block);

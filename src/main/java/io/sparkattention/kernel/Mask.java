@@ -8,7 +8,7 @@ import java.util.Objects;
  * Which keys a query may attend to, stated on absolute positions so that a block of queries or keys
  * knows where it sits in the whole sequence. Every mask here allows one contiguous interval of key
  * positions per query, {@code [firstKey(q), lastKey(q)]}, and with global tokens a second one,
- * {@code [0, globalLastKey(q)]}.
+ * whose global positions it sees: {@code [globalFirstKey(q), globalLastKey(q)]}.
  *
  * <ul>
  *   <li>{@link #none()}: every key.
@@ -27,8 +27,13 @@ import java.util.Objects;
  * query sees every key (with a causal mask every key at or before it); every query sees the global
  * keys (with a causal mask those at or before it, so causality always holds). A non-global query
  * then sees its base interval {@code [firstKey(q), lastKey(q)]} and the global keys {@code G ∩ [0,
- * globalLastKey(q)]}. G is held as runs of consecutive positions (the first n: one run). Global
- * tokens do not combine with segments.
+ * globalLastKey(q)]}. G is held as runs of consecutive positions (the first n: one run).
+ *
+ * <p>Both together (packed documents with global tokens): a query sees only keys of its own
+ * segment, so every rule above holds clipped to the segment: {@code allowed(q, k) = seg(q) ==
+ * seg(k) && (base(q, k) || ((q ∈ G || k ∈ G) && (k <= q || !causal)))}. A global query sees its
+ * whole segment (causal: up to itself); a non-global query the global keys {@code G ∩
+ * [globalFirstKey(q), globalLastKey(q)]}, the first being its segment's start.
  *
  * <p>Immutable and serializable.
  */
@@ -74,7 +79,7 @@ public final class Mask implements Serializable {
    * BigBird): they see every key and every query sees them, causality kept (see the class comment);
    * {@code n = 0} removes them. The same as {@link #withGlobalPositions} of {@code 0 … n−1}.
    *
-   * @throws IllegalArgumentException if {@code n < 0}, or {@code n > 0} on a mask with segments
+   * @throws IllegalArgumentException if {@code n < 0}
    */
   public Mask withGlobalTokens(int n) {
     return withGlobals(GlobalTokens.firstN(n));
@@ -86,17 +91,13 @@ public final class Mask implements Serializable {
    * removes them.
    *
    * @param positions strictly increasing positions, each ≥ 0
-   * @throws IllegalArgumentException if the positions are negative or do not increase, or there are
-   *     some on a mask with segments
+   * @throws IllegalArgumentException if the positions are negative or do not increase
    */
   public Mask withGlobalPositions(long[] positions) {
     return withGlobals(GlobalTokens.of(positions));
   }
 
   private Mask withGlobals(GlobalTokens g) {
-    if (g != null && segmentStarts != null) {
-      throw new IllegalArgumentException("global tokens do not combine with segments");
-    }
     return Objects.equals(g, globals) ? this : new Mask(kind, window, segmentStarts, g);
   }
 
@@ -133,15 +134,13 @@ public final class Mask implements Serializable {
   /**
    * This mask within segments: query {@code q} sees only the keys of its own segment, the segments
    * being {@code [starts[i], starts[i+1])} and {@code [starts[last], ∞)} (packed documents). With
-   * one segment (starts {@code {0}}) the mask is unchanged.
+   * one segment (starts {@code {0}}) the mask is unchanged. Global tokens, if any, stay: they see
+   * and are seen within their own segment only.
    *
    * @param starts the first position of each segment: 0 first, then strictly increasing
    * @throws IllegalArgumentException if the starts are empty, do not begin at 0 or do not increase
    */
   public Mask withSegments(long[] starts) {
-    if (globals != null && starts.length > 1) {
-      throw new IllegalArgumentException("global tokens do not combine with segments");
-    }
     if (starts.length == 0 || starts[0] != 0) {
       throw new IllegalArgumentException(
           "segment starts must begin at position 0, got " + Arrays.toString(starts));
@@ -253,20 +252,22 @@ public final class Mask implements Serializable {
 
   /**
    * The first key position of query {@code qPos}'s main interval (may be negative: clip to the
-   * keys); with global tokens it may also see {@code [0, globalLastKey(qPos)]}.
+   * keys); with global tokens it may also see {@code G ∩ [globalFirstKey(qPos),
+   * globalLastKey(qPos)]}. Within its segment if the mask has segments.
    */
   public long firstKey(long qPos) {
-    if (isGlobal(qPos)) {
-      return Long.MIN_VALUE / 4; // a global query: no window
-    }
     long first;
-    switch (kind) {
-      case WINDOW:
-      case CAUSAL_WINDOW:
-        first = qPos - window;
-        break;
-      default:
-        first = Long.MIN_VALUE / 4;
+    if (isGlobal(qPos)) {
+      first = Long.MIN_VALUE / 4; // a global query: no window
+    } else {
+      switch (kind) {
+        case WINDOW:
+        case CAUSAL_WINDOW:
+          first = qPos - window;
+          break;
+        default:
+          first = Long.MIN_VALUE / 4;
+      }
     }
     return segmentStarts == null ? first : Math.max(first, segmentStart(segmentOf(qPos)));
   }
@@ -276,41 +277,59 @@ public final class Mask implements Serializable {
    * them); see {@link #firstKey}.
    */
   public long lastKey(long qPos) {
-    if (isGlobal(qPos)) {
-      return isCausal() ? qPos : UNBOUNDED; // a global query: no window
-    }
     long last;
-    switch (kind) {
-      case CAUSAL:
-      case CAUSAL_WINDOW:
-        last = qPos;
-        break;
-      case WINDOW:
-        last = qPos + window;
-        break;
-      default:
-        last = UNBOUNDED;
+    if (isGlobal(qPos)) {
+      last = isCausal() ? qPos : UNBOUNDED; // a global query: no window
+    } else {
+      switch (kind) {
+        case CAUSAL:
+        case CAUSAL_WINDOW:
+          last = qPos;
+          break;
+        case WINDOW:
+          last = qPos + window;
+          break;
+        default:
+          last = UNBOUNDED;
+      }
     }
     return segmentStarts == null ? last : Math.min(last, segmentEnd(segmentOf(qPos)) - 1);
   }
 
   /**
-   * The last of the global keys {@code G ∩ [0, globalLastKey(qPos)]} query {@code qPos} sees
-   * besides its main interval: the last global position for a non-global query (if causal the last
-   * one before it), else −1 (none; a global query's main interval holds them). With the first n
-   * positions global: {@code n − 1}, or {@code min(n − 1, qPos)} if causal.
+   * The first position of the range whose global keys query {@code qPos} sees besides its main
+   * interval ({@link #globalLastKey}): the start of its segment (0 without segments).
+   */
+  public long globalFirstKey(long qPos) {
+    return segmentStarts == null ? 0 : segmentStart(segmentOf(qPos));
+  }
+
+  /**
+   * The last of the global keys {@code G ∩ [globalFirstKey(qPos), globalLastKey(qPos)]} query
+   * {@code qPos} sees besides its main interval: the last global position of its segment for a
+   * non-global query (if causal the last one at or before it), else −1 (none; a global query's main
+   * interval holds them; also −1 when its segment has no such global position). With the first n
+   * positions global and no segments: {@code n − 1}, or {@code min(n − 1, qPos)} if causal.
    */
   public long globalLastKey(long qPos) {
     if (globals == null || isGlobal(qPos)) {
       return -1;
     }
-    return isCausal() ? globals.previous(qPos) : globals.last();
+    long last;
+    if (isCausal()) {
+      last = globals.previous(qPos);
+    } else if (segmentStarts == null) {
+      last = globals.last();
+    } else {
+      last = globals.previous(segmentEnd(segmentOf(qPos)) - 1);
+    }
+    return last >= globalFirstKey(qPos) ? last : -1;
   }
 
   /** Whether query {@code qPos} may attend to key {@code kPos} (positions ≥ 0). */
   public boolean allows(long qPos, long kPos) {
     return (kPos >= firstKey(qPos) && kPos <= lastKey(qPos))
-        || (kPos >= 0 && kPos <= globalLastKey(qPos) && isGlobal(kPos));
+        || (kPos >= globalFirstKey(qPos) && kPos <= globalLastKey(qPos) && isGlobal(kPos));
   }
 
   /**
@@ -319,6 +338,20 @@ public final class Mask implements Serializable {
    */
   public boolean anyAllowed(long q0, long q1, long k0, long k1) {
     if (q0 > q1 || k0 > k1) {
+      return false;
+    }
+    if (segmentStarts != null) {
+      // a query sees keys of its own segment only, and within a segment the whole-sequence mask
+      // (global tokens kept) rules: ask it segment by segment
+      Mask whole = withoutSegments();
+      for (int i = segmentOf(q0), last = segmentOf(q1); i <= last; i++) {
+        long lo = segmentStart(i);
+        long hi = segmentEnd(i) - 1;
+        if (whole.anyAllowed(
+            Math.max(q0, lo), Math.min(q1, hi), Math.max(k0, lo), Math.min(k1, hi))) {
+          return true;
+        }
+      }
       return false;
     }
     if (globals != null) {
@@ -333,19 +366,6 @@ public final class Mask implements Serializable {
       // every query sees the global keys (causal: those at or before it)
       long h0 = globals.next(Math.max(k0, 0));
       return h0 >= 0 && h0 <= k1 && (!isCausal() || h0 <= q1);
-    }
-    if (segmentStarts != null) {
-      // a query sees keys of its own segment only: ask the whole-sequence mask segment by segment
-      Mask whole = withoutSegments();
-      for (int i = segmentOf(q0), last = segmentOf(q1); i <= last; i++) {
-        long lo = segmentStart(i);
-        long hi = segmentEnd(i) - 1;
-        if (whole.anyAllowed(
-            Math.max(q0, lo), Math.min(q1, hi), Math.max(k0, lo), Math.min(k1, hi))) {
-          return true;
-        }
-      }
-      return false;
     }
     // Both bounds are non-decreasing in q and lastKey(q) = q + c (or unbounded): the first query
     // that reaches k0 is max(q0, k0 - c); later queries only move further from k0's side.

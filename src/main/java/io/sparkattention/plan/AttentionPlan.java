@@ -62,7 +62,7 @@ public final class AttentionPlan implements Serializable {
   /** Local-p window half-width D, or 0 for a mask plan. */
   private final int localPWindow;
 
-  /** Per sequence its segments or global tokens; null: the plan's mask for every sequence. */
+  /** Per sequence its segments and global tokens; null: the plan's mask for every sequence. */
   private final SequenceMasks sequenceMasks;
 
   private AttentionPlan(
@@ -110,9 +110,10 @@ public final class AttentionPlan implements Serializable {
   }
 
   /**
-   * Plans self-attention where sequences' masks differ by {@code masks}: segments, or global tokens
-   * at data positions (a global-token column, whose tiles gather the global keys outside their
-   * reach; tiles with a global query reach every key). Block pairs nothing reaches get no task.
+   * Plans self-attention where sequences' masks differ by {@code masks}: segments, global tokens at
+   * data positions (a global-token column, whose tiles gather the global keys outside their reach;
+   * tiles with a global query reach every key of its segment), or both. Block pairs nothing reaches
+   * get no task.
    *
    * @throws IllegalArgumentException as {@link #create(long[], PlanOptions)}, or if a sequence's
    *     segment starts or global positions are out of order or beyond its length
@@ -183,7 +184,7 @@ public final class AttentionPlan implements Serializable {
   }
 
   /**
-   * The mask of sequence {@code seqIndex}: {@link #mask()} within the sequence's segments or with
+   * The mask of sequence {@code seqIndex}: {@link #mask()} within the sequence's segments and with
    * its global tokens ({@link #sequenceMasks}).
    */
   public Mask mask(int seqIndex) {
@@ -191,7 +192,7 @@ public final class AttentionPlan implements Serializable {
   }
 
   /**
-   * Per sequence its segments or global tokens, or null for a plan whose sequences all have its
+   * Per sequence its segments and global tokens, or null for a plan whose sequences all have its
    * {@link #mask()}; shared, not to be changed.
    */
   public SequenceMasks sequenceMasks() {

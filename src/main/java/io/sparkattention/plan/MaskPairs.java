@@ -16,18 +16,16 @@ final class MaskPairs {
    * or segments in O(1): per query the count is g(q) = hi(q) − lo(q) + 1, clipped at 0, with hi(q)
    * = min(ke − 1, lastKey(q)) and lo(q) = max(ks, firstKey(q)); each has one kink, so g is linear
    * with slope −1, 0 or 1 between the kinks, and each piece sums as an arithmetic series of its
-   * positive terms. Segments sum per segment; global tokens per run of global queries and, for the
-   * queries between them, per run of global keys.
+   * positive terms. Segments sum per segment (global tokens then within each segment); global
+   * tokens per run of global queries and, for the queries between them, per run of global keys.
    */
   static long count(Mask mask, long qs, long qe, long ks, long ke) {
     if (qs >= qe || ks >= ke) {
       return 0;
     }
-    if (mask.hasGlobalTokens()) {
-      return withGlobals(mask, qs, qe, ks, ke);
-    }
     if (mask.hasSegments()) {
       // within a segment the segments are no constraint: sum the whole mask's pairs per segment
+      // (its global tokens kept: they too see and are seen within their segment only)
       Mask whole = mask.withoutSegments();
       long pairs = 0;
       for (int i = mask.segmentOf(qs), last = mask.segmentOf(qe - 1); i <= last; i++) {
@@ -37,6 +35,9 @@ final class MaskPairs {
             count(whole, Math.max(qs, lo), Math.min(qe, end), Math.max(ks, lo), Math.min(ke, end));
       }
       return pairs;
+    }
+    if (mask.hasGlobalTokens()) {
+      return withGlobals(mask, qs, qe, ks, ke);
     }
     // lastKey(q) = q + c and firstKey(q) = q − w, or unbounded (no kink within reach)
     long hiKink = clamp(ke - 1 - (mask.lastKey(0)), qs, qe);

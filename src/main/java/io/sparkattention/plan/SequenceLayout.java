@@ -151,7 +151,7 @@ final class SequenceLayout extends SequenceCut {
         for (int j = 0; j < numKeyGroups; j++) {
           long gs = j * keyGroup;
           long ge = Math.min(keyLength, gs + keyGroup);
-          intervals(i, qe, gs, ge, lo, hi);
+          intervals(i, qs, qe, gs, ge, lo, hi);
           for (int p = 0; p < slots; p++) {
             long ks = Math.max(gs, lo[p]);
             long ke = Math.min(ge, hi[p] + 1);
@@ -193,10 +193,13 @@ final class SequenceLayout extends SequenceCut {
    * Tile {@code i}'s key intervals within key group {@code [gs, ge)}, disjoint, slot by slot: a
    * tile with a global query reaches every key its mask allows ({@code [0, hi]}, slot 0); another
    * its base reach grown over the runs of global keys it meets (slot 0), and the group's global
-   * keys before it (slot 1) and after it (slot 2), which the plan gathers. An interval with {@code
-   * lo > hi} is empty.
+   * keys before it (slot 1) and after it (slot 2), which the plan gathers. With segments a global
+   * query reaches only its own segment: such a tile's slot 0 is its base reach joined with its
+   * global queries' segments, and the global keys of other segments beyond it, seen by its other
+   * queries, are gathered as for a tile without a global query. An interval with {@code lo > hi} is
+   * empty.
    */
-  private void intervals(int i, long qe, long gs, long ge, long[] lo, long[] hi) {
+  private void intervals(int i, long qs, long qe, long gs, long ge, long[] lo, long[] hi) {
     lo[0] = reachLo[i];
     hi[0] = reachHi[i];
     for (int p = 1; p < 3; p++) {
@@ -208,10 +211,16 @@ final class SequenceLayout extends SequenceCut {
       return;
     }
     if (globalTiles.get(i)) {
-      lo[0] = 0;
       long lastGlobal = g.previous(qe - 1);
       hi[0] = Math.max(reachHi[i], Math.min(keyLength() - 1, mask.lastKey(lastGlobal)));
-    } else if (lo[0] > hi[0]) {
+      if (!mask.hasSegments()) {
+        lo[0] = 0; // every key (causal: those before the last global query)
+        return;
+      }
+      // the global queries' segments (firstKey and lastKey grow with the position)
+      lo[0] = Math.min(lo[0], Math.max(0, mask.firstKey(g.next(qs))));
+    }
+    if (lo[0] > hi[0]) {
       lo[1] = gs; // no base reach: the group's global keys only
       hi[1] = ge - 1;
     } else {
@@ -297,22 +306,29 @@ final class SequenceLayout extends SequenceCut {
       }
       return;
     }
-    // tiles with a global query reach every key
+    // tiles with a global query reach every key (with segments, those of their global queries'
+    // segments): in slot 0, the others gather global keys only
     for (int i = globalTiles.nextSetBit(0); i >= 0; i = globalTiles.nextSetBit(i + 1)) {
-      acceptTile(i, j, pos, sink, tasks);
+      acceptTile(i, j, pos, 1, sink, tasks);
     }
     // reachLo and reachHi grow with the tile index: the tiles that reach pos are a contiguous run.
     for (int i = firstTileWithReachHiAtLeast(pos); i < numTiles && reachLo[i] <= pos; i++) {
       if (!globalTiles.get(i)) {
-        acceptTile(i, j, pos, sink, tasks);
+        acceptTile(i, j, pos, slots, sink, tasks);
       }
     }
   }
 
   /** Calls {@code sink} with tile {@code i}'s tasks of key group {@code j} holding key pos. */
   private void acceptTile(int i, int j, long pos, IntConsumer sink, List<TileTask> tasks) {
+    acceptTile(i, j, pos, slots, sink, tasks);
+  }
+
+  /** As the other, among the first {@code upToSlot} slots only. */
+  private void acceptTile(
+      int i, int j, long pos, int upToSlot, IntConsumer sink, List<TileTask> tasks) {
     for (int hg = 0; hg < headGroups(); hg++) {
-      for (int p = 0; p < slots; p++) {
+      for (int p = 0; p < upToSlot; p++) {
         int id = taskIds[((hg * numTiles + i) * numKeyGroups + j) * slots + p];
         if (id >= 0) {
           acceptIfHoldsKey(tasks, id, pos, sink);

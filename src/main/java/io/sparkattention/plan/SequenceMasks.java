@@ -5,8 +5,8 @@ import java.io.Serializable;
 
 /**
  * What makes one sequence's mask differ from the plan's: the starts of its segments (packed
- * documents, {@link Mask#withSegments}) or the positions of its global tokens (a global-token
- * column, {@link Mask#withGlobalPositions}), gathered during validation. A sequence without an
+ * documents, {@link Mask#withSegments}), the positions of its global tokens (a global-token column,
+ * {@link Mask#withGlobalPositions}), or both, gathered during validation. A sequence without an
  * entry keeps the plan's mask. The driver holds a reference per sequence plus these positions.
  */
 public final class SequenceMasks implements Serializable {
@@ -36,6 +36,25 @@ public final class SequenceMasks implements Serializable {
     return new SequenceMasks(null, positions);
   }
 
+  /**
+   * Segments and global tokens both (packed documents with global tokens): sequence {@code s}'s
+   * segments start at {@code starts[s]} and its global tokens sit at {@code positions[s]}; either
+   * array (or any entry) may be null for none. The global tokens see and are seen within their
+   * segment only ({@link Mask#withSegments}).
+   *
+   * @throws IllegalArgumentException if both arrays are null or their lengths differ
+   */
+  public static SequenceMasks of(long[][] starts, long[][] positions) {
+    if (starts == null && positions == null) {
+      throw new IllegalArgumentException("no segments and no global tokens: no sequence masks");
+    }
+    if (starts != null && positions != null && starts.length != positions.length) {
+      throw new IllegalArgumentException(
+          "segments of " + starts.length + " sequences, global tokens of " + positions.length);
+    }
+    return new SequenceMasks(starts, positions);
+  }
+
   /** The number of sequences these masks are for. */
   int size() {
     return segmentStarts != null ? segmentStarts.length : globalPositions.length;
@@ -57,7 +76,7 @@ public final class SequenceMasks implements Serializable {
   }
 
   /**
-   * Sequence {@code s}'s mask: {@code base} within its segments, or with its global tokens.
+   * Sequence {@code s}'s mask: {@code base} within its segments, with its global tokens.
    *
    * @throws IllegalArgumentException if its segment starts or global positions are out of order
    */

@@ -302,9 +302,8 @@ class AttentionJobOptionsTest {
         "--attention local-p --window 3 --global-tokens 2 | --global-tokens does not apply to local-p attention (its windows follow the centres)",
         "--attention cross --context c.json --global-tokens 2 | --global-tokens does not apply to cross attention (input and context positions are unrelated)",
         "--attention local --window 2 --pyramid-levels 1 --global-tokens 2 | --global-tokens does not apply with a pyramid (its steps mix tokens)",
-        "--attention local --window 2 --segment-col doc --global-tokens 2 | --global-tokens does not combine with packed documents (a segment column): a global token would see across them",
         "--attention local --window 2 --global-tokens 2 --global-col first | --global-col does not combine with globalTokens, a count of global tokens (mark the first N rows true in the column instead)",
-        "--attention local --window 2 --segment-col doc --global-col first | --global-col does not combine with packed documents (a segment column): a global token would see across them"
+        "--attention local --window 2 --segment-col doc --global-col doc | --global-col names the segment column: a column is either the documents or the global tokens"
       })
   void badValuesFailInConfig(String extra, String message) {
     String[] a = args(extra.split(" "));

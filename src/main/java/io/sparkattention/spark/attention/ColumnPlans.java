@@ -16,22 +16,45 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The plans of self-attention whose mask a column of the table shapes: packed documents ({@code
- * --segment-col}) and global tokens ({@code --global-col}), gathered by a validation pass over the
- * table first.
+ * --segment-col}), global tokens ({@code --global-col}) or both, gathered by a validation pass over
+ * the table first.
  */
 final class ColumnPlans {
   private static final Logger LOG = LoggerFactory.getLogger(ColumnPlans.class);
 
   private ColumnPlans() {}
 
-  /** The plan of self-attention within the segments of column {@code column} (packed documents). */
-  static AttentionPlan segmented(
+  /**
+   * The plan of self-attention within the segments of column {@code segmentColumn} (packed
+   * documents; null: none) and with the global tokens of boolean column {@code globalColumn} (null:
+   * none), at least one of them set. With both, each validation pass runs as it does alone and a
+   * global token sees and is seen within its own segment.
+   */
+  static AttentionPlan of(
       Dataset<Row> table,
       TokenColumns cols,
       InputValidator.ValidTable valid,
-      String column,
+      String segmentColumn,
+      String globalColumn,
       AttentionSpec spec,
       Strategy strategy) {
+    long[][] starts =
+        segmentColumn == null ? null : segmentStarts(table, cols, valid, segmentColumn);
+    long[][] positions =
+        globalColumn == null
+            ? null
+            : GlobalValidator.globalPositions(table, cols, globalColumn, valid);
+    return starts == null && positions == null
+        ? AttentionPlan.create(valid.lengths(), DistributedAttention.planOptions(spec, strategy))
+        : AttentionPlan.create(
+            valid.lengths(),
+            SequenceMasks.of(starts, positions),
+            DistributedAttention.planOptions(spec, strategy));
+  }
+
+  /** The segments' starts of column {@code column} (null: one segment per sequence), logged. */
+  private static long[][] segmentStarts(
+      Dataset<Row> table, TokenColumns cols, InputValidator.ValidTable valid, String column) {
     long start = System.nanoTime();
     long[][] starts = SegmentValidator.segmentStarts(table, cols, column, valid);
     int segmented = 0;
@@ -49,28 +72,6 @@ final class ColumnPlans {
         valid.seqIds().size(),
         segmented,
         Elapsed.since(start));
-    return starts == null
-        ? AttentionPlan.create(valid.lengths(), DistributedAttention.planOptions(spec, strategy))
-        : AttentionPlan.create(
-            valid.lengths(),
-            SequenceMasks.segments(starts),
-            DistributedAttention.planOptions(spec, strategy));
-  }
-
-  /** The plan of self-attention with the global tokens of boolean column {@code column}. */
-  static AttentionPlan globals(
-      Dataset<Row> table,
-      TokenColumns cols,
-      InputValidator.ValidTable valid,
-      String column,
-      AttentionSpec spec,
-      Strategy strategy) {
-    long[][] positions = GlobalValidator.globalPositions(table, cols, column, valid);
-    return positions == null
-        ? AttentionPlan.create(valid.lengths(), DistributedAttention.planOptions(spec, strategy))
-        : AttentionPlan.create(
-            valid.lengths(),
-            SequenceMasks.globals(positions),
-            DistributedAttention.planOptions(spec, strategy));
+    return starts;
   }
 }

@@ -172,10 +172,10 @@ public final class DistributedAttention {
     try {
       if (spec.isLocalP()) {
         plan = planLocalP(table, cols, valid, spec, strategy, indexB, weightsB, faults);
-      } else if (spec.segmentColumn() != null) {
-        plan = ColumnPlans.segmented(table, cols, valid, spec.segmentColumn(), spec, strategy);
-      } else if (spec.globalColumn() != null) {
-        plan = ColumnPlans.globals(table, cols, valid, spec.globalColumn(), spec, strategy);
+      } else if (spec.segmentColumn() != null || spec.globalColumn() != null) {
+        plan =
+            ColumnPlans.of(
+                table, cols, valid, spec.segmentColumn(), spec.globalColumn(), spec, strategy);
       } else {
         replan =
             o ->

@@ -124,7 +124,7 @@ public final class AttentionMaps {
    * The maps of every sequence of a validated table (lazy), with the weights already validated
    * against the table (as {@link DistributedAttention#compute} does).
    *
-   * @param sequenceMasks per sequence its segments or global tokens ({@link
+   * @param sequenceMasks per sequence its segments and global tokens ({@link
    *     io.sparkattention.plan.AttentionPlan#sequenceMasks()}), or null
    */
   public static Dataset<Row> compute(

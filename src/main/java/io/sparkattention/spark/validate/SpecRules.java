@@ -93,7 +93,8 @@ public final class SpecRules {
 
   /**
    * Global tokens (parameter {@code p}) are positions of a self-attention sequence under a mask:
-   * not local-p (no mask), a pyramid (its steps mix tokens), cross attention or packed documents.
+   * not local-p (no mask), a pyramid (its steps mix tokens) or cross attention. With packed
+   * documents (a segment column) they see and are seen within their own document.
    */
   private static void checkGlobalTokens(AttentionSpec spec, String p) {
     require(
@@ -106,10 +107,9 @@ public final class SpecRules {
         p,
         "does not apply to cross attention (input and context positions are unrelated)");
     require(
-        spec.segmentColumn() == null,
+        spec.segmentColumn() == null || !spec.segmentColumn().equals(spec.globalColumn()),
         p,
-        "does not combine with packed documents (a segment column): a global token would see"
-            + " across them");
+        "names the segment column: a column is either the documents or the global tokens");
   }
 
   private static void requireAtLeast(int least, int value, String parameter) {

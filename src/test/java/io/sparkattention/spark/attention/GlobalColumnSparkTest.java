@@ -224,15 +224,16 @@ class GlobalColumnSparkTest {
             InputException.class,
             () -> DistributedAttention.compute(spark, table.drop("g"), cols, valid, null, ok));
     assertTrue(missing.getMessage().contains("g"), missing.getMessage());
-    // with --global-tokens, local-p, cross, a pyramid or segments: refused naming globalColumn
+    // with --global-tokens, local-p, cross, a pyramid or as the segment column: refused naming
+    // globalColumn
     List<AttentionSpec.Builder> bad =
         List.of(
             AttentionSpec.builder().window(3).globalTokens(2),
             AttentionSpec.builder().localP(4),
             AttentionSpec.builder().cross(true),
             AttentionSpec.builder().window(3).pyramidLevels(1),
-            AttentionSpec.builder().window(3).segmentColumn("doc"));
-    String[] says = {"globalTokens", "local-p", "cross attention", "pyramid", "packed documents"};
+            AttentionSpec.builder().window(3).segmentColumn("g"));
+    String[] says = {"globalTokens", "local-p", "cross attention", "pyramid", "segment column"};
     for (int i = 0; i < bad.size(); i++) {
       AttentionSpec.Builder b = bad.get(i);
       InputException e = assertThrows(InputException.class, () -> b.globalColumn("g").build());

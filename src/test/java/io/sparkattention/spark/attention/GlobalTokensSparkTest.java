@@ -200,9 +200,8 @@ class GlobalTokensSparkTest {
         List.of(
             AttentionSpec.builder().localP(4),
             AttentionSpec.builder().cross(true),
-            AttentionSpec.builder().window(3).pyramidLevels(1),
-            AttentionSpec.builder().window(3).segmentColumn("doc"));
-    String[] says = {"local-p", "cross attention", "pyramid", "packed documents"};
+            AttentionSpec.builder().window(3).pyramidLevels(1));
+    String[] says = {"local-p", "cross attention", "pyramid"};
     for (int i = 0; i < bad.size(); i++) {
       AttentionSpec.Builder b = bad.get(i);
       InputException e = assertThrows(InputException.class, () -> b.globalTokens(2).build());
