@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkattention.fixtures.Allowed;
+import io.sparkattention.fixtures.PlanCoverage;
 import io.sparkattention.fixtures.StrategyMasks;
 import io.sparkattention.kernel.Mask;
 import java.util.ArrayList;
@@ -96,65 +97,18 @@ class GlobalColumnPlanTest {
     return g;
   }
 
-  /** Whether task {@code t} holds key {@code k}: in its range, and global if it gathers. */
-  static boolean holdsKey(TileTask t, long k, Set<Long> global) {
-    return k >= t.kStart() && k < t.kEnd() && (!t.gatheredKeys() || global.contains(k));
-  }
-
   @ParameterizedTest(name = "{0} {1} seed {2} tiles {3}x{4}")
   @MethodSource("configs")
   void coversEveryAllowedPairOnceAndCountsThem(
       Strategy s, Mask base, long seed, int qTiles, int kTiles) {
     AttentionPlan plan = plan(s, base, seed, qTiles, kTiles);
     long[][] positions = positions(seed);
-    long total = 0;
-    long expectedTotal = 0;
-    for (int seq = 0; seq < LENGTHS.length; seq++) {
-      long n = LENGTHS[seq];
-      Set<Long> global = set(positions[seq]);
-      Allowed allowed = Allowed.globalAt(Allowed.of(base), global, base.isCausal());
-      List<TileTask> own = GlobalTokensPlanTest.tasksOf(plan, seq);
-      for (TileTask t : own) {
-        long pairs = 0;
-        long keys = 0;
-        for (long k = t.kStart(); k < t.kEnd(); k++) {
-          if (!holdsKey(t, k, global)) {
-            continue;
-          }
-          keys++;
-          for (long q = t.qStart(); q < t.qEnd(); q++) {
-            pairs += allowed.test(q, k) ? 1 : 0;
-          }
-        }
-        assertEquals(keys, t.keyCount(), "keys of " + t);
-        assertEquals(pairs, t.attendedPairs(), "attended pairs of " + t);
-        total += t.attendedPairs();
-      }
-      for (long q = 0; q < n; q++) {
-        for (long k = 0; k < n; k++) {
-          if (!allowed.test(q, k)) {
-            continue;
-          }
-          expectedTotal += plan.isWhole(seq) ? 1 : plan.headGroups();
-          for (int h = 0; h < HEADS; h++) {
-            int covering = 0;
-            for (TileTask t : own) {
-              covering +=
-                  h >= t.headStart()
-                          && h < t.headEnd()
-                          && q >= t.qStart()
-                          && q < t.qEnd()
-                          && holdsKey(t, k, global)
-                      ? 1
-                      : 0;
-            }
-            assertEquals(1, covering, "seq " + seq + " pair (" + q + ", " + k + ") head " + h);
-          }
-        }
-      }
-    }
-    assertEquals(expectedTotal, total);
-    assertEquals(expectedTotal, plan.attendedPairs());
+    PlanCoverage.assertCoversEveryAllowedPairOnce(
+        plan,
+        LENGTHS,
+        HEADS,
+        seq -> Allowed.globalAt(Allowed.of(base), set(positions[seq]), base.isCausal()),
+        seq -> set(positions[seq]));
   }
 
   @ParameterizedTest(name = "{0} {1} seed {2} tiles {3}x{4}")
@@ -163,38 +117,7 @@ class GlobalColumnPlanTest {
       Strategy s, Mask base, long seed, int qTiles, int kTiles) {
     AttentionPlan plan = plan(s, base, seed, qTiles, kTiles);
     long[][] positions = positions(seed);
-    for (int seq = 0; seq < LENGTHS.length; seq++) {
-      if (plan.isWhole(seq)) {
-        continue;
-      }
-      Set<Long> global = set(positions[seq]);
-      for (long p = 0; p < LENGTHS[seq]; p++) {
-        TreeSet<Integer> asQuery = new TreeSet<>();
-        TreeSet<Integer> asKey = new TreeSet<>();
-        for (TileTask t : plan.tasks()) {
-          if (t.seqIndex() == seq && p >= t.qStart() && p < t.qEnd()) {
-            asQuery.add(t.id());
-          }
-          if (t.seqIndex() == seq && holdsKey(t, p, global)) {
-            asKey.add(t.id());
-          }
-        }
-        TreeSet<Integer> routedQ = new TreeSet<>();
-        TreeSet<Integer> routedK = new TreeSet<>();
-        List<Integer> allK = new ArrayList<>();
-        plan.forEachQueryTask(seq, p, routedQ::add);
-        plan.forEachKeyTask(
-            seq,
-            p,
-            id -> {
-              routedK.add(id);
-              allK.add(id);
-            });
-        assertEquals(asQuery, routedQ, "query routes of seq " + seq + " pos " + p);
-        assertEquals(asKey, routedK, "key routes of seq " + seq + " pos " + p);
-        assertEquals(routedK.size(), allK.size(), "no task named twice");
-      }
-    }
+    PlanCoverage.assertRoutesExactly(plan, LENGTHS, seq -> set(positions[seq]));
   }
 
   /** The pair count of every rectangle against the loop and the fixture, for scattered globals. */

@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkattention.fixtures.Allowed;
+import io.sparkattention.fixtures.PlanCoverage;
 import io.sparkattention.fixtures.StrategyMasks;
 import io.sparkattention.kernel.Mask;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -60,18 +63,13 @@ class GlobalTokensPlanTest {
             .build());
   }
 
-  static List<TileTask> tasksOf(AttentionPlan plan, int seq) {
-    List<TileTask> own = new ArrayList<>();
-    if (plan.isWhole(seq)) {
-      own.add(plan.task(plan.wholeTaskId(seq)));
-    } else {
-      for (TileTask t : plan.tasks()) {
-        if (t.seqIndex() == seq) {
-          own.add(t);
-        }
-      }
+  /** The first {@code n} positions (a prefix: gathered tasks hold their whole range). */
+  static Set<Long> firstN(Mask m) {
+    Set<Long> g = new HashSet<>();
+    for (long p = 0; p < m.globalTokens(); p++) {
+      g.add(p);
     }
-    return own;
+    return g;
   }
 
   @ParameterizedTest(name = "{0} {1} B={2} tiles {3}x{4}")
@@ -79,87 +77,17 @@ class GlobalTokensPlanTest {
   void coversEveryAllowedPairOnceAndCountsThem(
       Strategy s, Mask m, int b, int qTiles, int kTiles, long[] lengths) {
     AttentionPlan plan = plan(s, m, b, qTiles, kTiles, lengths);
-    Allowed allowed = Allowed.of(m);
-    long total = 0;
-    long expectedTotal = 0;
-    for (int seq = 0; seq < lengths.length; seq++) {
-      long n = lengths[seq];
-      List<TileTask> own = tasksOf(plan, seq);
-      for (TileTask t : own) {
-        long pairs = 0;
-        for (long q = t.qStart(); q < t.qEnd(); q++) {
-          for (long k = t.kStart(); k < t.kEnd(); k++) {
-            pairs += allowed.test(q, k) ? 1 : 0;
-          }
-        }
-        assertEquals(pairs, t.attendedPairs(), "attended pairs of " + t);
-        total += t.attendedPairs();
-      }
-      for (long q = 0; q < n; q++) {
-        for (long k = 0; k < n; k++) {
-          if (!allowed.test(q, k)) {
-            continue;
-          }
-          expectedTotal += plan.isWhole(seq) ? 1 : plan.headGroups();
-          for (int h = 0; h < HEADS; h++) {
-            int covering = 0;
-            for (TileTask t : own) {
-              covering +=
-                  h >= t.headStart()
-                          && h < t.headEnd()
-                          && q >= t.qStart()
-                          && q < t.qEnd()
-                          && k >= t.kStart()
-                          && k < t.kEnd()
-                      ? 1
-                      : 0;
-            }
-            assertEquals(1, covering, "seq " + seq + " pair (" + q + ", " + k + ") head " + h);
-          }
-        }
-      }
-    }
     // the cost model's count: exactly the allowed pairs (once per head group)
-    assertEquals(expectedTotal, total);
-    assertEquals(expectedTotal, plan.attendedPairs());
+    PlanCoverage.assertCoversEveryAllowedPairOnce(
+        plan, lengths, HEADS, seq -> Allowed.of(m), seq -> firstN(m));
   }
 
   @ParameterizedTest(name = "{0} {1} B={2} tiles {3}x{4}")
   @MethodSource("configs")
   void routingFindsExactlyTheTasksHoldingAPosition(
       Strategy s, Mask m, int b, int qTiles, int kTiles, long[] lengths) {
-    AttentionPlan plan = plan(s, m, b, qTiles, kTiles, lengths);
-    for (int seq = 0; seq < lengths.length; seq++) {
-      if (plan.isWhole(seq)) {
-        continue;
-      }
-      for (long p = 0; p < lengths[seq]; p++) {
-        TreeSet<Integer> asQuery = new TreeSet<>();
-        TreeSet<Integer> asKey = new TreeSet<>();
-        for (TileTask t : plan.tasks()) {
-          if (t.seqIndex() == seq && p >= t.qStart() && p < t.qEnd()) {
-            asQuery.add(t.id());
-          }
-          if (t.seqIndex() == seq && p >= t.kStart() && p < t.kEnd()) {
-            asKey.add(t.id());
-          }
-        }
-        TreeSet<Integer> routedQ = new TreeSet<>();
-        TreeSet<Integer> routedK = new TreeSet<>();
-        List<Integer> allK = new ArrayList<>();
-        plan.forEachQueryTask(seq, p, routedQ::add);
-        plan.forEachKeyTask(
-            seq,
-            p,
-            id -> {
-              routedK.add(id);
-              allK.add(id);
-            });
-        assertEquals(asQuery, routedQ, "query routes of seq " + seq + " pos " + p);
-        assertEquals(asKey, routedK, "key routes of seq " + seq + " pos " + p);
-        assertEquals(routedK.size(), allK.size(), "no task named twice");
-      }
-    }
+    PlanCoverage.assertRoutesExactly(
+        plan(s, m, b, qTiles, kTiles, lengths), lengths, seq -> firstN(m));
   }
 
   /** The O(1) count of a rectangle against the loop over {@link Mask#allows}, and the fixture. */
