@@ -43,8 +43,9 @@ public record Calibration(
    * (docs/cost-report/idle-2026-11-25/results.csv: 2 cores, AMD EPYC, local[2], Kryo, shuffle
    * compression off, kernel 33.9 GFLOP/s per slot), used by {@code --predict} without a calibration
    * file: shuffle bytes per second per slot (600.7 MB/s), seconds per task wave (0.452), seconds
-   * per stage (0.017). The sweep of 2026-11-28 in docs/cost-report/ ran on a machine loaded several
-   * times over, whose fit is not a machine's figure. See docs/cost-report.md.
+   * per stage (0.017). The loaded sweep of 2026-11-28 (docs/cost-report/loaded-2026-11-28/) ran on
+   * a machine loaded several times over, whose fit is not a machine's figure; the idle one of that
+   * day (docs/cost-report/) ran on a slower machine. See docs/cost-report.md.
    */
   public static final double[] DEFAULT_FIXED = {600.7e6, 0.452, 0.017};
 
