@@ -15,6 +15,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.AnalysisException;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -136,8 +137,9 @@ public final class TokenTables {
     if (kept.size() == names.size()) {
       return table;
     }
+    // quoted, so that a name with a dot is a column, not a field of a struct
     return table.select(
-        kept.stream().map(functions::col).toArray(org.apache.spark.sql.Column[]::new));
+        kept.stream().map(c -> table.col("`" + c.replace("`", "``") + "`")).toArray(Column[]::new));
   }
 
   /**
