@@ -130,26 +130,7 @@ class GlobalColumnPlanTest {
         long[] g = scattered(rnd, 24, 0.25);
         Mask m = base.withGlobalPositions(g);
         Allowed allowed = Allowed.globalAt(Allowed.of(base), set(g), base.isCausal());
-        for (long qs = 0; qs < 24; qs += 3) {
-          for (long qe = qs; qe <= 24; qe += 5) {
-            for (long ks = 0; ks < 24; ks += 2) {
-              for (long ke = ks; ke <= 24; ke += 3) {
-                long brute = 0;
-                for (long q = qs; q < qe; q++) {
-                  for (long k = ks; k < ke; k++) {
-                    brute += allowed.test(q, k) ? 1 : 0;
-                  }
-                }
-                String where = m + " [" + qs + "," + qe + ")x[" + ks + "," + ke + ")";
-                assertEquals(brute, MaskPairs.count(m, qs, qe, ks, ke), where);
-                assertEquals(
-                    brute > 0,
-                    qs < qe && ks < ke && m.anyAllowed(qs, qe - 1, ks, ke - 1),
-                    "anyAllowed " + where);
-              }
-            }
-          }
-        }
+        RectanglePairs.assertCountsMatchTheBruteForce(m, allowed, 24, 3, 5, 2, 3);
       }
     }
   }

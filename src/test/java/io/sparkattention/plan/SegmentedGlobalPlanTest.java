@@ -159,26 +159,7 @@ class SegmentedGlobalPlanTest {
         }
         Mask m = base.withSegments(packed.starts[s]).withGlobalPositions(packed.globals[s]);
         Allowed allowed = packed.allowed(base, s);
-        for (long qs = 0; qs < 40; qs += 3) {
-          for (long qe = qs; qe <= 40; qe += 7) {
-            for (long ks = 0; ks < 40; ks += 4) {
-              for (long ke = ks; ke <= 40; ke += 5) {
-                long brute = 0;
-                for (long q = qs; q < qe; q++) {
-                  for (long k = ks; k < ke; k++) {
-                    brute += allowed.test(q, k) ? 1 : 0;
-                  }
-                }
-                String where = m + " [" + qs + "," + qe + ")x[" + ks + "," + ke + ")";
-                assertEquals(brute, MaskPairs.count(m, qs, qe, ks, ke), where);
-                assertEquals(
-                    brute > 0,
-                    qs < qe && ks < ke && m.anyAllowed(qs, qe - 1, ks, ke - 1),
-                    "anyAllowed " + where);
-              }
-            }
-          }
-        }
+        RectanglePairs.assertCountsMatchTheBruteForce(m, allowed, 40, 3, 7, 4, 5);
       }
     }
   }
