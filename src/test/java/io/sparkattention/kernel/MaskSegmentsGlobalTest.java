@@ -12,7 +12,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeSet;
 import org.ejml.data.DMatrixRMaj;
 import org.junit.jupiter.api.Test;
 
@@ -34,28 +33,6 @@ class MaskSegmentsGlobalTest {
     Mask.causalWindow(0),
     Mask.causalWindow(2)
   };
-
-  static long[] randomStarts(Random rnd, int n) {
-    TreeSet<Long> s = new TreeSet<>();
-    s.add(0L);
-    int cuts = rnd.nextInt(Math.max(1, n / 3) + 1);
-    for (int i = 0; i < cuts; i++) {
-      s.add((long) rnd.nextInt(n));
-    }
-    return s.stream().mapToLong(Long::longValue).toArray();
-  }
-
-  /** label[p]: p's segment, from the starts by a linear scan. */
-  static int[] labels(long[] starts, int n) {
-    int[] seg = new int[n];
-    for (int p = 0, i = 0; p < n; p++) {
-      while (i + 1 < starts.length && starts[i + 1] <= p) {
-        i++;
-      }
-      seg[p] = i;
-    }
-    return seg;
-  }
 
   /** None, a prefix of 1 … 3, scattered, or every position, by {@code kind}. */
   static long[] randomGlobals(Random rnd, int n, int kind) {
@@ -86,8 +63,8 @@ class MaskSegmentsGlobalTest {
     Random rnd = new Random(15);
     for (int trial = 0; trial < 40; trial++) {
       int n = 1 + rnd.nextInt(37);
-      long[] starts = randomStarts(rnd, n);
-      int[] label = labels(starts, n);
+      long[] starts = MaskSegmentsTest.randomStarts(rnd, n);
+      int[] label = MaskSegmentsTest.labels(starts, n);
       long[] globals = randomGlobals(rnd, n, trial % 4);
       for (Mask base : BASES) {
         Mask m = base.withSegments(starts).withGlobalPositions(globals);
@@ -134,8 +111,8 @@ class MaskSegmentsGlobalTest {
     AttentionWorkspace ws = new AttentionWorkspace();
     for (int trial = 0; trial < 16; trial++) {
       int n = 1 + rnd.nextInt(29);
-      long[] starts = randomStarts(rnd, n);
-      int[] label = labels(starts, n);
+      long[] starts = MaskSegmentsTest.randomStarts(rnd, n);
+      int[] label = MaskSegmentsTest.labels(starts, n);
       long[] globals = randomGlobals(rnd, n, trial % 4);
       double[][] q = Matrices.gaussian(rnd, n, d, 1.0);
       double[][] k = Matrices.gaussian(rnd, n, d, 1.0);
