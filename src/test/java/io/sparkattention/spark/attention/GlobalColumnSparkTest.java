@@ -146,22 +146,14 @@ class GlobalColumnSparkTest {
     for (int seq = 0; seq < LENGTHS.length; seq++) {
       Allowed allowed =
           Allowed.globalAt(GlobalTokensSparkTest.base(base), globals.get(seq), base.isCausal());
-      double[][] X = GlobalTokensSparkTest.rows(tokens.sequences.get(seq));
+      double[][] X = Matrices.toArray(tokens.sequences.get(seq));
       want.add(
           sel.isHard()
-              ? hardReference(X, allowed)
+              ? HardReference.multiHead(X, refWeights, D, HEADS, allowed)
               : ModernReference.multiHead(X, X, refWeights, HEADS, allowed, ref));
     }
     ReferenceCheck.agreesAndSameBits(
         base + " + column " + s + " " + sel, tokens.seqIds, want, one, five, TOL);
-  }
-
-  static double[][] hardReference(double[][] x, Allowed allowed) {
-    double[][] q = Matrices.project(x, D, refWeights.wq, refWeights.bq);
-    double[][] k = Matrices.project(x, D, refWeights.wk, refWeights.bk);
-    double[][] v = Matrices.project(x, D, refWeights.wv, refWeights.bv);
-    double[][] concat = HardReference.heads(q, k, v, HEADS, allowed, false, 0);
-    return Matrices.project(concat, D, refWeights.wo, refWeights.bo);
   }
 
   @Test
@@ -173,7 +165,7 @@ class GlobalColumnSparkTest {
             .collectAsList();
     Map<String, double[][][]> want = new HashMap<>();
     for (int seq = 0; seq < LENGTHS.length; seq++) {
-      double[][] X = GlobalTokensSparkTest.rows(tokens.sequences.get(seq));
+      double[][] X = Matrices.toArray(tokens.sequences.get(seq));
       Allowed allowed = Allowed.globalAt(Allowed.causalWindow(4), globals.get(seq), true);
       want.put(
           tokens.seqIds.get(seq),

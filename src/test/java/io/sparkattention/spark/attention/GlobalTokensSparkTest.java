@@ -32,7 +32,6 @@ import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.ejml.data.DMatrixRMaj;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -124,10 +123,10 @@ class GlobalTokensSparkTest {
     ModernReference.Options ref = new ModernReference.Options().softcap(softcap);
     List<double[][]> want = new ArrayList<>();
     for (int seq = 0; seq < LENGTHS.length; seq++) {
-      double[][] X = rows(tokens.sequences.get(seq));
+      double[][] X = Matrices.toArray(tokens.sequences.get(seq));
       want.add(
           sel.isHard()
-              ? hardReference(X, allowed)
+              ? HardReference.multiHead(X, refWeights, D, HEADS, allowed)
               : ModernReference.multiHead(X, X, refWeights, HEADS, allowed, ref));
     }
     ReferenceCheck.agreesAndSameBits(m + " " + s, tokens.seqIds, want, one, five, TOL);
@@ -145,14 +144,6 @@ class GlobalTokensSparkTest {
       default:
         return Allowed.causalWindow(m.window());
     }
-  }
-
-  static double[][] hardReference(double[][] x, Allowed allowed) {
-    double[][] q = Matrices.project(x, D, refWeights.wq, refWeights.bq);
-    double[][] k = Matrices.project(x, D, refWeights.wk, refWeights.bk);
-    double[][] v = Matrices.project(x, D, refWeights.wv, refWeights.bv);
-    double[][] concat = HardReference.heads(q, k, v, HEADS, allowed, false, 0);
-    return Matrices.project(concat, D, refWeights.wo, refWeights.bo);
   }
 
   @Test
@@ -179,7 +170,7 @@ class GlobalTokensSparkTest {
     Allowed allowed = Allowed.global(Allowed.causalWindow(4), 3, true);
     Map<String, double[][][]> want = new HashMap<>();
     for (int seq = 0; seq < LENGTHS.length; seq++) {
-      double[][] X = rows(tokens.sequences.get(seq));
+      double[][] X = Matrices.toArray(tokens.sequences.get(seq));
       want.put(
           tokens.seqIds.get(seq),
           ModernReference.weights(X, X, refWeights, HEADS, allowed, new ModernReference.Options()));
@@ -225,13 +216,5 @@ class GlobalTokensSparkTest {
     }
     assertEquals(tokens.rows.size(), byKey.size(), "one output row per token");
     return byKey;
-  }
-
-  static double[][] rows(DMatrixRMaj M) {
-    double[][] X = new double[M.numRows][M.numCols];
-    for (int i = 0; i < M.numRows; i++) {
-      System.arraycopy(M.data, i * M.numCols, X[i], 0, M.numCols);
-    }
-    return X;
   }
 }

@@ -31,7 +31,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
-import org.ejml.data.DMatrixRMaj;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -165,22 +164,14 @@ class SegmentsGlobalSparkTest {
       Allowed allowed =
           Allowed.packedWithGlobals(
               labels[seq], GlobalTokensSparkTest.base(base), g, base.isCausal());
-      double[][] X = rows(tokens.sequences.get(seq));
+      double[][] X = Matrices.toArray(tokens.sequences.get(seq));
       want.add(
           sel.isHard()
-              ? hardReference(X, allowed)
+              ? HardReference.multiHead(X, refWeights, D, HEADS, allowed)
               : SoftmaxReference.multiHead(X, refWeights, HEADS, allowed));
     }
     ReferenceCheck.agreesAndSameBits(
         base + " in documents, " + s + " " + sel, tokens.seqIds, want, one, five, TOL);
-  }
-
-  static double[][] hardReference(double[][] x, Allowed allowed) {
-    double[][] q = Matrices.project(x, D, refWeights.wq, refWeights.bq);
-    double[][] k = Matrices.project(x, D, refWeights.wk, refWeights.bk);
-    double[][] v = Matrices.project(x, D, refWeights.wv, refWeights.bv);
-    double[][] concat = HardReference.heads(q, k, v, HEADS, allowed, false, 0);
-    return Matrices.project(concat, D, refWeights.wo, refWeights.bo);
   }
 
   static Map<String, double[]> compute(AttentionSpec spec) {
@@ -194,13 +185,5 @@ class SegmentsGlobalSparkTest {
     }
     assertEquals(tokens.rows.size(), byKey.size(), "one output row per token");
     return byKey;
-  }
-
-  static double[][] rows(DMatrixRMaj M) {
-    double[][] X = new double[M.numRows][M.numCols];
-    for (int i = 0; i < M.numRows; i++) {
-      System.arraycopy(M.data, i * M.numCols, X[i], 0, M.numCols);
-    }
-    return X;
   }
 }

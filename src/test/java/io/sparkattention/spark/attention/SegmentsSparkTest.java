@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkattention.fixtures.Allowed;
 import io.sparkattention.fixtures.HardReference;
-import io.sparkattention.fixtures.Matrices;
 import io.sparkattention.fixtures.SoftmaxReference;
 import io.sparkattention.fixtures.SparkTestSession;
 import io.sparkattention.fixtures.StrategyMasks;
@@ -179,7 +178,7 @@ class SegmentsSparkTest {
       Allowed allowed = sameDocument(mask, s);
       double[][] want =
           sel.isHard()
-              ? hardReference(x, heads, allowed)
+              ? HardReference.multiHead(x, refWeights, D, heads, allowed)
               : SoftmaxReference.multiHead(x, refWeights, heads, allowed);
       int idx = valid.seqIds().indexOf(id);
       for (int p = 0; p < want.length; p++) {
@@ -187,14 +186,6 @@ class SegmentsSparkTest {
       }
     }
     assertTrue(worst <= 1e-9, "worst relative error " + worst);
-  }
-
-  static double[][] hardReference(double[][] x, int heads, Allowed allowed) {
-    double[][] q = Matrices.project(x, D, refWeights.wq, refWeights.bq);
-    double[][] k = Matrices.project(x, D, refWeights.wk, refWeights.bk);
-    double[][] v = Matrices.project(x, D, refWeights.wv, refWeights.bv);
-    double[][] concat = HardReference.heads(q, k, v, heads, allowed, false, 0);
-    return Matrices.project(concat, D, refWeights.wo, refWeights.bo);
   }
 
   @Test
