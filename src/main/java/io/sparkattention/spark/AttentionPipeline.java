@@ -74,7 +74,12 @@ final class AttentionPipeline {
               spec.segmentColumn(),
               spec.globalColumn());
       TokenColumns cols = TokenColumns.of(table.schema(), VECTOR);
-      InputValidator.ValidTable valid = InputValidator.validate(table, cols, "input");
+      // Positions only, the vectors checked as routing reads them, unless a pass before routing
+      // reads them: a pyramid's reduction, local-p's centres.
+      InputValidator.ValidTable valid =
+          spec.pyramidLevels() > 0 || spec.isLocalP()
+              ? InputValidator.validate(table, cols, "input")
+              : InputValidator.validatePositions(table, cols, "input");
       LOG.info(
           "validated {}: {} sequences, {} tokens, longest {}, width {} ({})",
           input,

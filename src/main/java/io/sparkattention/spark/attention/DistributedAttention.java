@@ -16,6 +16,7 @@ import io.sparkattention.spark.io.FinishedToken;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.metrics.Elapsed;
 import io.sparkattention.spark.validate.InputValidator;
+import io.sparkattention.spark.validate.VectorCheck;
 import java.util.function.Function;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -61,7 +62,8 @@ public final class DistributedAttention {
       Broadcast<SequenceIndex> sequences) {}
 
   /**
-   * Plans and builds self-attention (lazy: nothing runs until the result is consumed).
+   * Plans and builds self-attention (lazy: nothing runs until the result is consumed, except the
+   * routing stage when {@code valid} leaves the vectors to check: {@link VectorCheck}).
    *
    * @throws InputException if the weights or heads do not fit the table's vector width
    */
@@ -76,10 +78,11 @@ public final class DistributedAttention {
 
   /**
    * Plans and builds attention of the table's tokens over {@code context} (null: self-attention);
-   * one result per token of {@code table}.
+   * one result per token of {@code table}. Lazy, as {@link #compute(SparkSession, Dataset,
+   * TokenColumns, InputValidator.ValidTable, AttentionSpec)}.
    *
    * @throws InputException if the weights or heads do not fit the vector widths, or the context's
-   *     seq_ids differ from the table's
+   *     seq_ids differ from the table's, or a vector left to check is bad
    */
   public static Result compute(
       SparkSession spark,
@@ -120,6 +123,10 @@ public final class DistributedAttention {
               + "·tanh(h_t·wp)) with h_t the projected query, so wp has "
               + weights.queryWidth(valid.width())
               + " rows and vp one entry per column of wp");
+    }
+    if (spec.isLocalP() && !valid.vectorsChecked()) {
+      // its plan reads the vectors, before routing could check them
+      throw new IllegalArgumentException("local-p needs a table validated in full (validate)");
     }
     if (spec.isLocalP() && context != null) {
       throw new InputException("local-p is self-attention: it takes no context table");
@@ -231,6 +238,13 @@ public final class DistributedAttention {
         Elapsed.since(planStart));
 
     Broadcast<AttentionPlan> planB = jsc.broadcast(plan);
+    // Vectors not checked by validation are checked as they are routed, and refused before
+    // anything else runs (VectorCheck).
+    VectorCheck inputCheck = VectorCheck.of(jsc.sc(), cols, valid, "input");
+    VectorCheck contextCheck =
+        context == null
+            ? null
+            : VectorCheck.of(jsc.sc(), context.cols(), context.valid(), "context");
 
     // Stage 1 shuffles token vectors: each to every tile task needing it as query or key
     // (cross-attention: queries from the table, keys from the context), raw or, for keys, as
@@ -244,7 +258,8 @@ public final class DistributedAttention {
               .mapPartitionsToPair(
                   faults.aroundPairs(
                       FaultInjection.ROUTE,
-                      new RouteTokensFn(cols, planB, indexB, true, true, weightsB, shipping)));
+                      new RouteTokensFn(
+                          cols, planB, indexB, true, true, weightsB, shipping, inputCheck)));
     } else {
       routed =
           table
@@ -252,7 +267,8 @@ public final class DistributedAttention {
               .mapPartitionsToPair(
                   faults.aroundPairs(
                       FaultInjection.ROUTE,
-                      new RouteTokensFn(cols, planB, indexB, true, false, weightsB, shipping)))
+                      new RouteTokensFn(
+                          cols, planB, indexB, true, false, weightsB, shipping, inputCheck)))
               .union(
                   context
                       .table()
@@ -267,17 +283,19 @@ public final class DistributedAttention {
                                   false,
                                   true,
                                   weightsB,
-                                  shipping))));
+                                  shipping,
+                                  contextCheck))));
     }
+    JavaPairRDD<RouteKey, double[]> sorted =
+        routed.repartitionAndSortWithinPartitions(
+            new TaskPartitioner(placement.partition(), partitions));
+    VectorCheck.runFirst(sorted, inputCheck, contextCheck);
     // Faults by the tile partition itself: final partitions are computed in the write stage.
     JavaRDD<TokenPart> parts =
         faults.inject(
             FaultInjection.TILE,
-            routed
-                .repartitionAndSortWithinPartitions(
-                    new TaskPartitioner(placement.partition(), partitions))
-                .mapPartitions(
-                    new TileTaskFn(planB, weightsB, spec.selection(), spec.scores(), shipping)));
+            sorted.mapPartitions(
+                new TileTaskFn(planB, weightsB, spec.selection(), spec.scores(), shipping)));
     // Stage 2 merges partial states by token; final rows (whole sequences) skip its shuffle.
     JavaRDD<FinishedToken> finished = AttentionStage.finish(parts, placement, weightsB, faults);
     return new Result(finished, plan, reason, partitions, indexB);

@@ -139,6 +139,10 @@ public final class PyramidReduction {
       InputValidator.ValidTable valid,
       int levels) {
     checkLevels(levels);
+    if (!valid.vectorsChecked()) {
+      // it averages the vectors before anything could check them
+      throw new IllegalArgumentException("a pyramid needs a table validated in full (validate)");
+    }
     List<Level> lengths = levels(valid.lengths(), valid.width(), levels);
     Level top = lengths.get(levels);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());

@@ -4,6 +4,7 @@ import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.plan.AttentionPlan;
 import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.spark.io.TokenColumns;
+import io.sparkattention.spark.validate.VectorCheck;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -31,12 +32,14 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
   private final boolean asKeys;
   private final Broadcast<AttentionWeights> weights;
   private final KeyShipping shipping;
+  private final VectorCheck check;
 
   /**
    * @param asQueries route the rows as queries
    * @param asKeys route the rows as keys/values (self-attention: both)
    * @param weights the projections (of keys shipped projected) and local-p's {@code wp, vp}
    * @param shipping what a key row becomes for each task
+   * @param check checks the vectors, bad rows not routed (null: they were checked before)
    */
   public RouteTokensFn(
       TokenColumns cols,
@@ -45,7 +48,9 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
       boolean asQueries,
       boolean asKeys,
       Broadcast<AttentionWeights> weights,
-      KeyShipping shipping) {
+      KeyShipping shipping,
+      VectorCheck check) {
+    this.check = check;
     this.weights = weights;
     this.shipping = shipping;
     this.cols = cols;
@@ -62,6 +67,7 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
     AttentionWeights w = p.isLocalP() ? weights.value() : null;
     KeyShipping.Row keyRow = new KeyShipping.Row(shipping, weights.value());
     List<Tuple2<RouteKey, double[]>> out = new ArrayList<>();
+    VectorCheck.Partition checked = check == null ? null : check.partition();
     return new Iterator<>() {
       int next = 0;
       // A table's rows mostly come a sequence at a time: the last id's index saves the search.
@@ -75,7 +81,11 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
           next = 0;
           route(rows.next());
         }
-        return next < out.size();
+        boolean more = next < out.size();
+        if (!more && checked != null) {
+          checked.finish();
+        }
+        return more;
       }
 
       @Override
@@ -94,7 +104,10 @@ final class RouteTokensFn implements PairFlatMapFunction<Iterator<Row>, RouteKey
         }
         int s = lastIndex;
         long pos = cols.pos(row);
-        double[] x = cols.vector(row);
+        double[] x = checked == null ? cols.vector(row) : checked.vector(row);
+        if (x == null) {
+          return; // a bad row, to be refused (VectorCheck)
+        }
         if (asQueries && w != null) {
           p.forEachQueryTask(
               s,

@@ -5,6 +5,7 @@ import java.io.Serializable;
 import java.util.List;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
@@ -74,6 +75,31 @@ public final class TokenColumns implements Serializable {
               + "; expected a vector or an array of numbers"
               + (vt instanceof ArrayType ? " (strings where numbers belong?)" : ""));
     }
+  }
+
+  private TokenColumns(TokenColumns all, int seqIdIndex, int posIndex) {
+    this.seqIdIndex = seqIdIndex;
+    this.posIndex = posIndex;
+    this.vectorIndex = -1;
+    this.vectorName = all.vectorName;
+    this.idName = all.idName;
+    this.vectorIsUdt = all.vectorIsUdt;
+    this.seqIdType = all.seqIdType;
+    this.posType = all.posType;
+  }
+
+  /**
+   * The id and position columns alone, as {@link #positionsOf} selects them: reading a table's
+   * positions without decoding its vectors. {@link #vector} and {@link #vectorIsNull} are then not
+   * to be called.
+   */
+  public TokenColumns positionsOnly() {
+    return new TokenColumns(this, 0, 1);
+  }
+
+  /** The id and position columns of {@code table} (whose columns these are), in that order. */
+  public Dataset<Row> positionsOf(Dataset<Row> table) {
+    return TokenTables.keep(table, idName, POS);
   }
 
   /**
@@ -173,6 +199,11 @@ public final class TokenColumns implements Serializable {
 
   public long pos(Row row) {
     return ((Number) row.get(posIndex)).longValue();
+  }
+
+  /** Whether the rows hold the vector column (not so for {@link #positionsOnly}). */
+  public boolean hasVector() {
+    return vectorIndex >= 0;
   }
 
   public boolean vectorIsNull(Row row) {

@@ -17,6 +17,7 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.execution.datasources.SchemaColumnConvertNotSupportedException;
+import scala.Tuple2;
 
 /**
  * Checks a token table before anything is computed or written: null, non-finite or zero-length
@@ -27,8 +28,24 @@ import org.apache.spark.sql.execution.datasources.SchemaColumnConvertNotSupporte
 public final class InputValidator {
   private InputValidator() {}
 
-  /** A table that passed: its sequences in a canonical order, their lengths, the vector width. */
-  public record ValidTable(List<Object> seqIds, long[] lengths, int width, long tokens) {
+  /**
+   * A table that passed: its sequences in a canonical order, their lengths, the vector width, its
+   * token count, and, if its vectors are still to be checked ({@link #validatePositions}), the row
+   * the width was taken from (else null).
+   */
+  public record ValidTable(
+      List<Object> seqIds, long[] lengths, int width, long tokens, String widthRow) {
+
+    /** A table checked in full. */
+    public ValidTable(List<Object> seqIds, long[] lengths, int width, long tokens) {
+      this(seqIds, lengths, width, tokens, null);
+    }
+
+    /** Whether every vector was checked; else a {@link VectorCheck} must, before attention. */
+    public boolean vectorsChecked() {
+      return widthRow == null;
+    }
+
     public long maxLength() {
       long m = 0;
       for (long n : lengths) {
@@ -57,6 +74,35 @@ public final class InputValidator {
       throw e;
     }
     return check(found, cols, what);
+  }
+
+  /**
+   * Validates what planning needs and nothing more: every row's {@code seq_id} and {@code pos}, and
+   * every sequence's positions, reading those two columns only, and the vector width from one row.
+   * The vectors are checked where attention first reads them ({@link VectorCheck}, which the
+   * attention engine runs before it computes anything): one read of every vector fewer than {@link
+   * #validate}. Falls back to {@link #validate} when no row has a non-empty vector (its messages
+   * say what is wrong).
+   *
+   * @param what "input" or "context", for messages
+   * @throws InputException as {@link #validate} for the ids and positions
+   */
+  public static ValidTable validatePositions(Dataset<Row> table, TokenColumns cols, String what) {
+    String x = "`" + cols.vectorName().replace("`", "``") + "`";
+    // The RDD's take pulls rows one at a time from the first partition(s) until one comes (a
+    // Dataset's limit may evaluate a whole partition first): (width, the row) of the first.
+    List<Tuple2<Integer, String>> first =
+        table
+            .where(table.col(x).isNotNull())
+            .javaRDD()
+            .map(row -> new Tuple2<>(cols.vector(row).length, cols.describe(row)))
+            .take(1);
+    if (first.isEmpty() || first.get(0)._1() == 0) {
+      return validate(table, cols, what);
+    }
+    ValidTable valid = validate(cols.positionsOf(table), cols.positionsOnly(), what);
+    return new ValidTable(
+        valid.seqIds(), valid.lengths(), first.get(0)._1(), valid.tokens(), first.get(0)._2());
   }
 
   /**
@@ -141,7 +187,11 @@ public final class InputValidator {
       throw new InputException("invalid " + what + ": " + String.join(". ", errors));
     }
     // Canonical order, whatever the partitioning: by seq_id (numbers numerically).
-    return new ValidTable(found.good.ids(), found.good.lengths(), s.widths.firstKey(), s.rows);
+    return new ValidTable(
+        found.good.ids(),
+        found.good.lengths(),
+        s.widths.isEmpty() ? 0 : s.widths.firstKey(),
+        s.rows);
   }
 
   /** "seq_id=…: what is wrong" for each example (the first few by id), "…" if there are more. */
@@ -258,11 +308,14 @@ public final class InputValidator {
    */
   static String vectorProblem(
       TokenColumns cols, Row row, ValidationSummary s, Supplier<String> at) {
-    String name = cols.vectorName();
     if (cols.vectorIsNull(row)) {
-      return "null " + name + " at " + at.get();
+      return "null " + cols.vectorName() + " at " + at.get();
     }
-    double[] x = cols.vector(row);
+    return vectorProblem(cols.vectorName(), cols.vector(row), s, at);
+  }
+
+  /** What is wrong with the vector {@code x} of column {@code name}, as above. */
+  static String vectorProblem(String name, double[] x, ValidationSummary s, Supplier<String> at) {
     if (x.length == 0) {
       return "zero-length " + name + " at " + at.get();
     }

@@ -167,7 +167,8 @@ final class PositionCheck {
   }
 
   /**
-   * Checks one input task's rows: yields (seq_id, pos) for each row with a usable id and position,
+   * Checks one input task's rows (their vectors too, unless {@code cols} are {@link
+   * TokenColumns#positionsOnly}): yields (seq_id, pos) for each row with a usable id and position,
    * then (RowsKey, the rows' summary). Lazily, row by row: the partition is never held.
    */
   static final class TokenPositionsFn
@@ -195,11 +196,13 @@ final class PositionCheck {
               Object seq = cols.seqId(row);
               long pos = cols.pos(row);
               problem =
-                  InputValidator.vectorProblem(
-                      cols,
-                      row,
-                      summary,
-                      () -> "seq_id=" + TokenColumns.shown(seq) + ", pos=" + pos);
+                  cols.hasVector()
+                      ? InputValidator.vectorProblem(
+                          cols,
+                          row,
+                          summary,
+                          () -> "seq_id=" + TokenColumns.shown(seq) + ", pos=" + pos)
+                      : null;
               if (problem != null) {
                 summary.problem(problem);
               }
