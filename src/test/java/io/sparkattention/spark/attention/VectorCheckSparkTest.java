@@ -16,19 +16,19 @@ import io.sparkattention.spark.faults.FaultInjection;
 import io.sparkattention.spark.io.FinishedToken;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.validate.InputValidator;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
-import java.util.function.Supplier;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,10 +39,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Validation in two halves ({@link InputValidator#validatePositions}, then {@code VectorCheck} as
- * the rows are routed): the first reads the vectors of no file beyond the first, the second refuses
- * exactly what a full {@link InputValidator#validate} refuses (the same count, examples and
- * widths), from {@link DistributedAttention#compute} itself, so before any tile task; and a good
- * table gives the bits of the fully validated one.
+ * the rows are routed): the first reads the vectors of no file beyond the first one read, the
+ * second refuses exactly what a full {@link InputValidator#validate} refuses (the same count,
+ * examples and widths), from {@link DistributedAttention#compute} itself, so before any tile task;
+ * and a good table gives the bits of the fully validated one.
  */
 class VectorCheckSparkTest {
   static final int D = 4;
@@ -155,23 +155,49 @@ class VectorCheckSparkTest {
   }
 
   @Test
-  void validatingPositionsReadsTheVectorsOfOneFileAndAGoodTableGivesTheFullyValidatedBits(
-      @TempDir Path dir) throws Exception {
-    // Six Parquet files: validating positions reads the ids and positions of all and, for the
-    // width, the vectors of the first file only.
-    String path = dir.resolve("t.parquet").toString();
-    table(6, false, 256, 300, 500, 400).write().parquet(path);
-    Dataset<Row> t = spark.read().parquet(path);
+  void validatingPositionsReadsTheVectorsOfTheFirstFileOnly(@TempDir Path dir) throws Exception {
+    // Two files, read with one schema: the larger (read first) as it says, the smaller with
+    // strings in x, which fails any task that reads its vectors.
+    Path in = Files.createDirectories(dir.resolve("in.parquet"));
+    Dataset<Row> good = table(1, false, D, 40);
+    Dataset<Row> strings =
+        table(1, false, D, 5)
+            .withColumn("seq_id", functions.lit("b"))
+            .withColumn("x", functions.col("x").cast("array<string>"));
+    int f = 0;
+    for (Dataset<Row> part : List.of(good, strings)) {
+      Path written = dir.resolve("part" + f);
+      part.write().parquet(written.toString());
+      try (Stream<Path> files = Files.list(written)) {
+        for (Path p : files.filter(p -> p.getFileName().toString().startsWith("part-")).toList()) {
+          Files.move(p, in.resolve(f + "-" + p.getFileName()));
+        }
+      }
+      f++;
+    }
+    Dataset<Row> t = spark.read().schema(SCHEMA).parquet(in.toString());
     TokenColumns cols = TokenColumns.of(t.schema(), "x");
-    long[] positionsRead = new long[1];
-    InputValidator.ValidTable positions =
-        bytesRead(() -> InputValidator.validatePositions(t, cols, "input"), positionsRead);
-    long[] fullRead = new long[1];
-    InputValidator.ValidTable full =
-        bytesRead(() -> InputValidator.validate(t, cols, "input"), fullRead);
-    assertTrue(
-        positionsRead[0] < fullRead[0] / 2,
-        "bytes read: " + positionsRead[0] + " of " + fullRead[0]);
+    String disagree = "input files disagree on the type of column x";
+    InputException full =
+        assertThrows(InputException.class, () -> InputValidator.validate(t, cols, "input"));
+    assertTrue(full.getMessage().startsWith(disagree), full.getMessage());
+    InputValidator.ValidTable positions = InputValidator.validatePositions(t, cols, "input");
+    assertEquals(List.of("a", "b"), positions.seqIds());
+    assertArrayEquals(new long[] {40, 5}, positions.lengths());
+    assertEquals(D, positions.width());
+    InputException routed =
+        assertThrows(
+            InputException.class,
+            () -> DistributedAttention.compute(spark, t, cols, positions, spec()));
+    assertTrue(routed.getMessage().startsWith(disagree), routed.getMessage());
+  }
+
+  @Test
+  void aGoodTableGivesTheBitsOfTheFullyValidatedOne() {
+    Dataset<Row> t = table(3, false, 8, 70, 33, 121);
+    TokenColumns cols = TokenColumns.of(t.schema(), "x");
+    InputValidator.ValidTable positions = InputValidator.validatePositions(t, cols, "input");
+    InputValidator.ValidTable full = InputValidator.validate(t, cols, "input");
     assertNull(full.widthRow());
     assertTrue(full.vectorsChecked());
     assertEquals(full.seqIds(), positions.seqIds());
@@ -179,30 +205,8 @@ class VectorCheckSparkTest {
     assertEquals(full.width(), positions.width());
     assertEquals(full.tokens(), positions.tokens());
     assertArrayEquals(
-        outputs(DistributedAttention.compute(spark, t, cols, full, spec(256))),
-        outputs(DistributedAttention.compute(spark, t, cols, positions, spec(256))));
-  }
-
-  /** What {@code run} returns; the bytes its tasks read from files in {@code read[0]}. */
-  private static <T> T bytesRead(Supplier<T> run, long[] read) throws Exception {
-    SparkListener count =
-        new SparkListener() {
-          @Override
-          public void onTaskEnd(SparkListenerTaskEnd end) {
-            if (end.taskMetrics() != null) {
-              synchronized (read) {
-                read[0] += end.taskMetrics().inputMetrics().bytesRead();
-              }
-            }
-          }
-        };
-    spark.sparkContext().addSparkListener(count);
-    try {
-      return run.get();
-    } finally {
-      spark.sparkContext().listenerBus().waitUntilEmpty();
-      spark.sparkContext().removeSparkListener(count);
-    }
+        outputs(DistributedAttention.compute(spark, t, cols, full, spec(16))),
+        outputs(DistributedAttention.compute(spark, t, cols, positions, spec(16))));
   }
 
   private static double[][] outputs(DistributedAttention.Result r) {
