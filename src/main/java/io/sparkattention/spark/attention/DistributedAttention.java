@@ -97,6 +97,7 @@ public final class DistributedAttention {
     try {
       weights.validate(valid.width(), keyWidth, spec.numHeads(), spec.kvHeads());
     } catch (IllegalArgumentException e) {
+      InputValidator.refuseBadVectors(table, cols, valid, "input");
       throw new InputException(
           "weights/heads do not fit the input's vectors of width "
               + valid.width()
@@ -107,6 +108,7 @@ public final class DistributedAttention {
     }
     int dHead = weights.queryWidth(valid.width()) / spec.numHeads();
     if (spec.scores().rope() != null && dHead % 2 != 0) {
+      InputValidator.refuseBadVectors(table, cols, valid, "input");
       throw InputException.forParameter(
           "rope",
           "rotates pairs of columns: the head width must be even, got "

@@ -106,6 +106,20 @@ public final class InputValidator {
   }
 
   /**
+   * Before refusing a table for its width: if its vectors are not yet checked, checks them now, so
+   * that a width taken from one row of a table of mixed widths is refused as mixed widths, not as a
+   * width the options do not fit. Returns if they are good (or were checked before).
+   *
+   * @throws InputException for bad vectors, as {@link #validate}
+   */
+  public static void refuseBadVectors(
+      Dataset<Row> table, TokenColumns cols, ValidTable valid, String what) {
+    if (!valid.vectorsChecked()) {
+      validate(table, cols, what);
+    }
+  }
+
+  /**
    * The first pass over the data is where files that disagree with the table's schema show: Spark
    * takes a Parquet table's schema from one file, and a file whose column has another type (a
    * seq_id of integers in one file, of strings in another) fails its task. That is bad input, said

@@ -137,6 +137,32 @@ class VectorCheckSparkTest {
   }
 
   @Test
+  void aFirstRowOfAnotherWidthIsRefusedAsMixedWidthsNotAsAWidthTheHeadsDoNotFit() {
+    // One partition, rows in order: the width is taken from the first row, 3 wide, which two
+    // heads do not divide; the other rows are 4 wide.
+    List<Row> rows = new ArrayList<>();
+    for (int p = 0; p < 6; p++) {
+      rows.add(
+          RowFactory.create(
+              "a", p, p == 0 ? List.of(1.0, 2.0, 3.0) : List.of(1.0, 0.5, (double) p, 2.0)));
+    }
+    Dataset<Row> t = spark.createDataFrame(rows, SCHEMA).coalesce(1);
+    TokenColumns cols = TokenColumns.of(t.schema(), "x");
+    InputValidator.ValidTable positions = InputValidator.validatePositions(t, cols, "input");
+    assertEquals(3, positions.width());
+    InputException e =
+        assertThrows(
+            InputException.class,
+            () -> DistributedAttention.compute(spark, t, cols, positions, spec()));
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "invalid input: column x has mixed vector lengths: 3 at seq_id=a, pos=0; 4 at"
+                    + " seq_id=a, pos=1"),
+        e.getMessage());
+  }
+
+  @Test
   void retriedRoutingTasksCountTheirBadRowsOnce() {
     Dataset<Row> t = table(3, true);
     TokenColumns cols = TokenColumns.of(t.schema(), "x");
