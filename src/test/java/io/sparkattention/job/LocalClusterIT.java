@@ -101,6 +101,14 @@ class LocalClusterIT {
   static SparkSession spark;
   static boolean started;
 
+  /** The output path of the driver without the secret, which must stay unwritten. */
+  static final Path WITHOUT_SECRET = WORK.resolve("sample-no-secret");
+
+  /** The driver without the secret ({@link #startCluster}) and the Master's refusals before it. */
+  static Launched stranger;
+
+  static long refusalsBefore;
+
   /** Any failure: show what the cluster logged. */
   @RegisterExtension
   static final TestWatcher SHOW_LOGS_ON_FAILURE =
@@ -124,6 +132,17 @@ class LocalClusterIT {
     assertEquals(0, r.code(), "jobs/local-cluster start failed:\n" + r.output() + diagnostics());
     assertTrue(r.output().contains("workers:    2 alive of 2"), r.output());
     System.out.printf("LocalClusterIT: cluster started in %.1f s%n", seconds(t0));
+    // The driver without the secret, started now and checked last: the Master gives up on it only
+    // after its three hard-coded 20 s registration retries, a minute the other tests overlap. The
+    // launcher finds no secret (another user's view: a cluster directory of their own), so the
+    // driver does not authenticate.
+    refusalsBefore = authenticationRefusals();
+    stranger =
+        submit(
+            MASTER,
+            WITHOUT_SECRET,
+            SAMPLE,
+            Map.of("SA_CLUSTER_DIR", WORK.resolve("other").toString()));
   }
 
   @Test
@@ -204,6 +223,10 @@ class LocalClusterIT {
   @AfterAll
   static void stopCluster() throws Exception {
     try {
+      if (stranger != null && stranger.process().isAlive()) { // a test before its check failed
+        stranger.process().descendants().forEach(ProcessHandle::destroyForcibly);
+        stranger.process().destroyForcibly();
+      }
       if (spark != null) {
         spark.stop();
       }
@@ -225,40 +248,15 @@ class LocalClusterIT {
       appsBefore.put(w, apps(w));
     }
     long t0 = System.nanoTime();
-    long refusalsBefore = authenticationRefusals();
-    // All at once: the cluster run spends much of its time waiting for executors to start, and
-    // the Master gives up on a driver without the secret only after three 20 s retries. The one
-    // without it: the launcher finds no secret (another user's view: a cluster directory of their
-    // own), so the driver does not authenticate.
+    // Both at once: the cluster run spends much of its time waiting for executors to start.
     Launched cluster = submit(MASTER, onCluster, SAMPLE);
     Launched inLocalMode = submit("local[2]", local, SAMPLE);
-    Path withoutSecret = WORK.resolve("sample-no-secret");
-    Launched stranger =
-        submit(
-            MASTER,
-            withoutSecret,
-            SAMPLE,
-            Map.of("SA_CLUSTER_DIR", WORK.resolve("other").toString()));
     Result c = cluster.await();
     Result l = inLocalMode.await();
-    Result refused = stranger.await();
     System.out.printf(
-        "LocalClusterIT: sample job on the cluster, in local mode and without the secret %.1f s%n",
-        seconds(t0));
+        "LocalClusterIT: sample job on the cluster and in local mode %.1f s%n", seconds(t0));
     assertEquals(0, c.code(), "cluster run failed:\n" + c.output() + diagnostics());
     assertEquals(0, l.code(), "local run failed:\n" + l.output());
-    // Refused by the Master's authentication, never registered, nothing written.
-    assertTrue(refused.code() > 0, "a driver without the secret ran:\n" + refused.output());
-    assertTrue(
-        refused.output().contains("All masters are unresponsive"),
-        "refused for another reason:\n" + refused.output());
-    assertTrue(
-        refused.output().contains("error: the Spark application was stopped before the job"),
-        "the refusal is not said as one:\n" + refused.output());
-    assertTrue(
-        authenticationRefusals() > refusalsBefore,
-        "the Master logged no refused authentication" + diagnostics());
-    assertFalse(Files.exists(withoutSecret), "a refused driver wrote its output");
 
     // It really ran on the cluster: both Workers started an executor for it (an application
     // directory that was not there before, so those of earlier runs do not count).
@@ -411,6 +409,29 @@ class LocalClusterIT {
     assertTrue(attempts.executorsRemoved() >= 1, "the executor was lost: " + attempts.failures());
     assertEquals(2 * 8192, s.read().json(afterKill.toString()).count());
     assertArrayEquals(OutputFiles.bytes(clean), OutputFiles.bytes(afterKill));
+  }
+
+  @Test
+  @Order(5)
+  void aDriverWithoutTheSecretIsRefused() throws Exception {
+    // Started with the cluster (startCluster); its registration retries ran during the tests above.
+    long t0 = System.nanoTime();
+    Result refused = stranger.await();
+    System.out.printf(
+        "LocalClusterIT: the driver without the secret, %.1f s more after the other tests%n",
+        seconds(t0));
+    // Refused by the Master's authentication, never registered, nothing written.
+    assertTrue(refused.code() > 0, "a driver without the secret ran:\n" + refused.output());
+    assertTrue(
+        refused.output().contains("All masters are unresponsive"),
+        "refused for another reason:\n" + refused.output());
+    assertTrue(
+        refused.output().contains("error: the Spark application was stopped before the job"),
+        "the refusal is not said as one:\n" + refused.output());
+    assertTrue(
+        authenticationRefusals() > refusalsBefore,
+        "the Master logged no refused authentication" + diagnostics());
+    assertFalse(Files.exists(WITHOUT_SECRET), "a refused driver wrote its output");
   }
 
   // ------------------------------------------------------------------ helpers
