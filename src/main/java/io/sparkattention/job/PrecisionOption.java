@@ -21,9 +21,9 @@ final class PrecisionOption {
       paramLabel = "fp64|fp32",
       description =
           "Arithmetic of softmax attention's block products: fp64, or fp32 (Q·Kᵀ and P·V in"
-              + " single precision, about 1e-6 relative error; the softmax state, the merges"
-              + " and the output stay fp64, and an array<float> column with --vector-type array)"
-              + " (default: ${DEFAULT-VALUE}).")
+              + " single precision, about 1e-6 of the output's magnitude; the softmax state, the"
+              + " merges and the output stay fp64; not with --attention hard) (default:"
+              + " ${DEFAULT-VALUE}).")
   String precision = Precision.FP64.optionValue();
 
   /**
