@@ -51,6 +51,7 @@ public final class AttentionJob implements Callable<Integer> {
 
   private static Map<String, String> optionNames() {
     Map<String, String> names = new java.util.HashMap<>(ScoreOptionsMixin.OPTION_NAMES);
+    names.putAll(PrecisionOption.OPTION_NAMES);
     names.putAll(
         Map.ofEntries(
             Map.entry("heads", "--heads"),
@@ -207,6 +208,8 @@ public final class AttentionJob implements Callable<Integer> {
 
   @Mixin EngineChoice engine;
 
+  @Mixin PrecisionOption precision;
+
   @Option(
       names = "--pyramid-levels",
       paramLabel = "L",
@@ -283,7 +286,7 @@ public final class AttentionJob implements Callable<Integer> {
           emitWeights == null ? null : new AttentionMaps.Request(emitWeights, emitWeightsMaxLength);
       AttentionSpec spec =
           scores
-              .applyTo(AttentionSpec.builder())
+              .applyTo(precision.applyTo(AttentionSpec.builder()))
               .mask(mask)
               .heads(heads)
               .strategy(strat)
@@ -356,7 +359,7 @@ public final class AttentionJob implements Callable<Integer> {
     if (config.weightsPath() != null) {
       AttentionWeights w =
           WeightsFile.read(config.weightsPath(), spark.sparkContext().hadoopConfiguration());
-      request = request.withSpec(request.spec().withWeights(w));
+      request = request.withSpec(request.spec().toBuilder().weights(w).build());
     }
     SparkAttention.Outcome outcome = SparkAttention.run(spark, request);
     for (PyramidReduction.Level level : outcome.pyramid()) {

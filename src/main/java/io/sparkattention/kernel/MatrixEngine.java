@@ -3,14 +3,17 @@ package io.sparkattention.kernel;
 import io.sparkattention.kernel.impl.EjmlEngine;
 import io.sparkattention.kernel.impl.NetlibBlasEngine;
 import org.ejml.data.DMatrixRMaj;
+import org.ejml.data.FMatrixRMaj;
 
 /**
  * The one place every matrix product of the kernels goes through, so that a faster engine (native
  * BLAS, say) can replace EJML without touching the attention logic. Implementations are
  * single-threaded: Spark already owns the cores.
  *
- * <p>All matrices are row-major {@link DMatrixRMaj}; outputs must already have the right shape and
- * must not alias an input.
+ * <p>All matrices are row-major ({@link DMatrixRMaj}, or {@link FMatrixRMaj} for the
+ * single-precision products of {@link Precision#FP32}); outputs must not alias an input; {@code C}
+ * of {@code mult} and {@code multTransB} is reshaped, that of {@code multAdd} must already have the
+ * right shape.
  */
 public interface MatrixEngine {
 
@@ -25,6 +28,12 @@ public interface MatrixEngine {
 
   /** {@code C += A · B}; A is m×k, B is k×n, C is m×n (accumulated into). */
   void multAdd(DMatrixRMaj A, DMatrixRMaj B, DMatrixRMaj C);
+
+  /** {@code C = A · B} in single precision; A is m×k, B is k×n, C is m×n (overwritten). */
+  void mult(FMatrixRMaj A, FMatrixRMaj B, FMatrixRMaj C);
+
+  /** {@code C = A · Bᵀ} in single precision; A is m×k, B is n×k, C is m×n (overwritten). */
+  void multTransB(FMatrixRMaj A, FMatrixRMaj B, FMatrixRMaj C);
 
   /** EJML's {@code CommonOps_DDRM}: always available. */
   static MatrixEngine ejml() {

@@ -2,6 +2,7 @@ package io.sparkattention.spark;
 
 import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.Mask;
+import io.sparkattention.kernel.Precision;
 import io.sparkattention.kernel.Rope;
 import io.sparkattention.kernel.ScoreOptions;
 import io.sparkattention.plan.PlanOptions;
@@ -23,13 +24,10 @@ import java.util.Map;
  * }</pre>
  */
 public final class AttentionSpec implements Serializable {
-  private static final long serialVersionUID = 4L;
+  private static final long serialVersionUID = 5L;
 
   /** Kernel block rows unless set (measured in docs/performance.md: 1024 fills the caches). */
   public static final int DEFAULT_BLOCK_SIZE = 1024;
-
-  /** The most pyramid levels (each halves the length and doubles the width). */
-  public static final int MAX_PYRAMID_LEVELS = 10;
 
   /** The values: a private copy of the builder that {@link Builder#build()} checked. */
   private final Builder values;
@@ -97,6 +95,11 @@ public final class AttentionSpec implements Serializable {
     return values.selection;
   }
 
+  /** The soft-attention block products' arithmetic ({@link Precision}; default fp64). */
+  public Precision precision() {
+    return values.precision;
+  }
+
   /** Luong local-p's window half-width D ≥ 1 (softmax, no mask, weights with wp, vp), or 0. */
   public int localPWindow() {
     return values.localPWindow;
@@ -147,11 +150,6 @@ public final class AttentionSpec implements Serializable {
     return values.localPWindow > 0;
   }
 
-  /** This spec with other weights. */
-  public AttentionSpec withWeights(AttentionWeights w) {
-    return toBuilder().weights(w).build();
-  }
-
   /** Every value by name, in declaration order: equality, the hash code and toString use it. */
   private Map<String, Object> fields() {
     Map<String, Object> f = new LinkedHashMap<>();
@@ -164,6 +162,7 @@ public final class AttentionSpec implements Serializable {
     f.put("keyTileBlocks", values.keyTileBlocks);
     f.put("partitions", values.partitions);
     f.put("selection", values.selection);
+    f.put("precision", values.precision);
     f.put("localPWindow", values.localPWindow);
     f.put("pyramidLevels", values.pyramidLevels);
     f.put("cross", values.cross);
@@ -194,7 +193,7 @@ public final class AttentionSpec implements Serializable {
 
   /** Collects a spec's values (setters return it); the spec keeps a checked private copy. */
   public static final class Builder implements Serializable, Cloneable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     private Mask mask = Mask.none();
     private int numHeads = 1;
@@ -205,6 +204,7 @@ public final class AttentionSpec implements Serializable {
     private int keyTileBlocks = PlanOptions.DEFAULT_KEY_TILE_BLOCKS;
     private int partitions;
     private Selection selection = Selection.soft();
+    private Precision precision = Precision.FP64;
     private int localPWindow;
     private int pyramidLevels;
     private boolean cross;
@@ -263,19 +263,12 @@ public final class AttentionSpec implements Serializable {
 
     /** Local attention: |i − j| ≤ window (i − window ≤ j ≤ i with {@link #causal()}). */
     public Builder window(int window) {
-      return mask(mask.withWindow(atLeast0(window, "window")));
+      return mask(mask.withWindow(SpecRules.atLeast0(window, "window")));
     }
 
     /** Global tokens 0 … n−1 of each sequence ({@link Mask#withGlobalTokens}; default 0: none). */
     public Builder globalTokens(int n) {
-      return mask(mask.withGlobalTokens(atLeast0(n, "globalTokens")));
-    }
-
-    private static int atLeast0(int value, String parameter) {
-      if (value < 0) {
-        throw InputException.forParameter(parameter, "must be >= 0, got " + value);
-      }
-      return value;
+      return mask(mask.withGlobalTokens(SpecRules.atLeast0(n, "globalTokens")));
     }
 
     /** Heads, ≥ 1 (default 1). */
@@ -323,6 +316,12 @@ public final class AttentionSpec implements Serializable {
     /** Soft (the default), hard or sampled hard attention. */
     public Builder selection(Selection selection) {
       this.selection = selection;
+      return this;
+    }
+
+    /** fp32: soft attention's block products in single precision (default fp64). */
+    public Builder precision(Precision precision) {
+      this.precision = precision;
       return this;
     }
 

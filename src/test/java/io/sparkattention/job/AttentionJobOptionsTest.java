@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkattention.fixtures.Launch;
 import io.sparkattention.kernel.Mask;
+import io.sparkattention.kernel.Precision;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.Selection;
@@ -44,6 +45,19 @@ class AttentionJobOptionsTest {
   /** Only for arguments that fail before {@code call()} would create a SparkSession. */
   private static Launch launch(String... args) {
     return Launch.execute(new AttentionJob(), args);
+  }
+
+  @Test
+  void precisionReachesTheSpec() {
+    assertEquals(Precision.FP64, config(args("--attention", "causal")).spec().precision());
+    assertEquals(
+        Precision.FP32,
+        config(args("--attention", "causal", "--precision", "fp32")).spec().precision());
+    assertEquals(
+        Precision.FP64,
+        config(args("--attention", "local", "--window", "2", "--precision", "FP64"))
+            .spec()
+            .precision());
   }
 
   @Test
@@ -303,7 +317,9 @@ class AttentionJobOptionsTest {
         "--attention cross --context c.json --global-tokens 2 | --global-tokens does not apply to cross attention (input and context positions are unrelated)",
         "--attention local --window 2 --pyramid-levels 1 --global-tokens 2 | --global-tokens does not apply with a pyramid (its steps mix tokens)",
         "--attention local --window 2 --global-tokens 2 --global-col first | --global-col does not combine with globalTokens, a count of global tokens (mark the first N rows true in the column instead)",
-        "--attention local --window 2 --segment-col doc --global-col doc | --global-col names the segment column: a column is either the documents or the global tokens"
+        "--attention local --window 2 --segment-col doc --global-col doc | --global-col names the segment column: a column is either the documents or the global tokens",
+        "--attention global --precision bf16 | --precision: unknown precision 'bf16' (allowed: fp64, fp32)",
+        "--attention hard --precision fp32 | --precision fp32 applies to softmax attention; hard attention (an argmax) computes in fp64"
       })
   void badValuesFailInConfig(String extra, String message) {
     String[] a = args(extra.split(" "));
@@ -380,6 +396,7 @@ class AttentionJobOptionsTest {
             "--global-tokens",
             "--global-col",
             "--engine",
+            "--precision",
             "--pyramid-levels",
             "--emit-weights",
             "--emit-weights-max-length",

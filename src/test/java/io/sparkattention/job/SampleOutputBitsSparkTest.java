@@ -55,12 +55,22 @@ class SampleOutputBitsSparkTest {
     Map<String, double[]> fromParquet =
         new TreeMap<>(ResultTables.collect(spark.read().parquet(parquet.toString())));
 
+    // --precision fp64 named explicitly: the same bits as the default (fp64 is unchanged).
+    Path explicit = tmp.resolve("sample-fp64");
+    String[] fp64 = java.util.Arrays.copyOf(SAMPLE, SAMPLE.length + 2);
+    fp64[SAMPLE.length] = "--precision";
+    fp64[SAMPLE.length + 1] = "fp64";
+    JobRuns.attention("sample-data/tokens.jsonl", explicit, fp64);
+    Map<String, double[]> fromExplicit =
+        new TreeMap<>(ResultTables.collect(spark.read().json(explicit.toString())));
+
     String recorded = recorded();
     // The bits are the engine's: recorded on the default engine of the build machine (native
     // OpenBLAS, whose kernels depend on the CPU); another engine differs in the last bits.
     String on = " on Spark " + spark.version() + ", engine " + MatrixEngine.defaultEngine().name();
     assertEquals(recorded, digest(rows), "sample output bits (JSON)" + on);
     assertEquals(recorded, digest(fromParquet), "sample output bits (Parquet)" + on);
+    assertEquals(recorded, digest(fromExplicit), "sample output bits (--precision fp64)" + on);
   }
 
   /** "ROWS sha256:HEX" over the rows in key order, each number's raw bits big-endian. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.ejml.data.DMatrixRMaj;
+import org.ejml.data.FMatrixRMaj;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -39,6 +40,69 @@ class MatrixEngineTest {
           engine.multAdd(A, B, C3);
           assertClose(expected, C3, name + " multAdd " + m + "×" + k + "·" + k + "×" + n);
         }
+      }
+    }
+  }
+
+  /**
+   * The single-precision products against plain double loops over the same float inputs: each
+   * element within {@code γ_k · Σ_l |a_il b_lj|} (u = 2⁻²⁴), the float dot product's bound.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"ejml", "blas", "blas-java"})
+  void floatProductsMatchPlainLoops(String name) {
+    MatrixEngine engine = MatrixEngine.named(name);
+    Random rnd = new Random(8);
+    for (int m : SIZES) {
+      for (int k : SIZES) {
+        for (int n : new int[] {0, 1, 5, 64}) {
+          FMatrixRMaj A = randomFloat(m, k, rnd);
+          FMatrixRMaj B = randomFloat(k, n, rnd);
+          FMatrixRMaj Bt = new FMatrixRMaj(n, k);
+          for (int i = 0; i < k; i++) {
+            for (int j = 0; j < n; j++) {
+              Bt.data[j * k + i] = B.data[i * n + j];
+            }
+          }
+          FMatrixRMaj C = new FMatrixRMaj(1, 1);
+          engine.mult(A, B, C);
+          assertFloatClose(A, B, C, name + " float mult " + m + "×" + k + "·" + k + "×" + n);
+          FMatrixRMaj C2 = new FMatrixRMaj(m + 1, 2);
+          engine.multTransB(A, Bt, C2);
+          assertFloatClose(A, B, C2, name + " float multTransB " + m + "×" + k + "·" + n + "×" + k);
+        }
+      }
+    }
+  }
+
+  private static FMatrixRMaj randomFloat(int r, int c, Random rnd) {
+    FMatrixRMaj M = new FMatrixRMaj(r, c);
+    for (int i = 0; i < r * c; i++) {
+      M.data[i] = (float) rnd.nextGaussian();
+    }
+    return M;
+  }
+
+  private static void assertFloatClose(FMatrixRMaj A, FMatrixRMaj B, FMatrixRMaj C, String what) {
+    int m = A.numRows;
+    int k = A.numCols;
+    int n = B.numCols;
+    assertEquals(m, C.numRows, what + ": rows");
+    assertEquals(n, C.numCols, what + ": columns");
+    double gamma = k * 0x1p-24 / (1 - k * 0x1p-24);
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        double s = 0;
+        double abs = 0;
+        for (int l = 0; l < k; l++) {
+          double p = (double) A.data[i * k + l] * B.data[l * n + j];
+          s += p;
+          abs += Math.abs(p);
+        }
+        double got = C.data[i * n + j];
+        assertTrue(
+            Math.abs(got - s) <= gamma * abs + 1e-12,
+            what + " at (" + i + ", " + j + "): " + got + " vs " + s);
       }
     }
   }

@@ -32,6 +32,7 @@ class AttentionSpecTest {
     assertEquals(32, s.keyTileBlocks());
     assertEquals(0, s.partitions());
     assertEquals(Selection.soft(), s.selection());
+    assertEquals(io.sparkattention.kernel.Precision.FP64, s.precision());
     assertFalse(s.isLocalP());
     assertFalse(s.isCross());
     assertEquals(0, s.pyramidLevels());
@@ -68,6 +69,9 @@ class AttentionSpecTest {
             .windowClip(true)
             .build();
     assertEquals(s, s.toBuilder().build());
+    AttentionSpec fp32 = spec().causal().precision(io.sparkattention.kernel.Precision.FP32).build();
+    assertEquals(fp32, fp32.toBuilder().build());
+    assertFalse(fp32.equals(spec().causal().build()));
     assertTrue(s.toBuilder().build().windowClip());
     assertNotEquals(s, s.toBuilder().windowClip(false).build());
     assertEquals(2, s.kvHeads());
@@ -81,9 +85,9 @@ class AttentionSpecTest {
     assertNotEquals(s, s.toBuilder().heads(2).build());
     AttentionWeights w =
         AttentionWeights.builder().output(CommonOps_DDRM.identity(2), new double[] {1, 2}).build();
-    AttentionSpec weighted = s.withWeights(w);
+    AttentionSpec weighted = s.toBuilder().weights(w).build();
     assertEquals(w, weighted.weights());
-    assertEquals(s, weighted.withWeights(AttentionWeights.none()));
+    assertEquals(s, weighted.toBuilder().weights(AttentionWeights.none()).build());
   }
 
   static Stream<Arguments> badSpecs() {
@@ -177,7 +181,20 @@ class AttentionSpecTest {
         bad(
             "selection",
             "selection is required",
-            () -> AttentionSpec.builder().selection(null).build()));
+            () -> AttentionSpec.builder().selection(null).build()),
+        bad(
+            "precision",
+            "precision is required",
+            () -> AttentionSpec.builder().precision(null).build()),
+        bad(
+            "precision",
+            "precision fp32 applies to softmax attention; hard attention (an argmax) computes in"
+                + " fp64",
+            () ->
+                spec()
+                    .selection(Selection.sampled(1))
+                    .precision(io.sparkattention.kernel.Precision.FP32)
+                    .build()));
   }
 
   private static AttentionSpec.Builder spec() {

@@ -2,7 +2,10 @@ package io.sparkattention.kernel.impl;
 
 import io.sparkattention.kernel.GlobalTokens;
 import io.sparkattention.kernel.Mask;
+import io.sparkattention.kernel.Precision;
+import java.util.Objects;
 import org.ejml.data.DMatrixRMaj;
+import org.ejml.data.FMatrixRMaj;
 
 /**
  * The buffers of one call of a block kernel, grown on demand and reused across calls: where the
@@ -32,6 +35,33 @@ public final class BlockScratch {
   final DMatrixRMaj queries = new DMatrixRMaj(1, 1);
   final DMatrixRMaj acc = new DMatrixRMaj(1, 1);
   final DMatrixRMaj scores = new DMatrixRMaj(1, 1);
+
+  /** The precision of the soft kernel's two products ({@link Precision}). */
+  final Precision precision;
+
+  /** {@link Precision#FP32}: the block's Q, K, V rounded to float once per call, and scratch. */
+  final FMatrixRMaj q32 = new FMatrixRMaj(1, 1);
+
+  final FMatrixRMaj k32 = new FMatrixRMaj(1, 1);
+  final FMatrixRMaj v32 = new FMatrixRMaj(1, 1);
+  final FMatrixRMaj queries32 = new FMatrixRMaj(1, 1);
+  final FMatrixRMaj scores32 = new FMatrixRMaj(1, 1);
+  final FMatrixRMaj values32 = new FMatrixRMaj(1, 1);
+
+  /** Scratch for blocks computed in double precision. */
+  public BlockScratch() {
+    this(Precision.FP64);
+  }
+
+  /** Scratch for blocks whose soft-attention products compute in {@code precision}. */
+  public BlockScratch(Precision precision) {
+    this.precision = Objects.requireNonNull(precision, "precision");
+  }
+
+  /** The precision of the soft kernel's products. */
+  public Precision precision() {
+    return precision;
+  }
 
   /**
    * Makes room for the intervals of {@code rows} query rows (their contents are then undefined).

@@ -4,6 +4,7 @@ import dev.ludovic.netlib.blas.BLAS;
 import dev.ludovic.netlib.blas.JavaBLAS;
 import io.sparkattention.kernel.MatrixEngine;
 import org.ejml.data.DMatrixRMaj;
+import org.ejml.data.FMatrixRMaj;
 
 /**
  * {@link MatrixEngine} on netlib's BLAS ({@code dev.ludovic.netlib}, as Spark MLlib uses): native
@@ -65,16 +66,48 @@ public final class NetlibBlasEngine implements MatrixEngine {
     gemm(A, B, false, C, 1.0);
   }
 
+  @Override
+  public void mult(FMatrixRMaj A, FMatrixRMaj B, FMatrixRMaj C) {
+    sgemm(A, B, false, C);
+  }
+
+  @Override
+  public void multTransB(FMatrixRMaj A, FMatrixRMaj B, FMatrixRMaj C) {
+    sgemm(A, B, true, C);
+  }
+
+  /** {@code C = A·op(B)} in single precision, op(B) = B or Bᵀ, all row-major. */
+  private void sgemm(FMatrixRMaj A, FMatrixRMaj B, boolean transB, FMatrixRMaj C) {
+    final int m = A.numRows;
+    final int k = A.numCols;
+    final int n = transB ? B.numRows : B.numCols;
+    requireInner(m, k, transB ? B.numCols : B.numRows, n, transB);
+    C.reshape(m, n);
+    if (m == 0 || n == 0) {
+      return;
+    }
+    if (k == 0) {
+      java.util.Arrays.fill(C.data, 0, m * n, 0f);
+      return;
+    }
+    // Column-major view, as in gemm: Cᵀ (n×m) = op(B)ᵀ (n×k) · Aᵀ (k×m).
+    blas.sgemm(
+        transB ? "T" : "N", "N", n, m, k, 1f, B.data, transB ? k : n, A.data, k, 0f, C.data, n);
+  }
+
+  private static void requireInner(int m, int k, int bInner, int n, boolean transB) {
+    if (bInner != k) {
+      throw new IllegalArgumentException(
+          "A is " + m + "×" + k + " but B" + (transB ? "ᵀ" : "") + " is " + bInner + "×" + n);
+    }
+  }
+
   /** {@code C = A·op(B) + beta·C}, op(B) = B or Bᵀ, all row-major. */
   private void gemm(DMatrixRMaj A, DMatrixRMaj B, boolean transB, DMatrixRMaj C, double beta) {
     final int m = A.numRows;
     final int k = A.numCols;
     final int n = transB ? B.numRows : B.numCols;
-    final int bInner = transB ? B.numCols : B.numRows;
-    if (bInner != k) {
-      throw new IllegalArgumentException(
-          "A is " + m + "×" + k + " but B" + (transB ? "ᵀ" : "") + " is " + bInner + "×" + n);
-    }
+    requireInner(m, k, transB ? B.numCols : B.numRows, n, transB);
     if (beta == 0.0) {
       C.reshape(m, n);
     } else if (C.numRows != m || C.numCols != n) {

@@ -1,9 +1,11 @@
 package io.sparkattention.kernel.impl;
 
 import io.sparkattention.kernel.MatrixEngine;
+import io.sparkattention.kernel.Precision;
 import io.sparkattention.kernel.ScoreRule;
 import java.util.Arrays;
 import org.ejml.data.DMatrixRMaj;
+import org.ejml.data.FMatrixRMaj;
 
 /**
  * The online-softmax (log-sum-exp) block update behind every soft attention: folds one block of
@@ -14,6 +16,14 @@ import org.ejml.data.DMatrixRMaj;
  * exp(s_ij - m_i)}, {@code A_i += p_ij · v_j}, with the old {@code l_i, A_i} rescaled by {@code
  * exp(m_old - m_new)} first. {@code g_ij} is 1, or the local-p Gaussian {@code exp(-(k_j -
  * c_i)²/(2σ²))}, which weights the values but stays out of the normaliser (Luong et al. 2015).
+ *
+ * <p>With {@link Precision#FP32} ({@link BlockScratch#precision()}) the block's {@code Q, K, V} are
+ * rounded to float once per call, and the two products run in single precision: {@code S = Q·Kᵀ}
+ * (widened to double for the softmax) and {@code P·V} ({@code P} rounded to float, the product
+ * added to the double {@code A}). The scaling, row max, {@code exp} and normaliser stay double: the
+ * exp is the same deterministic vectorised one as for fp64, and it costs the same per score either
+ * way (float lanes would double its width, but its polynomial is fitted for double), while the
+ * products, which are most of the work, run at sgemm's speed.
  */
 public final class OnlineSoftmaxKernel {
   /**
@@ -77,6 +87,14 @@ public final class OnlineSoftmaxKernel {
     final boolean transform = !rule.isScaleOnly();
     final SoftmaxRows rows = SoftmaxRows.get();
     final DMatrixRMaj S = block.scores;
+    final boolean fp32 = block.precision == Precision.FP32;
+    if (fp32) {
+      // Q, K, V to float once for all the block's chunks
+      toFloat(Q, block.q32, "Q");
+      toFloat(K, block.k32, "K");
+      toFloat(V, block.v32, "V");
+      requireFloatRange(Q, K, V);
+    }
     // Query rows go through in chunks so that a chunk's scores stay in cache between the product
     // that writes them, the softmax passes and the product that reads them. A block of at most
     // CHUNK_ROWS rows is one chunk, used in place; a larger one's chunks are copied out and back.
@@ -87,11 +105,16 @@ public final class OnlineSoftmaxKernel {
       }
       final int mc = r1 - r0;
       final boolean inPlace = mc == m;
-      final DMatrixRMaj Qc = inPlace ? Q : rowsOf(Q, r0, r1, block.queries);
       final DMatrixRMaj Ac = inPlace ? acc : rowsOf(acc, r0, r1, block.acc);
       S.reshape(mc, nk);
       // s_ij = q_i·k_j (scaled below)
-      engine.multTransB(Qc, K, S);
+      if (fp32) {
+        FMatrixRMaj Qc = inPlace ? block.q32 : rowsOf(block.q32, r0, r1, block.queries32);
+        engine.multTransB(Qc, block.k32, block.scores32);
+        widen(block.scores32.data, S.data, mc * nk);
+      } else {
+        engine.multTransB(inPlace ? Q : rowsOf(Q, r0, r1, block.queries), K, S);
+      }
       final double[] s = S.data;
       final double[] a = Ac.data;
       for (int i = 0; i < mc; i++) {
@@ -153,10 +176,81 @@ public final class OnlineSoftmaxKernel {
         Arrays.fill(s, rowOff + end + 1, rowOff + nk, 0.0);
       }
       // A += P · V
-      engine.multAdd(S, V, Ac);
+      if (fp32) {
+        FMatrixRMaj P = block.scores32;
+        narrow(S.data, P.data, mc * nk);
+        engine.mult(P, block.v32, block.values32);
+        addWidened(block.values32.data, Ac.data, mc * dv);
+      } else {
+        engine.multAdd(S, V, Ac);
+      }
       if (!inPlace) {
         System.arraycopy(Ac.data, 0, acc.data, r0 * dv, mc * dv);
       }
+    }
+  }
+
+  /** Rows r0 … r1-1 of {@code M}, copied into {@code into} (reshaped). */
+  private static FMatrixRMaj rowsOf(FMatrixRMaj M, int r0, int r1, FMatrixRMaj into) {
+    into.reshape(r1 - r0, M.numCols);
+    System.arraycopy(M.data, r0 * M.numCols, into.data, 0, (r1 - r0) * M.numCols);
+    return into;
+  }
+
+  /** {@code into} (reshaped) = {@code M} rounded to float, to nearest. */
+  private static void toFloat(DMatrixRMaj M, FMatrixRMaj into, String name) {
+    into.reshape(M.numRows, M.numCols);
+    narrow(M.data, into.data, M.numRows * M.numCols);
+  }
+
+  /**
+   * The single-precision inputs and products cannot overflow: max|q|, max|k|, every |q_i·k_j| ≤
+   * d·max|q|·max|k| and every |Σ_j p_ij v_j| ≤ nk·max|v| stay below float's largest value.
+   */
+  private static void requireFloatRange(DMatrixRMaj Q, DMatrixRMaj K, DMatrixRMaj V) {
+    double q = maxAbs(Q);
+    double k = maxAbs(K);
+    double scores = Q.numCols * q * k;
+    double values = K.numRows * maxAbs(V);
+    if (!(Math.max(Math.max(q, k), scores) < Float.MAX_VALUE) || !(values < Float.MAX_VALUE)) {
+      throw new IllegalArgumentException(
+          "precision fp32: inputs too large for single precision (scores up to "
+              + scores
+              + ", value sums up to "
+              + values
+              + "; float's largest is "
+              + Float.MAX_VALUE
+              + "): use fp64");
+    }
+  }
+
+  private static double maxAbs(DMatrixRMaj M) {
+    double max = 0;
+    final double[] x = M.data;
+    for (int i = 0, n = M.numRows * M.numCols; i < n; i++) {
+      max = Math.max(max, Math.abs(x[i]));
+    }
+    return max;
+  }
+
+  /** {@code to[i] = from[i]} for i &lt; n (exact). */
+  private static void widen(float[] from, double[] to, int n) {
+    for (int i = 0; i < n; i++) {
+      to[i] = from[i];
+    }
+  }
+
+  /** {@code to[i] = (float) from[i]} for i &lt; n (rounded to nearest). */
+  private static void narrow(double[] from, float[] to, int n) {
+    for (int i = 0; i < n; i++) {
+      to[i] = (float) from[i];
+    }
+  }
+
+  /** {@code to[i] += from[i]} for i &lt; n, in double. */
+  private static void addWidened(float[] from, double[] to, int n) {
+    for (int i = 0; i < n; i++) {
+      to[i] += from[i];
     }
   }
 

@@ -222,11 +222,12 @@ public final class DistributedAttention {
     int wholeCount = plan.numWholeSequences();
     int partitions = placement.partitions();
     LOG.info(
-        "{} attention ({}), strategy {} ({}); {} sequences in one task each, {} split into {} tile"
+        "{} attention ({}, {}), strategy {} ({}); {} sequences in one task each, {} split into {} tile"
             + " tasks (query tiles of {} blocks); on {} partitions of finished rows and {} of"
             + " partial states, largest partition {} and {} of their mean work ({})",
         context == null ? "self" : "cross",
         spec.selection(),
+        spec.precision().optionValue(),
         strategy,
         reason,
         String.format("%,d", wholeCount),
@@ -297,7 +298,8 @@ public final class DistributedAttention {
         faults.inject(
             FaultInjection.TILE,
             sorted.mapPartitions(
-                new TileTaskFn(planB, weightsB, spec.selection(), spec.scores(), shipping)));
+                new TileTaskFn(
+                    planB, weightsB, spec.selection(), spec.scores(), shipping, spec.precision())));
     // Stage 2 merges partial states by token; final rows (whole sequences) skip its shuffle.
     JavaRDD<FinishedToken> finished = AttentionStage.finish(parts, placement, weightsB, faults);
     return new Result(finished, plan, reason, partitions, indexB);

@@ -2,10 +2,10 @@ package io.sparkattention.spark.attention;
 
 import io.sparkattention.kernel.PyramidOps;
 import io.sparkattention.plan.SequenceIndex;
-import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.faults.FaultInjection;
 import io.sparkattention.spark.io.TokenColumns;
 import io.sparkattention.spark.validate.InputValidator;
+import io.sparkattention.spark.validate.SpecRules;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -36,7 +36,7 @@ import scala.Tuple2;
  */
 public final class PyramidReduction {
   /** Levels above this are refused: the width grows as 2^L·d. */
-  public static final int MAX_LEVELS = AttentionSpec.MAX_PYRAMID_LEVELS;
+  public static final int MAX_LEVELS = SpecRules.MAX_PYRAMID_LEVELS;
 
   /** Bits of a shuffle key holding the position (as {@link TokenPart}'s token key). */
   private static final int POS_BITS = 40;

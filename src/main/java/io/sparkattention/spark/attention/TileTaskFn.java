@@ -5,6 +5,7 @@ import io.sparkattention.kernel.AttentionWeights;
 import io.sparkattention.kernel.AttentionWorkspace;
 import io.sparkattention.kernel.Mask;
 import io.sparkattention.kernel.MultiHeadOps;
+import io.sparkattention.kernel.Precision;
 import io.sparkattention.kernel.ScoreOptions;
 import io.sparkattention.kernel.ScoreRule;
 import io.sparkattention.plan.AttentionPlan;
@@ -50,27 +51,31 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
   private final Selection selection;
   private final ScoreOptions scores;
   private final KeyShipping shipping;
+  private final Precision precision;
 
   /**
    * Softmax or hard attention, as {@code selection} says, scored as {@code scores} say, its key
-   * rows arriving as {@code shipping} says.
+   * rows arriving as {@code shipping} says, its soft blocks' products in {@code precision}.
    */
   public TileTaskFn(
       Broadcast<AttentionPlan> plan,
       Broadcast<AttentionWeights> weights,
       Selection selection,
       ScoreOptions scores,
-      KeyShipping shipping) {
+      KeyShipping shipping,
+      Precision precision) {
     this.plan = plan;
     this.weights = weights;
     this.selection = selection;
     this.scores = scores;
     this.shipping = shipping;
+    this.precision = precision;
   }
 
   @Override
   public Iterator<TokenPart> call(Iterator<Tuple2<RouteKey, double[]>> input) {
-    return new TaskRunner(plan.value(), weights.value(), selection, scores, shipping, input);
+    return new TaskRunner(
+        plan.value(), weights.value(), selection, scores, shipping, precision, input);
   }
 
   /** Lazily runs one task after another, yielding each task's token results. */
@@ -82,7 +87,7 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
     private final KeyShipping shipping;
     private final Iterator<Tuple2<RouteKey, double[]>> input;
     private final ArrayDeque<TokenPart> ready = new ArrayDeque<>();
-    private final AttentionWorkspace ws = new AttentionWorkspace();
+    private final AttentionWorkspace ws;
     private Tuple2<RouteKey, double[]> pending;
 
     /** Local-p, per task: each query row's position, and per query block its centres and hull. */
@@ -98,12 +103,14 @@ final class TileTaskFn implements FlatMapFunction<Iterator<Tuple2<RouteKey, doub
         Selection selection,
         ScoreOptions scores,
         KeyShipping shipping,
+        Precision precision,
         Iterator<Tuple2<RouteKey, double[]>> input) {
       this.plan = plan;
       this.weights = weights;
       this.selection = selection;
       this.scores = scores;
       this.shipping = shipping;
+      this.ws = new AttentionWorkspace(precision);
       this.input = input;
       this.pending = input.hasNext() ? input.next() : null;
     }

@@ -41,8 +41,10 @@ import org.apache.spark.sql.types.StructType;
  * its sequence with its value of that column; default unset); {@code globalTokens} (Longformer's
  * global tokens as the job's {@code --global-tokens}: the first N positions see every key and every
  * query sees them; default 0); {@code globalCol} (as the job's {@code --global-col}: the rows where
- * that boolean column is true are the global tokens; default unset). Without projection weights:
- * {@code Q = K = V} = the input vectors, split into {@code heads} heads.
+ * that boolean column is true are the global tokens; default unset); {@code precision} ({@code
+ * fp64|fp32} as the job's {@code --precision}; default fp64, the output column a vector either
+ * way). Without projection weights: {@code Q = K = V} = the input vectors, split into {@code heads}
+ * heads.
  *
  * <p>{@link #transform} validates the input at once (one pass over it, as the job does: bad rows
  * fail with the job's messages) and returns a lazy result. Saved and loaded with the default params
@@ -70,6 +72,7 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
   private final Param<String> segmentCol;
   private final IntParam globalTokens;
   private final Param<String> globalCol;
+  private final Param<String> precision;
 
   public AttentionTransformer() {
     this(Identifiable$.MODULE$.randomUID("attention"));
@@ -119,6 +122,13 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
     globalTokens =
         new IntParam(this, "globalTokens", "global tokens: the first N", ParamValidators.gtEq(0));
     globalCol = new Param<>(this, "globalCol", "global tokens: where this boolean column is true");
+    precision =
+        new Param<>(
+            this,
+            "precision",
+            "fp64, or fp32: the block products in single precision (state and merges fp64)",
+            ParamValidators.inArray(List.of("fp64", "fp32")));
+    setDefault(precision, "fp64");
     setDefault(globalTokens, 0);
     setDefault(alibi, false);
     setDefault(rope, "none");
@@ -254,6 +264,20 @@ public final class AttentionTransformer extends Transformer implements DefaultPa
 
   public String getStrategy() {
     return getOrDefault(strategy);
+  }
+
+  /** The precision param: {@code fp64} (default) or {@code fp32} (see the job's --precision). */
+  public Param<String> precision() {
+    return precision;
+  }
+
+  public String getPrecision() {
+    return getOrDefault(precision);
+  }
+
+  public AttentionTransformer setPrecision(String v) {
+    set(precision, v);
+    return this;
   }
 
   public int getBlockSize() {

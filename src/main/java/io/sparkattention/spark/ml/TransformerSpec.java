@@ -1,6 +1,7 @@
 package io.sparkattention.spark.ml;
 
 import io.sparkattention.kernel.Mask;
+import io.sparkattention.kernel.Precision;
 import io.sparkattention.kernel.Rope;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.AttentionSpec;
@@ -32,6 +33,7 @@ final class TransformerSpec {
             .heads(t.getHeads())
             .strategy(s)
             .blockSize(t.getBlockSize())
+            .precision(Precision.of(t.getPrecision()))
             .alibi((Boolean) t.getOrDefault(t.alibi()));
     if (t.isDefined(t.scale())) {
       b.scale((Double) t.getOrDefault(t.scale()));

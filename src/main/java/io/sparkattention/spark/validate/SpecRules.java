@@ -1,6 +1,7 @@
 package io.sparkattention.spark.validate;
 
 import io.sparkattention.kernel.Mask;
+import io.sparkattention.kernel.Precision;
 import io.sparkattention.plan.Strategy;
 import io.sparkattention.spark.AttentionSpec;
 import io.sparkattention.spark.InputException;
@@ -12,6 +13,9 @@ import io.sparkattention.spark.InputException;
  * local-p, a pyramid, cross-attention or segments). Errors name the parameter.
  */
 public final class SpecRules {
+  /** The most pyramid levels (each halves the length and doubles the width). */
+  public static final int MAX_PYRAMID_LEVELS = 10;
+
   private SpecRules() {}
 
   /**
@@ -25,6 +29,11 @@ public final class SpecRules {
     require(spec.weights() != null, "weights", "is required (AttentionWeights.none() for none)");
     require(spec.strategy() != null, "strategy", "is required (Strategy.AUTO to choose)");
     require(spec.selection() != null, "selection", "is required (Selection.soft() for softmax)");
+    require(spec.precision() != null, "precision", "is required (Precision.FP64 for double)");
+    require(
+        spec.precision() == Precision.FP64 || !spec.selection().isHard(),
+        "precision",
+        "fp32 applies to softmax attention; hard attention (an argmax) computes in fp64");
     requireAtLeast(1, spec.numHeads(), "heads");
     requireAtLeast(1, spec.blockSize(), "blockSize");
     requireAtLeast(1, spec.queryTileBlocks(), "queryTileBlocks");
@@ -34,9 +43,9 @@ public final class SpecRules {
     require(spec.localPWindow() >= 0, "localPWindow", "must be >= 1, got " + spec.localPWindow());
     int levels = spec.pyramidLevels();
     require(
-        levels >= 0 && levels <= AttentionSpec.MAX_PYRAMID_LEVELS,
+        levels >= 0 && levels <= MAX_PYRAMID_LEVELS,
         "pyramidLevels",
-        "must be between 0 and " + AttentionSpec.MAX_PYRAMID_LEVELS + ", got " + levels);
+        "must be between 0 and " + MAX_PYRAMID_LEVELS + ", got " + levels);
     require(
         !spec.windowClip()
             || mask.kind() == Mask.Kind.WINDOW
@@ -110,6 +119,16 @@ public final class SpecRules {
         spec.segmentColumn() == null || !spec.segmentColumn().equals(spec.globalColumn()),
         p,
         "names the segment column: a column is either the documents or the global tokens");
+  }
+
+  /**
+   * {@code value}, checked where a builder's setter takes it.
+   *
+   * @throws InputException naming {@code parameter} if {@code value} is negative
+   */
+  public static int atLeast0(int value, String parameter) {
+    require(value >= 0, parameter, "must be >= 0, got " + value);
+    return value;
   }
 
   private static void requireAtLeast(int least, int value, String parameter) {

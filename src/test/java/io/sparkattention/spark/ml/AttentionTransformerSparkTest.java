@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.sparkattention.fixtures.Allowed;
+import io.sparkattention.fixtures.Fp32Bound;
 import io.sparkattention.fixtures.Matrices;
 import io.sparkattention.fixtures.ModernReference;
 import io.sparkattention.fixtures.SoftmaxReference;
@@ -245,6 +246,46 @@ class AttentionTransformerSparkTest {
     IllegalArgumentException bad =
         assertThrows(IllegalArgumentException.class, () -> t.setRope("neox"));
     assertTrue(bad.getMessage().contains("rope"), bad.getMessage());
+  }
+
+  /**
+   * {@code precision fp32} survives save and load and gives the fp64 reference's numbers within the
+   * fp32 bound ({@link Fp32Bound}, per head), not its bits.
+   */
+  @Test
+  void fp32PrecisionStaysWithinItsBoundAndSurvivesSaveAndLoad() throws Exception {
+    AttentionTransformer t =
+        new AttentionTransformer()
+            .setAttention("causal")
+            .setHeads(2)
+            .setStrategy("blocks")
+            .setBlockSize(4)
+            .setPrecision("fp32");
+    String path = tmp.resolve("fp32").toString();
+    t.write().save(path);
+    AttentionTransformer loaded = AttentionTransformer.load(path);
+    assertEquals("fp32", loaded.getPrecision());
+    assertEquals("fp64", new AttentionTransformer().getPrecision());
+    Map<String, double[]> got =
+        byToken(loaded.transform(table("seq_id", "pos", "x")), "seq_id", "pos", "out");
+    int dh = D / 2;
+    boolean differs = false;
+    for (int s = 0; s < LENGTHS.length; s++) {
+      double[][] want = SoftmaxReference.multiHead(seqs[s], null, 2, Allowed.causal());
+      for (int h = 0; h < 2; h++) {
+        double[][] Xh = Matrices.columns(seqs[s], h * dh, dh);
+        double[] bound = Fp32Bound.rowBounds(Xh, Xh, Xh, 1 / Math.sqrt(dh), 4);
+        for (int p = 0; p < LENGTHS[s]; p++) {
+          double[] a = got.get(IDS[s] + "/" + p);
+          for (int c = h * dh; c < (h + 1) * dh; c++) {
+            assertEquals(want[p][c], a[c], bound[p], IDS[s] + "/" + p + " column " + c);
+            differs |= want[p][c] != a[c];
+          }
+        }
+      }
+    }
+    assertTrue(differs, "fp32 should not give fp64's bits");
+    assertThrows(IllegalArgumentException.class, () -> t.setPrecision("bf16"));
   }
 
   /** {@code globalTokens} (Longformer) survives save and load and matches the reference. */
