@@ -2,11 +2,13 @@
 """The cold attention command against PyTorch and numpy on the same cores, in the same run.
 
 Usage: python3 bench/e2e_peers.py [--length N] [--d-model D] [--repeats R]
-                                  [--attention global|causal] [--work DIR]
+                                  [--attention global|causal] [--precisions fp64,fp32]
+                                  [--work DIR]
 
 What a user times is the whole command, `jobs/attention ...` from start to exit (a fresh JVM,
 Parquet in and out). This runs it cold R times over one synthetic sequence of N tokens
-(`--strategy blocks`, local[2], 2 GiB driver), then, on random inputs of the same shape and in
+(`--strategy blocks`, local[2], 2 GiB driver), once per `--precision` asked for, then, on random
+inputs of the same shape and in
 this process, with 2 threads each:
   - PyTorch's scaled_dot_product_attention in fp64 and in fp32, on (1, 1, N, D) tensors (that
     shape takes its streaming CPU flash kernel; a 3-D tensor would take its math path and build
@@ -15,7 +17,7 @@ this process, with 2 threads each:
     N x N matrix would not fit).
 The peers time the attention alone, no reading or writing: the ratios say what the job costs
 beyond the arithmetic, which is the comparison a user makes. Prints medians and ratios.
-Defaults: N = 65536, D = 64, R = 3, global. Never part of the test suite.
+Defaults: N = 65536, D = 64, R = 3, global, both precisions. Never part of the test suite.
 """
 import argparse
 import os
@@ -80,6 +82,8 @@ def main():
     ap.add_argument("--d-model", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--attention", choices=("global", "causal"), default="global")
+    ap.add_argument("--precisions", default="fp64,fp32",
+                    help="the job's --precision values to time, comma-separated (default: both)")
     ap.add_argument("--work", help="a directory for the table and the output (default: a temporary one)")
     a = ap.parse_args()
     n, d, causal = a.length, a.d_model, a.attention == "causal"
@@ -88,15 +92,20 @@ def main():
     if not os.path.exists(table):
         run([os.path.join(ROOT, "jobs", "synthetic-tokens"), "--", "--output", table,
              "--length", str(n), "--d-model", str(d)])
-    job = [os.path.join(ROOT, "jobs", "attention"), "--master", "local[2]", "--driver-memory", "2g",
-           "--", "--input", table, "--output", os.path.join(work, "out"), "--overwrite",
-           "--attention", a.attention, "--strategy", "blocks"]
-    run(job)  # one unmeasured run: builds the jar and its class archive if they are stale
-    cold = timed(lambda: run(job), a.repeats)
+    rows = []
+    for i, precision in enumerate(a.precisions.split(",")):
+        job = [os.path.join(ROOT, "jobs", "attention"), "--master", "local[2]",
+               "--driver-memory", "2g", "--", "--input", table,
+               "--output", os.path.join(work, "out"), "--overwrite", "--attention", a.attention,
+               "--strategy", "blocks", "--precision", precision]
+        if i == 0:
+            run(job)  # one unmeasured run: builds the jar and its class archive if they are stale
+        rows.append(("jobs/attention --precision %s, cold (Parquet in and out)" % precision,
+                     timed(lambda: run(job), a.repeats)))
+    jobs = rows[:]
     flops = 4.0 * n * n * d * (0.5 if causal else 1.0)
     rng = np.random.default_rng(1)
     q, k, v = (rng.standard_normal((n, d)) for _ in range(3))
-    rows = [("jobs/attention, cold (Parquet in and out)", cold)]
     if torch is None:
         print("(PyTorch is not importable here: its rows are left out)")
     else:
@@ -113,10 +122,12 @@ def main():
                  timed(lambda: numpy_attention(q, k, v, causal), a.repeats)))
     print("%s attention, one sequence of %d tokens, d = %d, %d threads / local[2]; medians of %d"
           % (a.attention, n, d, THREADS, a.repeats))
-    print("| what | seconds | GFLOP/s | job / this |")
-    print("|---|---:|---:|---:|")
+    print("| what | seconds | GFLOP/s | %s |" % " | ".join(
+        "job %s / this" % name.split()[2] for name, _ in jobs))
+    print("|---|---:|---:|" + "---:|" * len(jobs))
     for name, secs in rows:
-        print("| %s | %.2f | %.1f | %.2f |" % (name, secs, flops / secs / 1e9, cold / secs))
+        print("| %s | %.2f | %.1f | %s |" % (name, secs, flops / secs / 1e9, " | ".join(
+            "%.2f" % (job / secs) for _, job in jobs)))
     if not a.work:
         shutil.rmtree(work, ignore_errors=True)
 
