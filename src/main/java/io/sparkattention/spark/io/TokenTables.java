@@ -137,9 +137,15 @@ public final class TokenTables {
     if (kept.size() == names.size()) {
       return table;
     }
-    // quoted, so that a name with a dot is a column, not a field of a struct
-    return table.select(
-        kept.stream().map(c -> table.col("`" + c.replace("`", "``") + "`")).toArray(Column[]::new));
+    return table.select(kept.stream().map(c -> column(table, c)).toArray(Column[]::new));
+  }
+
+  /**
+   * The column {@code name} of {@code table}, quoted, so that a name with a dot is a column, not a
+   * field of a struct.
+   */
+  public static Column column(Dataset<Row> table, String name) {
+    return table.col("`" + name.replace("`", "``") + "`");
   }
 
   /**

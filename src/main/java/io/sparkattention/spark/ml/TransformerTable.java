@@ -1,6 +1,7 @@
 package io.sparkattention.spark.ml;
 
 import io.sparkattention.spark.io.TokenColumns;
+import io.sparkattention.spark.io.TokenTables;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Column;
@@ -56,16 +57,16 @@ final class TransformerTable {
    */
   static Dataset<Row> of(AttentionTransformer t, Dataset<Row> input) {
     List<Column> cols = new ArrayList<>();
-    cols.add(column(input, t.getSeqIdCol()).as(TokenColumns.SEQ_ID));
-    cols.add(column(input, t.getPosCol()).as(TokenColumns.POS));
-    cols.add(column(input, t.getInputCol()).as("x"));
+    cols.add(TokenTables.column(input, t.getSeqIdCol()).as(TokenColumns.SEQ_ID));
+    cols.add(TokenTables.column(input, t.getPosCol()).as(TokenColumns.POS));
+    cols.add(TokenTables.column(input, t.getInputCol()).as("x"));
     String segment = segmentColumn(t);
     if (segment != null) {
-      cols.add(column(input, t.getSegmentCol()).as(segment));
+      cols.add(TokenTables.column(input, t.getSegmentCol()).as(segment));
     }
     String global = globalColumn(t);
     if (global != null) {
-      cols.add(column(input, t.getGlobalCol()).as(global));
+      cols.add(TokenTables.column(input, t.getGlobalCol()).as(global));
     }
     return input.select(cols.toArray(new Column[0]));
   }
@@ -85,18 +86,14 @@ final class TransformerTable {
     Dataset<Row> joined =
         input.join(
             out,
-            column(input, t.getSeqIdCol())
+            TokenTables.column(input, t.getSeqIdCol())
                 .equalTo(out.col(JOIN_SEQ))
-                .and(column(input, t.getPosCol()).equalTo(out.col(JOIN_POS))));
+                .and(TokenTables.column(input, t.getPosCol()).equalTo(out.col(JOIN_POS))));
     List<Column> keep = new ArrayList<>();
     for (String name : input.columns()) {
-      keep.add(column(input, name));
+      keep.add(TokenTables.column(input, name));
     }
     keep.add(out.col(t.getOutputCol()));
     return joined.select(keep.toArray(new Column[0]));
-  }
-
-  private static Column column(Dataset<Row> df, String name) {
-    return df.col("`" + name.replace("`", "``") + "`");
   }
 }

@@ -4,6 +4,7 @@ import io.sparkattention.kernel.Mask;
 import io.sparkattention.plan.SequenceIndex;
 import io.sparkattention.spark.InputException;
 import io.sparkattention.spark.io.TokenColumns;
+import io.sparkattention.spark.io.TokenTables;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -88,12 +89,11 @@ public final class InputValidator {
    * @throws InputException as {@link #validate} for the ids and positions
    */
   public static ValidTable validatePositions(Dataset<Row> table, TokenColumns cols, String what) {
-    String x = "`" + cols.vectorName().replace("`", "``") + "`";
     // The RDD's take pulls rows one at a time from the first partition(s) until one comes (a
     // Dataset's limit may evaluate a whole partition first): (width, the row) of the first.
     List<Tuple2<Integer, String>> first =
         table
-            .where(table.col(x).isNotNull())
+            .where(TokenTables.column(table, cols.vectorName()).isNotNull())
             .javaRDD()
             .map(row -> new Tuple2<>(cols.vector(row).length, cols.describe(row)))
             .take(1);
